@@ -1,0 +1,350 @@
+//===- CNNOps.td - Operations of the cnn dialect -----------*- tablegen -*-===//
+//
+// Every layer op has a `layer` attribute (its qualified PyTorch-style name),
+// an optional-until-inferred result shape, and a verifier that checks its
+// attributes and, when operand and result are ranked, that the result shape
+// is the one the layer arithmetic gives (cnnc/Arithmetic/LayerArithmetic.h).
+//
+//===----------------------------------------------------------------------===//
+#ifndef CNN_OPS
+#define CNN_OPS
+
+include "cnnc/Dialect/CNN/CNNDialect.td"
+include "cnnc/Dialect/CNN/ShapeInferenceInterface.td"
+include "mlir/IR/OpAsmInterface.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+class CNN_Op<string mnemonic, list<Trait> traits = []>
+    : Op<CNN_Dialect, mnemonic, traits>;
+
+/// A layer: named, shape-inferred, printed as `%<layer name> = ...`.
+class CNN_LayerOp<string mnemonic, list<Trait> traits = []>
+    : CNN_Op<mnemonic, !listconcat(traits, [NoSideEffect, OpAsmOpInterface,
+        DeclareOpInterfaceMethods<CNN_ShapeInferenceOpInterface>])> {
+  let results = (outs AnyTensor:$output);
+  let verifier = [{ return ::verify(*this); }];
+  let extraClassDeclaration = [{
+    void getAsmResultNames(::mlir::OpAsmSetValueNameFn setNameFn) {
+      setNameFn(getResult(), layer());
+    }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Parameters and the terminator
+//===----------------------------------------------------------------------===//
+
+def CNN_ParamOp : CNN_Op<"param", [NoSideEffect, OpAsmOpInterface]> {
+  let summary = "a learned tensor or buffer of the network";
+  let description = [{
+    A named tensor that the runtime loads and saves: `name` is the PyTorch
+    state_dict key. Its shape is set by shape inference from the layer that
+    uses it. `buffer` marks running statistics (not trained by gradient);
+    `frozen` marks parameters excluded from training.
+
+    ```mlir
+    %conv1.weight = cnn.param "conv1.weight" : tensor<6x1x5x5xf32>
+    %bn1.running_mean = cnn.param "bn1.running_mean" {buffer} : tensor<6xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, UnitAttr:$buffer, UnitAttr:$frozen);
+  let results = (outs AnyTensor:$value);
+  let assemblyFormat = "$name attr-dict `:` type($value)";
+  let extraClassDeclaration = [{
+    void getAsmResultNames(::mlir::OpAsmSetValueNameFn setNameFn) {
+      setNameFn(getResult(), name());
+    }
+  }];
+}
+
+def CNN_ReturnOp : CNN_Op<"return", [NoSideEffect, Terminator, ReturnLike,
+                                     HasParent<"::mlir::FuncOp">]> {
+  let summary = "the network's outputs";
+  let description = [{
+    Terminates a network function; `names` gives each output its name.
+
+    ```mlir
+    cnn.return %fc3 {names = ["logits"]} : tensor<?x10xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<AnyTensor>:$outputs, StrArrayAttr:$names);
+  let assemblyFormat = "$outputs attr-dict `:` type($outputs)";
+  let verifier = [{ return ::verify(*this); }];
+}
+
+//===----------------------------------------------------------------------===//
+// Convolution and dense
+//===----------------------------------------------------------------------===//
+
+def CNN_Conv2DOp : CNN_LayerOp<"conv2d"> {
+  let summary = "2-D convolution (cross-correlation) over NCHW";
+  let description = [{
+    `out[n, o, y, x] = bias[o] + sum_{c, i, j} in_padded[n, g(o) + c,
+    y * sh + i * dh, x * sw + j * dw] * weight[o, c, i, j]`, with
+    `filters` output channels, `groups` channel groups, explicit padding
+    `[top, left, bottom, right]` (or `same_padding`, resolved by shape
+    inference), and `pad_mode` zeros, replicate or reflect. A `table` (LeNet-5's
+    partial connections) lists for each output channel the input channels it
+    reads; the weight keeps PyTorch's dense shape and the table masks it.
+
+    ```mlir
+    %conv1 = cnn.conv2d %image, %conv1.weight, %conv1.bias {dilation = [1, 1],
+        filters = 16 : i64, groups = 1 : i64, kernel = [5, 5], layer = "conv1",
+        pad_mode = "zeros", padding = [2, 2, 2, 2], stride = [1, 1]}
+        : (tensor<?x1x28x28xf32>, tensor<16x1x5x5xf32>, tensor<16xf32>)
+        -> tensor<?x16x28x28xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$input, AnyTensor:$weight, Optional<AnyTensor>:$bias,
+                   StrAttr:$layer, I64Attr:$filters, I64ArrayAttr:$kernel,
+                   I64ArrayAttr:$stride, I64ArrayAttr:$padding, UnitAttr:$same_padding,
+                   I64ArrayAttr:$dilation, I64Attr:$groups, StrAttr:$pad_mode,
+                   OptionalAttr<ArrayAttr>:$table);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def CNN_DenseOp : CNN_LayerOp<"dense"> {
+  let summary = "fully connected layer: out = in * weight^T + bias";
+  let description = [{
+    Takes `tensor<?xFxf32>` (use `cnn.flatten` first) and gives
+    `tensor<?xUxf32>` with `units` = U. `in_features`, when the user declared
+    it, must equal F.
+
+    ```mlir
+    %fc = cnn.dense %flat, %fc.weight, %fc.bias {layer = "fc", units = 10 : i64}
+        : (tensor<?x1568xf32>, tensor<10x1568xf32>, tensor<10xf32>) -> tensor<?x10xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$input, AnyTensor:$weight, Optional<AnyTensor>:$bias,
+                   StrAttr:$layer, I64Attr:$units, OptionalAttr<I64Attr>:$in_features);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Pooling
+//===----------------------------------------------------------------------===//
+
+def CNN_MaxPool2DOp : CNN_LayerOp<"max_pool2d"> {
+  let summary = "max pooling over windows (padding counts as -inf)";
+  let description = [{
+    ```mlir
+    %pool1 = cnn.max_pool2d %relu1 {ceil_mode = false, dilation = [1, 1],
+        kernel = [2, 2], layer = "pool1", padding = [0, 0, 0, 0], stride = [2, 2]}
+        : (tensor<?x16x28x28xf32>) -> tensor<?x16x14x14xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$input, StrAttr:$layer, I64ArrayAttr:$kernel,
+                   I64ArrayAttr:$stride, I64ArrayAttr:$padding, UnitAttr:$same_padding,
+                   I64ArrayAttr:$dilation, BoolAttr:$ceil_mode);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def CNN_AvgPool2DOp : CNN_LayerOp<"avg_pool2d"> {
+  let summary = "average pooling over windows";
+  let description = [{
+    With `count_include_pad` (PyTorch's default) every window is divided by
+    its full size, padding included; otherwise by the number of input pixels
+    it covers.
+
+    ```mlir
+    %p = cnn.avg_pool2d %x {ceil_mode = false, count_include_pad = true,
+        kernel = [2, 2], layer = "pool", padding = [0, 0, 0, 0], stride = [2, 2]}
+        : (tensor<?x6x28x28xf32>) -> tensor<?x6x14x14xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$input, StrAttr:$layer, I64ArrayAttr:$kernel,
+                   I64ArrayAttr:$stride, I64ArrayAttr:$padding, UnitAttr:$same_padding,
+                   BoolAttr:$ceil_mode, BoolAttr:$count_include_pad);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def CNN_L2Pool2DOp : CNN_LayerOp<"l2_pool2d"> {
+  let summary = "L2 pooling: sqrt of the sum of squares over each window";
+  let description = [{
+    PyTorch's `LPPool2d(2, kernel, stride, ceil_mode)`; no padding.
+
+    ```mlir
+    %p = cnn.l2_pool2d %x {ceil_mode = false, kernel = [3, 3], layer = "pool",
+        stride = [2, 2]} : (tensor<?x8x9x9xf32>) -> tensor<?x8x4x4xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$input, StrAttr:$layer, I64ArrayAttr:$kernel,
+                   I64ArrayAttr:$stride, BoolAttr:$ceil_mode);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def CNN_GlobalAvgPool2DOp : CNN_LayerOp<"global_avg_pool2d"> {
+  let summary = "average over the whole spatial extent: CxHxW -> Cx1x1";
+  let description = [{
+    ```mlir
+    %gap = cnn.global_avg_pool2d %x {layer = "gap"}
+        : (tensor<?x512x7x7xf32>) -> tensor<?x512x1x1xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$input, StrAttr:$layer);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+//===----------------------------------------------------------------------===//
+// Normalization, reshaping, regularization
+//===----------------------------------------------------------------------===//
+
+def CNN_BatchNormOp : CNN_LayerOp<"batchnorm"> {
+  let summary = "batch normalization over channels";
+  let description = [{
+    `(x - mean) / sqrt(var + epsilon) * weight + bias` per channel of an NCHW
+    or NxF tensor; at inference mean and var are the running statistics.
+
+    ```mlir
+    %bn1 = cnn.batchnorm %conv1, %bn1.weight, %bn1.bias, %bn1.running_mean,
+        %bn1.running_var {epsilon = 1.0e-05 : f64, layer = "bn1",
+        momentum = 1.0e-01 : f64} : (...) -> tensor<?x16x28x28xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$input, AnyTensor:$weight, AnyTensor:$bias,
+                   AnyTensor:$running_mean, AnyTensor:$running_var, StrAttr:$layer,
+                   F64Attr:$epsilon, F64Attr:$momentum);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $bias `,` $running_mean `,` $running_var attr-dict `:`
+    functional-type(operands, results)
+  }];
+}
+
+def CNN_LRNOp : CNN_LayerOp<"lrn"> {
+  let summary = "local response normalization across channels (AlexNet)";
+  let description = [{
+    PyTorch's `LocalResponseNorm(size, alpha, beta, k)`:
+    `x / (k + alpha / size * sum_{size neighbouring channels} x^2)^beta`.
+
+    ```mlir
+    %lrn1 = cnn.lrn %relu1 {alpha = 1.0e-04 : f64, beta = 7.5e-01 : f64,
+        k = 2.0 : f64, layer = "lrn1", size = 5 : i64}
+        : (tensor<?x96x55x55xf32>) -> tensor<?x96x55x55xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$input, StrAttr:$layer, I64Attr:$size, F64Attr:$alpha,
+                   F64Attr:$beta, F64Attr:$k);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def CNN_FlattenOp : CNN_LayerOp<"flatten"> {
+  let summary = "NxCxHxW -> Nx(C*H*W), channel-major like torch.flatten";
+  let description = [{
+    ```mlir
+    %flatten = cnn.flatten %pool2 {layer = "flatten"}
+        : (tensor<?x32x7x7xf32>) -> tensor<?x1568xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$input, StrAttr:$layer);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def CNN_DropoutOp : CNN_LayerOp<"dropout"> {
+  let summary = "zero elements with probability p while training";
+  let description = [{
+    The identity at inference; while training, kept elements are scaled by
+    1 / (1 - p).
+
+    ```mlir
+    %dropout1 = cnn.dropout %x {layer = "dropout1", p = 5.0e-01 : f64}
+        : (tensor<?x4096xf32>) -> tensor<?x4096xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$input, StrAttr:$layer, F64Attr:$p);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise activations
+//===----------------------------------------------------------------------===//
+
+class CNN_ActivationOp<string mnemonic, string formula> : CNN_LayerOp<mnemonic> {
+  let summary = "elementwise " # formula;
+  let description = "`" # formula # "` on every element; the shape is unchanged.";
+  let arguments = (ins AnyTensor:$input, StrAttr:$layer);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def CNN_ReLUOp : CNN_ActivationOp<"relu", "max(x, 0)">;
+def CNN_SigmoidOp : CNN_ActivationOp<"sigmoid", "1 / (1 + exp(-x))">;
+def CNN_TanhOp : CNN_ActivationOp<"tanh", "tanh(x)">;
+
+def CNN_LeakyReLUOp : CNN_LayerOp<"leaky_relu"> {
+  let summary = "elementwise x > 0 ? x : slope * x";
+  let description = [{
+    ```mlir
+    %lrelu = cnn.leaky_relu %x {layer = "lrelu", slope = 1.0e-02 : f64}
+        : (tensor<?x8x4x4xf32>) -> tensor<?x8x4x4xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$input, StrAttr:$layer, F64Attr:$slope);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def CNN_SoftmaxOp : CNN_LayerOp<"softmax"> {
+  let summary = "softmax over dimension 1 (channels or features)";
+  let description = [{
+    ```mlir
+    %prob = cnn.softmax %logits {layer = "prob"} : (tensor<?x10xf32>) -> tensor<?x10xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$input, StrAttr:$layer);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+//===----------------------------------------------------------------------===//
+// Multi-branch merges and shortcuts
+//===----------------------------------------------------------------------===//
+
+def CNN_ConcatOp : CNN_LayerOp<"concat"> {
+  let summary = "concatenate NCHW tensors along channels";
+  let description = [{
+    All inputs must have the same H and W (inception modules).
+
+    ```mlir
+    %concat1 = cnn.concat %a, %b {layer = "concat1"}
+        : (tensor<?x64x28x28xf32>, tensor<?x128x28x28xf32>) -> tensor<?x192x28x28xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<AnyTensor>:$inputs, StrAttr:$layer);
+  let assemblyFormat = "$inputs attr-dict `:` functional-type(operands, results)";
+}
+
+def CNN_AddOp : CNN_LayerOp<"add"> {
+  let summary = "elementwise sum of tensors of one shape (residual shortcuts)";
+  let description = [{
+    ```mlir
+    %add1 = cnn.add %bn2, %x {layer = "add1"}
+        : (tensor<?x64x56x56xf32>, tensor<?x64x56x56xf32>) -> tensor<?x64x56x56xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<AnyTensor>:$inputs, StrAttr:$layer);
+  let assemblyFormat = "$inputs attr-dict `:` functional-type(operands, results)";
+}
+
+def CNN_ProjectOp : CNN_LayerOp<"project"> {
+  let summary = "a shortcut that takes the shape of another tensor";
+  let description = [{
+    The identity when `input` already has the shape of `reference`, otherwise
+    a projection: a 1x1 convolution without bias (stride = the ratio of the
+    spatial sizes) and a batchnorm, named `<layer>.0` and `<layer>.1` as in
+    torchvision's `downsample`. Shape inference gives it the reference's
+    shape; the `cnn-materialize-projections` pass replaces it by one or the
+    other.
+
+    ```mlir
+    %downsample = cnn.project %x, %bn2 {layer = "layer2.0.downsample"}
+        : (tensor<?x64x56x56xf32>, tensor<?x128x28x28xf32>) -> tensor<?x128x28x28xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$input, AnyTensor:$reference, StrAttr:$layer,
+                   UnitAttr:$frozen);
+  let assemblyFormat = "$input `,` $reference attr-dict `:` functional-type(operands, results)";
+}
+
+#endif // CNN_OPS

@@ -1,0 +1,96 @@
+//===- CNNOps.cpp - Verifiers of the cnn ops ------------------------------===//
+//
+// Verifiers check what the attributes must satisfy on their own (positive
+// kernels, non-negative padding, known padding modes) and, once shapes are
+// known, that every result and parameter has the shape the layer arithmetic
+// gives. They accept unranked values: shape inference fills those in.
+//
+//===----------------------------------------------------------------------===//
+#include "OpShapes.h"
+
+#include "mlir/IR/Builders.h"
+
+using namespace mlir;
+using namespace cnnc::cnn;
+
+namespace {
+
+LogicalResult checkInts(Operation *op, StringRef attrName, size_t count, int64_t min) {
+  auto attr = op->getAttrOfType<ArrayAttr>(attrName);
+  if (!attr)
+    return success();
+  auto values = getInts(attr);
+  if (values.size() != count || values.size() != attr.size())
+    return op->emitOpError() << "`" << attrName << "` must have " << count << " integers";
+  for (int64_t v : values)
+    if (v < min)
+      return op->emitOpError() << "`" << attrName << "` entries must be at least " << min
+                               << ", got " << v;
+  return success();
+}
+
+LogicalResult checkPositive(Operation *op, StringRef attrName) {
+  if (auto attr = op->getAttrOfType<IntegerAttr>(attrName))
+    if (attr.getInt() < 1)
+      return op->emitOpError() << "`" << attrName << "` must be at least 1, got "
+                               << attr.getInt();
+  return success();
+}
+
+LogicalResult verifyLayer(Operation *op) {
+  if (failed(checkInts(op, "kernel", 2, 1)) || failed(checkInts(op, "stride", 2, 1)) ||
+      failed(checkInts(op, "dilation", 2, 1)) || failed(checkInts(op, "padding", 4, 0)) ||
+      failed(checkPositive(op, "filters")) || failed(checkPositive(op, "groups")) ||
+      failed(checkPositive(op, "units")) || failed(checkPositive(op, "size")) ||
+      failed(checkPositive(op, "in_features")))
+    return failure();
+  return verifyShapes(op);
+}
+
+} // namespace
+
+template <typename LayerOp> static LogicalResult verify(LayerOp op) {
+  return verifyLayer(op.getOperation());
+}
+
+static LogicalResult verify(Conv2DOp op) {
+  StringRef mode = op.pad_mode();
+  if (mode != "zeros" && mode != "replicate" && mode != "reflect")
+    return op.emitOpError() << "unknown pad_mode `" << mode
+                            << "`; expected zeros, replicate or reflect";
+  if (auto table = op.table()) {
+    if (op.groups() != 1)
+      return op.emitOpError("a connection table requires groups = 1");
+    for (Attribute row : *table) {
+      auto ints = row.dyn_cast<ArrayAttr>();
+      if (!ints || ints.empty() || getInts(ints).size() != ints.size())
+        return op.emitOpError("table rows must be non-empty lists of channel indices");
+      for (int64_t c : getInts(ints))
+        if (c < 0)
+          return op.emitOpError("table channel indices must not be negative");
+    }
+  }
+  return verifyLayer(op);
+}
+
+static LogicalResult verify(DropoutOp op) {
+  double p = op.p().convertToDouble();
+  if (!(p >= 0 && p < 1))
+    return op.emitOpError() << "p must be in [0, 1), got " << p;
+  return verifyLayer(op);
+}
+
+static LogicalResult verify(ReturnOp op) {
+  if (op.names().size() != op.outputs().size())
+    return op.emitOpError() << "has " << op.outputs().size() << " outputs but "
+                            << op.names().size() << " names";
+  auto func = op->getParentOfType<FuncOp>();
+  auto results = func.getType().getResults();
+  if (results.size() != op.outputs().size())
+    return op.emitOpError() << "returns " << op.outputs().size()
+                            << " values but the function has " << results.size() << " results";
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "cnnc/Dialect/CNN/CNNOps.cpp.inc"

@@ -1,0 +1,194 @@
+//===- ReportBuilder.cpp - Report from a cnn function ---------------------===//
+//
+// Walks a shape-inferred network in order and fills a NetworkReport. Counts
+// and receptive fields come from LayerArithmetic; this file only decides
+// which formula applies to which op and follows the graph.
+//
+//===----------------------------------------------------------------------===//
+#include "cnnc/Report/ReportBuilder.h"
+
+#include "cnnc/Dialect/CNN/CNNDialect.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <sstream>
+
+using namespace mlir;
+
+namespace cnnc {
+
+namespace {
+
+std::vector<int64_t> dimsOf(Value v) {
+  auto shape = v.getType().cast<RankedTensorType>().getShape();
+  return std::vector<int64_t>(shape.begin() + 1, shape.end());
+}
+
+int64_t elements(const std::vector<int64_t> &dims) {
+  int64_t n = 1;
+  for (int64_t d : dims)
+    n *= d;
+  return n;
+}
+
+std::string fmtStart(double s) {
+  std::ostringstream os;
+  os << s;
+  return os.str();
+}
+
+/// Parameters, buffers and MACs of one layer.
+void countLayer(Operation *op, LayerReport &row) {
+  auto frozen = [](Value p) {
+    auto param = p.getDefiningOp<cnn::ParamOp>();
+    return param && param.frozen();
+  };
+  llvm::TypeSwitch<Operation *>(op)
+      .Case([&](cnn::Conv2DOp c) {
+        auto in = dimsOf(c.input()), out = dimsOf(c.output());
+        auto k = cnn::getInts(c.kernel());
+        bool bias = static_cast<bool>(c.bias());
+        if (auto table = c.table()) {
+          int64_t connections = 0;
+          for (Attribute rowAttr : *table)
+            connections += rowAttr.cast<ArrayAttr>().size();
+          row.params = tableConvParams(connections, out[0], k[0], k[1], bias);
+          row.macs = tableConvMacs(connections, out[1], out[2], k[0], k[1]);
+        } else {
+          row.params = convParams(out[0], in[0], c.groups(), k[0], k[1], bias);
+          row.macs = convMacs(out[0], out[1], out[2], in[0], c.groups(), k[0], k[1]);
+        }
+        row.trainableParams = frozen(c.weight()) ? 0 : row.params;
+      })
+      .Case([&](cnn::DenseOp d) {
+        int64_t in = dimsOf(d.input())[0], out = d.units();
+        row.params = denseParams(in, out, static_cast<bool>(d.bias()));
+        row.macs = denseMacs(in, out);
+        row.trainableParams = frozen(d.weight()) ? 0 : row.params;
+      })
+      .Case([&](cnn::BatchNormOp b) {
+        int64_t channels = dimsOf(b.input())[0];
+        row.params = batchNormParams(channels);
+        row.buffers = batchNormBuffers(channels);
+        row.trainableParams = frozen(b.weight()) ? 0 : row.params;
+      });
+}
+
+struct Field {
+  FieldReport f;
+  bool global = false;
+};
+
+std::string describe(const FieldReport &f, int axis) {
+  return "j=" + std::to_string(f.jump[axis]) + ", start=" + fmtStart(f.start[axis]);
+}
+
+/// The field of a merge: the largest over its inputs, with a note when the
+/// inputs' units are spaced (jump) or centred (start) differently.
+Field mergeFields(Operation *op, llvm::ArrayRef<Field> ins, LayerReport &row) {
+  Field out = ins[0];
+  for (const Field &f : ins)
+    if (f.global)
+      return Field{{}, true};
+  for (size_t b = 1; b < ins.size(); ++b) {
+    const FieldReport &x = ins[b].f;
+    for (int axis = 0; axis < 2; ++axis) {
+      if (x.jump[axis] != ins[0].f.jump[axis] || x.start[axis] != ins[0].f.start[axis]) {
+        const char *what = x.jump[axis] != ins[0].f.jump[axis] ? "jump" : "alignment";
+        row.notes.push_back(std::string("branches disagree in ") + what + " along " +
+                            (axis == 0 ? "H" : "W") + ": branch 1 has " +
+                            describe(ins[0].f, axis) + ", branch " + std::to_string(b + 1) +
+                            " has " + describe(x, axis) +
+                            "; the field shown is the largest over the branches");
+        break;
+      }
+    }
+    for (int axis = 0; axis < 2; ++axis)
+      if (x.size[axis] > out.f.size[axis]) {
+        out.f.size[axis] = x.size[axis];
+        out.f.jump[axis] = x.jump[axis];
+        out.f.start[axis] = x.start[axis];
+      }
+  }
+  (void)op;
+  return out;
+}
+
+} // namespace
+
+FailureOr<NetworkReport> buildReport(FuncOp func) {
+  NetworkReport report;
+  report.network = func.getName().str();
+  llvm::DenseMap<Value, Field> fields;
+  llvm::DenseMap<Value, std::string> names;
+  Block &entry = func.getBody().front();
+  for (BlockArgument arg : entry.getArguments()) {
+    if (!arg.getType().isa<RankedTensorType>())
+      return (func.emitError("report: the input shapes are not known"), failure());
+    auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "cnn.name");
+    std::string n = name ? name.getValue().str() : "arg" + std::to_string(arg.getArgNumber());
+    report.inputs.push_back({n, dimsOf(arg)});
+    report.activationBytes += 4 * elements(dimsOf(arg));
+    fields[arg] = Field{};
+    names[arg] = n;
+  }
+  for (Operation &operation : entry) {
+    Operation *op = &operation;
+    if (isa<cnn::ParamOp>(op))
+      continue;
+    if (auto ret = dyn_cast<cnn::ReturnOp>(op)) {
+      for (auto [v, n] : llvm::zip(ret.outputs(), ret.names()))
+        report.outputs.push_back({n.cast<StringAttr>().getValue().str(), dimsOf(v)});
+      continue;
+    }
+    if (isa<cnn::ProjectOp>(op))
+      return (op->emitError("report: run cnn-materialize-projections first"), failure());
+    Value result = op->getResult(0);
+    if (!result.getType().isa<RankedTensorType>())
+      return (op->emitError("report: shapes are not inferred"), failure());
+    LayerReport row;
+    row.name = cnn::layerName(op).str();
+    row.op = op->getName().stripDialect().str();
+    row.shape = dimsOf(result);
+    SmallVector<Field, 4> ins;
+    for (Value v : op->getOperands())
+      if (!cnn::isParam(v)) {
+        row.inputs.push_back(names.lookup(v));
+        ins.push_back(fields.lookup(v));
+      }
+    countLayer(op, row);
+
+    Field field = ins.empty() ? Field{} : ins[0];
+    if (isa<cnn::ConcatOp, cnn::AddOp>(op)) {
+      field = mergeFields(op, ins, row);
+    } else if (isa<cnn::DenseOp, cnn::GlobalAvgPool2DOp>(op)) {
+      field.global = true;
+    } else if (!field.global) {
+      llvm::Optional<Window> wh = cnn::getWindow(op, 0), ww = cnn::getWindow(op, 1);
+      if (wh && ww) {
+        for (int axis = 0; axis < 2; ++axis) {
+          ReceptiveField rf{field.f.jump[axis], field.f.size[axis], field.f.start[axis]};
+          ReceptiveField out = receptiveFieldThrough(rf, axis == 0 ? *wh : *ww);
+          field.f.jump[axis] = out.jump;
+          field.f.size[axis] = out.size;
+          field.f.start[axis] = out.start;
+        }
+      }
+    }
+    if (!field.global)
+      row.field = field.f;
+    fields[result] = field;
+    names[result] = row.name;
+
+    report.totalParams += row.params;
+    report.trainableParams += row.trainableParams;
+    report.buffers += row.buffers;
+    report.macs += row.macs;
+    report.activationBytes += 4 * elements(row.shape);
+    report.layers.push_back(std::move(row));
+  }
+  return report;
+}
+
+} // namespace cnnc

@@ -1,0 +1,119 @@
+//===- AST.h - Abstract syntax tree of the .cnn language -------*- C++ -*-===//
+//
+// The AST is what the parser read, before any block is instantiated or any
+// expression evaluated: block definitions with their parameters, and network
+// bodies made of items. Every node keeps its source range so that later stages
+// (elaboration, shape inference) point at the user's text.
+//
+// An item is one step of a chain:
+//   Call    `conv(16, kernel: 5)`, `relu`, `inception(64, ...)`, and merges
+//           with branches `concat { {...} {...} }`
+//   Group   `{ items }` (a concat/add branch, or a labelled scope)
+//   Seq     `seq { items }`: children named by position, like nn.Sequential
+//   Repeat  `repeat N [as i] { items }`
+//   Ref     `@name`: continue from a named tensor
+//   Output  `output [name]`: mark the current tensor as a network output
+//   Input   `input name: CxHxW` (network bodies only)
+// Any item may carry a label `name: item`.
+//
+//===----------------------------------------------------------------------===//
+#ifndef CNNC_DSL_AST_H
+#define CNNC_DSL_AST_H
+
+#include "cnnc/DSL/Diagnostics.h"
+
+#include <cstdint>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace cnnc {
+
+/// An expression: literals, names (block parameters, loop variables, bare
+/// keywords such as `same`), lists, and integer/float/bool arithmetic.
+struct Expr {
+  enum class Kind { Int, Float, Bool, String, Ident, List, Dims, Unary, Binary, Cond };
+  Kind kind;
+  SourceRange range;
+  int64_t intValue = 0;
+  double floatValue = 0;
+  bool boolValue = false;
+  std::string text;                          // Ident, String, operator spelling
+  std::vector<int64_t> dims;                 // Dims
+  std::vector<std::unique_ptr<Expr>> operands; // List elements, Unary/Binary/Cond
+};
+using ExprPtr = std::unique_ptr<Expr>;
+
+/// A call argument, positional (empty name) or keyword.
+struct Arg {
+  std::string name;
+  SourceRange nameRange;
+  ExprPtr value;
+};
+
+struct Item;
+using ItemPtr = std::unique_ptr<Item>;
+
+struct Item {
+  enum class Kind { Call, Group, Seq, Repeat, Ref, Output, Input };
+  Kind kind;
+  SourceRange range;      // the whole item
+  std::string label;      // `label: item`, empty if none
+  SourceRange labelRange;
+
+  // Call: callee name, arguments, and for merges the branches (Group items).
+  std::string callee;
+  SourceRange calleeRange;
+  std::vector<Arg> args;
+  bool hasBranches = false;
+  std::vector<ItemPtr> branches;
+
+  // Group, Seq, Repeat: the body.
+  std::vector<ItemPtr> body;
+  // Repeat: the count and optional loop variable.
+  ExprPtr count;
+  std::string loopVar;
+  SourceRange loopVarRange;
+
+  // Ref / Output / Input: the tensor name (Output: optional).
+  std::string name;
+  SourceRange nameRange;
+  // Input: C, H, W.
+  std::vector<int64_t> dims;
+};
+
+struct BlockParam {
+  std::string name;
+  SourceRange range;
+  std::string type; // "", "int", "float", "bool", "string", "list"
+  SourceRange typeRange;
+  ExprPtr defaultValue;
+};
+
+struct BlockDef {
+  std::string name;
+  SourceRange range; // the name
+  std::vector<BlockParam> params;
+  std::vector<ItemPtr> body;
+};
+
+struct NetworkDef {
+  std::string name;
+  SourceRange range; // the name
+  std::vector<ItemPtr> body;
+};
+
+struct Module {
+  std::vector<BlockDef> blocks;
+  std::vector<NetworkDef> networks;
+};
+
+/// Prints the AST as an indented tree (`cnnc --emit=ast`).
+void printAST(std::ostream &os, const Module &module);
+/// Prints an expression in source syntax.
+void printExpr(std::ostream &os, const Expr &expr);
+
+} // namespace cnnc
+
+#endif // CNNC_DSL_AST_H

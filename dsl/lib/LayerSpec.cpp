@@ -1,0 +1,189 @@
+//===- LayerSpec.cpp - The built-in layers and their parameters -----------===//
+#include "cnnc/DSL/LayerSpec.h"
+
+#include <cstdlib>
+
+namespace cnnc {
+
+namespace {
+ParamSpec req(std::string name, ParamType type, std::string doc) {
+  ParamSpec p;
+  p.name = std::move(name);
+  p.type = type;
+  p.positional = true;
+  p.required = true;
+  p.doc = std::move(doc);
+  return p;
+}
+ParamSpec opt(std::string name, ParamType type, Value def, std::string doc,
+              bool positional = false) {
+  ParamSpec p;
+  p.name = std::move(name);
+  p.type = type;
+  p.positional = positional;
+  p.defaultValue = std::move(def);
+  p.doc = std::move(doc);
+  return p;
+}
+ParamSpec strideLikeKernel() {
+  ParamSpec p = opt("stride", ParamType::IntPair, Value(), "step between windows");
+  p.defaultsTo = "kernel";
+  return p;
+}
+ParamSpec padding() {
+  return opt("pad", ParamType::Padding, Value::ints({0, 0, 0, 0}),
+             "zero padding: n, [h, w], [top, left, bottom, right], same or valid");
+}
+ParamSpec ceilMode() {
+  return opt("ceil", ParamType::Bool, Value::boolean(false),
+             "ceil mode: round the output size up instead of down");
+}
+ParamSpec frozen() {
+  return opt("frozen", ParamType::Bool, Value::boolean(false),
+             "exclude the layer's parameters from training");
+}
+
+std::vector<LayerSpec> buildSpecs() {
+  std::vector<LayerSpec> s;
+  {
+    LayerSpec l{"conv", LayerKind::Conv, "conv", false, true, {}, "2-D convolution"};
+    l.params.push_back(req("filters", ParamType::Int, "number of output channels"));
+    ParamSpec k = req("kernel", ParamType::IntPair, "window size: k, [kh, kw] or khxkw");
+    l.params.push_back(k);
+    l.params.push_back(opt("stride", ParamType::IntPair, Value::ints({1, 1}),
+                           "step between windows"));
+    l.params.push_back(padding());
+    l.params.push_back(opt("dilation", ParamType::IntPair, Value::ints({1, 1}),
+                           "spacing between kernel taps"));
+    l.params.push_back(opt("groups", ParamType::Int, Value::integer(1),
+                           "grouped convolution: channels split into groups"));
+    l.params.push_back(opt("bias", ParamType::Bool, Value::boolean(true),
+                           "add a learned bias per output channel"));
+    ParamSpec mode = opt("mode", ParamType::Enum, Value::symbol("zeros"),
+                         "padding mode: zeros, replicate or reflect");
+    mode.choices = {"zeros", "replicate", "reflect"};
+    l.params.push_back(mode);
+    ParamSpec table = opt("table", ParamType::Table, Value(),
+                          "partial connection table: for each output channel, "
+                          "the input channels it reads (LeNet-5's C3)");
+    table.optional = true;
+    l.params.push_back(table);
+    l.params.push_back(frozen());
+    s.push_back(l);
+  }
+  {
+    LayerSpec l{"maxpool", LayerKind::MaxPool, "maxpool", false, false, {}, "max pooling"};
+    l.params.push_back(req("kernel", ParamType::IntPair, "window size"));
+    l.params.push_back(strideLikeKernel());
+    l.params.push_back(padding());
+    l.params.push_back(opt("dilation", ParamType::IntPair, Value::ints({1, 1}),
+                           "spacing between window taps"));
+    l.params.push_back(ceilMode());
+    s.push_back(l);
+  }
+  {
+    LayerSpec l{"avgpool", LayerKind::AvgPool, "avgpool", false, false, {}, "average pooling"};
+    l.params.push_back(req("kernel", ParamType::IntPair, "window size"));
+    l.params.push_back(strideLikeKernel());
+    l.params.push_back(padding());
+    l.params.push_back(ceilMode());
+    l.params.push_back(opt("count_include_pad", ParamType::Bool, Value::boolean(true),
+                           "divide by the whole window, padding included"));
+    s.push_back(l);
+  }
+  {
+    LayerSpec l{"l2pool", LayerKind::L2Pool, "l2pool", false, false, {},
+                "L2 pooling: sqrt of the sum of squares over the window"};
+    l.params.push_back(req("kernel", ParamType::IntPair, "window size"));
+    l.params.push_back(strideLikeKernel());
+    l.params.push_back(ceilMode());
+    s.push_back(l);
+  }
+  s.push_back({"global_avgpool", LayerKind::GlobalAvgPool, "gap", false, false, {},
+               "average over the whole spatial extent: CxHxW -> Cx1x1"});
+  {
+    LayerSpec l{"dense", LayerKind::Dense, "fc", false, true, {}, "fully connected layer"};
+    l.params.push_back(req("units", ParamType::Int, "number of outputs"));
+    l.params.push_back(opt("bias", ParamType::Bool, Value::boolean(true), "add a learned bias"));
+    ParamSpec in = opt("in", ParamType::Int, Value(),
+                       "expected number of inputs; checked against the inferred size");
+    in.optional = true;
+    l.params.push_back(in);
+    l.params.push_back(frozen());
+    s.push_back(l);
+  }
+  s.push_back({"flatten", LayerKind::Flatten, "flatten", false, false, {},
+               "CxHxW -> C*H*W features"});
+  {
+    LayerSpec l{"dropout", LayerKind::Dropout, "dropout", false, false, {},
+                "zero inputs with probability p while training"};
+    l.params.push_back(opt("p", ParamType::Float, Value::real(0.5), "drop probability", true));
+    s.push_back(l);
+  }
+  {
+    LayerSpec l{"batchnorm", LayerKind::BatchNorm, "bn", false, true, {},
+                "batch normalization over channels"};
+    l.params.push_back(opt("eps", ParamType::Float, Value::real(1e-5), "added to the variance"));
+    l.params.push_back(opt("momentum", ParamType::Float, Value::real(0.1),
+                           "running statistics update factor"));
+    l.params.push_back(frozen());
+    s.push_back(l);
+  }
+  {
+    LayerSpec l{"lrn", LayerKind::LRN, "lrn", false, false, {},
+                "local response normalization across channels"};
+    l.params.push_back(req("size", ParamType::Int, "number of neighbouring channels"));
+    l.params.push_back(opt("alpha", ParamType::Float, Value::real(1e-4), "scale"));
+    l.params.push_back(opt("beta", ParamType::Float, Value::real(0.75), "exponent"));
+    l.params.push_back(opt("k", ParamType::Float, Value::real(1.0), "additive constant"));
+    s.push_back(l);
+  }
+  s.push_back({"softmax", LayerKind::Softmax, "softmax", false, false, {},
+               "softmax over channels / features"});
+  s.push_back({"relu", LayerKind::ReLU, "relu", false, false, {}, "max(x, 0)"});
+  {
+    LayerSpec l{"leaky_relu", LayerKind::LeakyReLU, "leaky_relu", false, false, {},
+                "x if x > 0 else slope * x"};
+    l.params.push_back(opt("slope", ParamType::Float, Value::real(0.01),
+                           "negative slope", true));
+    s.push_back(l);
+  }
+  s.push_back({"sigmoid", LayerKind::Sigmoid, "sigmoid", false, false, {}, "1 / (1 + exp(-x))"});
+  s.push_back({"tanh", LayerKind::Tanh, "tanh", false, false, {}, "hyperbolic tangent"});
+  s.push_back({"concat", LayerKind::Concat, "concat", true, false, {},
+               "run the branches on the same input, concatenate along channels"});
+  s.push_back({"add", LayerKind::Add, "add", true, false, {},
+               "run the branches on the same input, add elementwise; `{}` is the identity"});
+  s.push_back({"project", LayerKind::Project, "project", false, true, {frozen()},
+               "inside an `add` branch: identity when the shapes already match, "
+               "otherwise a 1x1 conv (no bias) + batchnorm to the other branch's shape"});
+  return s;
+}
+} // namespace
+
+const std::vector<LayerSpec> &layerSpecs() {
+  static const std::vector<LayerSpec> specs = buildSpecs();
+  return specs;
+}
+
+const LayerSpec *findLayerSpec(const std::string &name) {
+  for (const LayerSpec &s : layerSpecs())
+    if (s.name == name)
+      return &s;
+  return nullptr;
+}
+
+const LayerSpec &layerSpecFor(LayerKind kind) {
+  for (const LayerSpec &s : layerSpecs())
+    if (s.kind == kind)
+      return s;
+  std::abort(); // internal invariant: Input has no spec and is never asked for
+}
+
+std::string layerKindName(LayerKind kind) {
+  if (kind == LayerKind::Input)
+    return "input";
+  return layerSpecFor(kind).name;
+}
+
+} // namespace cnnc
