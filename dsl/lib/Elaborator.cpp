@@ -17,6 +17,7 @@ namespace {
 /// from exhausting memory or stack; far above any real network.
 constexpr int64_t kMaxLayers = 100000;
 constexpr size_t kMaxBlockDepth = 64;
+constexpr int64_t kMaxSteps = 2000000; // items visited, e.g. empty repeats
 
 using Env = std::map<std::string, Value>;
 
@@ -88,6 +89,7 @@ private:
   Graph graph;
   std::map<std::string, SourceRange> layerNames;
   std::vector<std::string> blockStack;
+  int64_t steps = 0;
 };
 
 std::optional<Graph> Elaborator::run(const NetworkDef &net) {
@@ -129,6 +131,9 @@ bool Elaborator::needInput(const Item &it, int current) {
 }
 
 bool Elaborator::item(const Item &it, Ctx &ctx, int &current) {
+  if (++steps > kMaxSteps)
+    return fail(it.range, "network is too large to elaborate (more than " +
+                              std::to_string(kMaxSteps) + " items after expansion)");
   switch (it.kind) {
   case Item::Kind::Input: {
     if (!ctx.body->isNetwork || ctx.scope->prefix != "" || ctx.branch)
@@ -227,6 +232,9 @@ bool Elaborator::group(const Item &it, Ctx &ctx, int &current) {
     Env env = *ctx.env;
     inner.env = &env;
     for (int64_t i = 0; i < count->i; ++i) {
+      if (++steps > kMaxSteps)
+        return fail(it.range, "network is too large to elaborate (more than " +
+                                  std::to_string(kMaxSteps) + " items after expansion)");
       if (!it.loopVar.empty())
         env[it.loopVar] = Value::integer(i);
       if (!items(it.body, inner, current))

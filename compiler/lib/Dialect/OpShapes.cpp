@@ -32,6 +32,9 @@ std::string quoted(Operation *op) { return "`" + layerName(op).str() + "`"; }
 
 std::string hw(int64_t h, int64_t w) { return std::to_string(h) + "x" + std::to_string(w); }
 
+/// "2" for a square setting, "2x1" otherwise.
+std::string square(int64_t h, int64_t w) { return h == w ? std::to_string(h) : hw(h, w); }
+
 /// Reports an error at `op`, prefixed with the layer's kind and name.
 InFlightDiagnostic layerError(Operation *op, const std::string &message) {
   std::string kind = op->getName().stripDialect().str();
@@ -77,10 +80,10 @@ void explainSpatialSize(InFlightDiagnostic &diag, Operation *culprit,
     diag.attachNote(culprit->getLoc()) << msg << " makes it so";
     return;
   }
-  msg += " has kernel " + hw(wh->kernel, ww->kernel) + ", stride " +
-         hw(wh->stride, ww->stride);
+  msg += " has kernel " + square(wh->kernel, ww->kernel) + ", stride " +
+         square(wh->stride, ww->stride);
   if (wh->dilation != 1 || ww->dilation != 1)
-    msg += ", dilation " + hw(wh->dilation, ww->dilation);
+    msg += ", dilation " + square(wh->dilation, ww->dilation);
   if (wh->padBegin == 0 && wh->padEnd == 0 && ww->padBegin == 0 && ww->padEnd == 0)
     msg += " and no padding";
   else
@@ -92,6 +95,9 @@ void explainSpatialSize(InFlightDiagnostic &diag, Operation *culprit,
   std::optional<int64_t> ph = paddingForOutputSize(in[2], *wh, targetH);
   std::optional<int64_t> pw = paddingForOutputSize(in[3], *ww, targetW);
   std::string fix;
+  bool hasPadding = culprit->hasAttr("padding");
+  if (!hasPadding)
+    ph = pw = std::nullopt;
   if (ph && pw && *ph == *pw)
     fix = "`pad: " + std::to_string(*ph) + "`";
   else if (ph && pw)

@@ -97,6 +97,7 @@ int run(int argc, char **argv) {
 
   mlir::MLIRContext context;
   context.getOrLoadDialect<cnnc::cnn::CNNDialect>();
+  context.printOpOnDiagnostic(false);
   mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
     diags.report(severityOf(d.getSeverity()), rangeOf(d.getLocation()), d.str());
     for (mlir::Diagnostic &note : d.getNotes())

@@ -1,0 +1,116 @@
+//===- ElaboratorTest.cpp - Blocks, repeats, naming, defaults -------------===//
+#include "cnnc/DSL/Elaborator.h"
+#include "cnnc/DSL/Parser.h"
+
+#include <gtest/gtest.h>
+
+using namespace cnnc;
+
+namespace {
+
+struct Elaborated {
+  DiagnosticEngine diags;
+  std::optional<Graph> graph;
+  explicit Elaborated(std::string_view src) : diags("t.cnn", src) {
+    if (auto m = parseSource(src, diags))
+      if (const NetworkDef *n = selectNetwork(*m, "", diags))
+        graph = elaborate(*m, *n, diags);
+  }
+  std::vector<std::string> names() const {
+    std::vector<std::string> out;
+    for (const Layer &l : graph->layers)
+      out.push_back(l.name);
+    return out;
+  }
+  std::string firstError() const {
+    return diags.diagnostics().empty() ? "" : diags.diagnostics()[0].message;
+  }
+};
+
+TEST(Elaborator, DefaultsFollowPyTorch) {
+  Elaborated e("network n { input x: 1x8x8 conv(4, kernel: 3) maxpool(2) }");
+  ASSERT_TRUE(e.graph);
+  const Layer &conv = e.graph->layers[1];
+  EXPECT_EQ(conv.getInts("stride"), (std::vector<int64_t>{1, 1}));
+  EXPECT_EQ(conv.getInts("pad"), (std::vector<int64_t>{0, 0, 0, 0}));
+  EXPECT_EQ(conv.getInts("dilation"), (std::vector<int64_t>{1, 1}));
+  EXPECT_EQ(conv.getInt("groups"), 1);
+  EXPECT_TRUE(conv.getBool("bias"));
+  EXPECT_EQ(conv.attrs.at("mode").s, "zeros");
+  // A pool's stride defaults to its kernel.
+  EXPECT_EQ(e.graph->layers[2].getInts("stride"), (std::vector<int64_t>{2, 2}));
+}
+
+TEST(Elaborator, PaddingForms) {
+  Elaborated e("network n { input x: 1x8x8 conv(1, kernel: 3, pad: [1, 2])"
+               " conv(1, kernel: 3, pad: [1, 2, 3, 4]) conv(1, kernel: 3, pad: valid)"
+               " conv(1, kernel: 2, pad: same) }");
+  ASSERT_TRUE(e.graph);
+  EXPECT_EQ(e.graph->layers[1].getInts("pad"), (std::vector<int64_t>{1, 2, 1, 2}));
+  EXPECT_EQ(e.graph->layers[2].getInts("pad"), (std::vector<int64_t>{1, 2, 3, 4}));
+  EXPECT_EQ(e.graph->layers[3].getInts("pad"), (std::vector<int64_t>{0, 0, 0, 0}));
+  EXPECT_EQ(e.graph->layers[4].attrs.at("pad").s, "same");
+}
+
+TEST(Elaborator, NamingByKindPositionAndLabel) {
+  Elaborated e("block b(c) { conv1: conv(c, kernel: 1) relu }"
+               "network n { input x: 1x8x8 conv(2, kernel: 1) conv(2, kernel: 1)"
+               " layer1: repeat 2 { b(4) } f: seq { relu repeat 2 { tanh } } }");
+  ASSERT_TRUE(e.graph);
+  EXPECT_EQ(e.names(), (std::vector<std::string>{"x", "conv1", "conv2", "layer1.0.conv1",
+                                                 "layer1.0.relu1", "layer1.1.conv1",
+                                                 "layer1.1.relu1", "f.0", "f.1", "f.2"}));
+}
+
+TEST(Elaborator, BlockArgumentsAndExpressions) {
+  Elaborated e("block b(c, k = c / 2 + 1, s = 1) { conv(c * 2, kernel: k, stride: s) }"
+               "network n { input x: 1x9x9 repeat 2 as i { b(4, s: i == 0 ? 2 : 1) } }");
+  ASSERT_TRUE(e.graph);
+  EXPECT_EQ(e.graph->layers[1].getInt("filters"), 8);
+  EXPECT_EQ(e.graph->layers[1].getInts("kernel"), (std::vector<int64_t>{3, 3}));
+  EXPECT_EQ(e.graph->layers[1].getInts("stride"), (std::vector<int64_t>{2, 2}));
+  EXPECT_EQ(e.graph->layers[2].getInts("stride"), (std::vector<int64_t>{1, 1}));
+}
+
+TEST(Elaborator, ProjectTakesTheOtherBranchAsReference) {
+  Elaborated e("network n { input x: 1x8x8 add { { p: project } { c: conv(2, kernel: 1) } } }");
+  ASSERT_TRUE(e.graph);
+  // Topologically sorted: the conv comes before the projection that reads it.
+  const Layer &p = e.graph->layers[2];
+  EXPECT_EQ(p.name, "p");
+  ASSERT_EQ(p.inputs.size(), 2u);
+  EXPECT_EQ(e.graph->layers[p.inputs[1]].name, "c");
+}
+
+TEST(Elaborator, Errors) {
+  EXPECT_NE(Elaborated("network n { input x: 1x8x8 convv(1, kernel: 1) }").firstError().find(
+                "did you mean `conv`"),
+            std::string::npos);
+  EXPECT_NE(Elaborated("network n { input x: 1x8x8 conv(1, kernal: 1) }").firstError().find(
+                "did you mean `kernel`"),
+            std::string::npos);
+  EXPECT_NE(Elaborated("block a() { a() } network n { input x: 1x8x8 a() }")
+                .firstError()
+                .find("instantiates itself"),
+            std::string::npos);
+  EXPECT_NE(Elaborated("network n { input x: 1x8x8 c: relu c: relu }").firstError().find(
+                "duplicate layer name `c`"),
+            std::string::npos);
+  EXPECT_NE(Elaborated("network n { input x: 1x8x8 @y }").firstError().find("unknown tensor"),
+            std::string::npos);
+  EXPECT_NE(Elaborated("block b(c: int) { relu } network n { input x: 1x8x8 b(\"s\") }")
+                .firstError()
+                .find("expects int"),
+            std::string::npos);
+  EXPECT_NE(Elaborated("network n { input x: 1x8x8 conv(0, kernel: 1) }").firstError().find(
+                "at least 1"),
+            std::string::npos);
+}
+
+TEST(Elaborator, HugeRepeatIsBounded) {
+  Elaborated e("network n { input x: 1x8x8 repeat 100000 { repeat 100000 { } } }");
+  EXPECT_FALSE(e.graph);
+  EXPECT_NE(e.firstError().find("too large"), std::string::npos);
+}
+
+} // namespace

@@ -1,0 +1,82 @@
+//===- LayerArithmeticTest.cpp - Shape, field and cost formulas -----------===//
+#include "cnnc/Arithmetic/LayerArithmetic.h"
+
+#include <gtest/gtest.h>
+
+using namespace cnnc;
+
+namespace {
+
+Window win(int64_t k, int64_t s, int64_t pb, int64_t pe, int64_t d = 1, bool ceil = false) {
+  Window w;
+  w.kernel = k, w.stride = s, w.padBegin = pb, w.padEnd = pe, w.dilation = d, w.ceilMode = ceil;
+  return w;
+}
+
+TEST(LayerArithmetic, BriefWorkedExample) {
+  // 5-wide input, conv k=3 p=1 s=2: n=3, r=3, j=2, start=0.5.
+  Window w = win(3, 2, 1, 1);
+  EXPECT_EQ(windowOutputSize(5, w), 3);
+  ReceptiveField rf = receptiveFieldThrough(ReceptiveField{}, w);
+  EXPECT_EQ(rf.size, 3);
+  EXPECT_EQ(rf.jump, 2);
+  EXPECT_DOUBLE_EQ(rf.start, 0.5);
+}
+
+TEST(LayerArithmetic, FloorAndCeilMode) {
+  EXPECT_EQ(windowOutputSize(56, win(3, 2, 0, 0)), 27);
+  EXPECT_EQ(windowOutputSize(112, win(3, 2, 0, 0, 1, true)), 56);
+  EXPECT_EQ(windowOutputSize(6, win(3, 2, 0, 0, 1, false)), 2);
+  EXPECT_EQ(windowOutputSize(6, win(3, 2, 0, 0, 1, true)), 3);
+  // The last ceil-mode window must start inside the input or left padding:
+  // 5 inputs, k=2, s=2, pad 1: ceil((5+2-2)/2)+1 = 4, but window 4 would start
+  // at 6 >= 5 + 1, so 3 (PyTorch gives 3).
+  EXPECT_EQ(windowOutputSize(5, win(2, 2, 1, 1, 1, true)), 3);
+}
+
+TEST(LayerArithmetic, Dilation) {
+  EXPECT_EQ(effectiveKernel(3, 2), 5);
+  EXPECT_EQ(windowOutputSize(10, win(3, 1, 0, 0, 2)), 6);
+  ReceptiveField rf = receptiveFieldThrough(ReceptiveField{}, win(3, 1, 0, 0, 2));
+  EXPECT_EQ(rf.size, 5);
+  EXPECT_DOUBLE_EQ(rf.start, 2.5);
+}
+
+TEST(LayerArithmetic, AsymmetricPadding) {
+  EXPECT_EQ(windowOutputSize(8, win(3, 1, 0, 2)), 8);
+  ReceptiveField rf = receptiveFieldThrough(ReceptiveField{}, win(3, 1, 0, 2));
+  EXPECT_DOUBLE_EQ(rf.start, 1.5); // only the leading padding moves the centre
+}
+
+TEST(LayerArithmetic, SamePaddingWithEvenKernels) {
+  // k=4, s=1: 3 pixels of padding in all, the odd one after.
+  EXPECT_EQ(samePadding(10, 4, 1, 1), (std::pair<int64_t, int64_t>{1, 2}));
+  EXPECT_EQ(samePadding(10, 3, 1, 1), (std::pair<int64_t, int64_t>{1, 1}));
+  // Stride 2: output ceil(10/2) = 5.
+  auto [b, e] = samePadding(10, 3, 2, 1);
+  EXPECT_EQ(windowOutputSize(10, win(3, 2, b, e)), 5);
+  EXPECT_EQ(samePadding(10, 2, 2, 1), (std::pair<int64_t, int64_t>{0, 0}));
+}
+
+TEST(LayerArithmetic, WindowLargerThanInput) {
+  EXPECT_FALSE(windowOutputSize(2, win(5, 1, 1, 1)).has_value());
+  EXPECT_TRUE(windowOutputSize(3, win(5, 1, 1, 1)).has_value());
+}
+
+TEST(LayerArithmetic, PaddingForOutputSize) {
+  EXPECT_EQ(paddingForOutputSize(56, win(3, 2, 0, 0), 28), 1);
+  EXPECT_FALSE(paddingForOutputSize(56, win(3, 2, 0, 0), 56).has_value());
+}
+
+TEST(LayerArithmetic, Counts) {
+  // Fashion-MNIST conv1: 16 filters 5x5 on 1x28x28, padding 2.
+  EXPECT_EQ(convMacs(16, 28, 28, 1, 1, 5, 5), 313600);
+  EXPECT_EQ(convParams(16, 1, 1, 5, 5, true), 416);
+  EXPECT_EQ(convParams(256, 96, 2, 5, 5, true), 256 * 48 * 25 + 256);
+  EXPECT_EQ(tableConvParams(60, 16, 5, 5, true), 1516); // LeNet-5 C3
+  EXPECT_EQ(denseParams(1568, 10, true), 15690);
+  EXPECT_EQ(denseMacs(1568, 10), 15680);
+  EXPECT_EQ(batchNormParams(16), 32);
+}
+
+} // namespace
