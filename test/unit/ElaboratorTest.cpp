@@ -1,6 +1,7 @@
 //===- ElaboratorTest.cpp - Blocks, repeats, naming, defaults -------------===//
 #include "cnnc/DSL/Elaborator.h"
 #include "cnnc/DSL/Parser.h"
+#include "cnnc/DSL/Suggest.h"
 
 #include <gtest/gtest.h>
 
@@ -113,4 +114,12 @@ TEST(Elaborator, HugeRepeatIsBounded) {
   EXPECT_NE(e.firstError().find("too large"), std::string::npos);
 }
 
+} // namespace
+
+namespace {
+TEST(Suggest, TranspositionIsOneEdit) {
+  EXPECT_EQ(cnnc::editDistance("stme", "stem"), 1u);
+  EXPECT_EQ(cnnc::closestMatch("kernal", {"kernel", "stride"}), "kernel");
+  EXPECT_EQ(cnnc::closestMatch("xyz", {"kernel", "stride"}), "");
+}
 } // namespace
