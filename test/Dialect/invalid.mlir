@@ -1,0 +1,47 @@
+// Verifiers: attributes on their own, and shapes once they are known.
+// RUN: cnnc-opt %s -split-input-file -verify-diagnostics
+
+func @bad_kernel(%x: tensor<?x1x8x8xf32>) -> tensor<*xf32> {
+  // expected-error @+1 {{`kernel` entries must be at least 1, got 0}}
+  %p = cnn.max_pool2d %x {ceil_mode = false, dilation = [1, 1], kernel = [0, 2], layer = "p", padding = [0, 0, 0, 0], stride = [1, 1]} : (tensor<?x1x8x8xf32>) -> tensor<*xf32>
+  cnn.return %p {names = ["out"]} : tensor<*xf32>
+}
+
+// -----
+
+func @bad_mode(%x: tensor<?x1x8x8xf32>, %w: tensor<2x1x3x3xf32>) -> tensor<*xf32> {
+  // expected-error @+1 {{unknown pad_mode `circular`}}
+  %c = cnn.conv2d %x, %w {dilation = [1, 1], filters = 2 : i64, groups = 1 : i64, kernel = [3, 3], layer = "c", pad_mode = "circular", padding = [0, 0, 0, 0], stride = [1, 1]} : (tensor<?x1x8x8xf32>, tensor<2x1x3x3xf32>) -> tensor<*xf32>
+  cnn.return %c {names = ["out"]} : tensor<*xf32>
+}
+
+// -----
+
+func @wrong_result(%x: tensor<?x1x8x8xf32>, %w: tensor<2x1x3x3xf32>) -> tensor<?x2x8x8xf32> {
+  // expected-error @+1 {{result shape 2x8x8 does not match the inferred 2x6x6}}
+  %c = cnn.conv2d %x, %w {dilation = [1, 1], filters = 2 : i64, groups = 1 : i64, kernel = [3, 3], layer = "c", pad_mode = "zeros", padding = [0, 0, 0, 0], stride = [1, 1]} : (tensor<?x1x8x8xf32>, tensor<2x1x3x3xf32>) -> tensor<?x2x8x8xf32>
+  cnn.return %c {names = ["out"]} : tensor<?x2x8x8xf32>
+}
+
+// -----
+
+func @wrong_param(%x: tensor<?x1x8x8xf32>, %w: tensor<2x3x3x3xf32>) -> tensor<?x2x6x6xf32> {
+  // expected-error @+1 {{parameter shape 3x3x3 does not match the expected 1x3x3}}
+  %c = cnn.conv2d %x, %w {dilation = [1, 1], filters = 2 : i64, groups = 1 : i64, kernel = [3, 3], layer = "c", pad_mode = "zeros", padding = [0, 0, 0, 0], stride = [1, 1]} : (tensor<?x1x8x8xf32>, tensor<2x3x3x3xf32>) -> tensor<?x2x6x6xf32>
+  cnn.return %c {names = ["out"]} : tensor<?x2x6x6xf32>
+}
+
+// -----
+
+func @names(%x: tensor<?x1x8x8xf32>) -> tensor<?x1x8x8xf32> {
+  // expected-error @+1 {{has 1 outputs but 2 names}}
+  cnn.return %x {names = ["a", "b"]} : tensor<?x1x8x8xf32>
+}
+
+// -----
+
+func @dropout(%x: tensor<?x1x8x8xf32>) -> tensor<*xf32> {
+  // expected-error @+1 {{p must be in [0, 1), got 1}}
+  %d = cnn.dropout %x {layer = "d", p = 1.0 : f64} : (tensor<?x1x8x8xf32>) -> tensor<*xf32>
+  cnn.return %d {names = ["out"]} : tensor<*xf32>
+}
