@@ -1,0 +1,139 @@
+"""PyTorch definitions of exactly the variants in examples/, with the same
+module names as cnnc gives the layers (torchvision's own where it has one).
+
+A test dependency only: the reference that the conformance tests compare
+cnnc's reports against.
+"""
+from collections import OrderedDict
+
+import torch
+import torch.nn as nn
+import torchvision
+
+
+class MaskedConv2d(nn.Conv2d):
+    """A convolution whose output channel o reads only the input channels in
+    table[o] (LeNet-5's C3): the dense weight is multiplied by a mask."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, table):
+        super().__init__(in_channels, out_channels, kernel_size)
+        mask = torch.zeros(out_channels, in_channels, 1, 1)
+        for o, row in enumerate(table):
+            for c in row:
+                mask[o, c] = 1
+        self.register_buffer("mask", mask, persistent=False)
+
+    def forward(self, x):
+        return nn.functional.conv2d(x, self.weight * self.mask, self.bias)
+
+
+class FashionCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 16, 5, stride=1, padding=2)
+        self.bn1 = nn.BatchNorm2d(16)
+        self.conv2 = nn.Conv2d(16, 32, 5, stride=1, padding=2)
+        self.bn2 = nn.BatchNorm2d(32)
+        self.fc1 = nn.Linear(7 * 7 * 32, 10)
+
+    def forward(self, x):
+        x = nn.functional.max_pool2d(torch.relu(self.bn1(self.conv1(x))), 2, 2)
+        x = nn.functional.max_pool2d(torch.relu(self.bn2(self.conv2(x))), 2, 2)
+        return self.fc1(torch.flatten(x, 1))
+
+
+LENET5_C3_TABLE = [
+    [0, 1, 2], [1, 2, 3], [2, 3, 4], [3, 4, 5], [0, 4, 5], [0, 1, 5],
+    [0, 1, 2, 3], [1, 2, 3, 4], [2, 3, 4, 5], [0, 3, 4, 5], [0, 1, 4, 5],
+    [0, 1, 2, 5], [0, 1, 3, 4], [1, 2, 4, 5], [0, 2, 3, 5], [0, 1, 2, 3, 4, 5]]
+
+
+class LeNet5(nn.Module):
+    def __init__(self, table=None):
+        super().__init__()
+        self.c1 = nn.Conv2d(1, 6, 5)
+        self.c3 = MaskedConv2d(6, 16, 5, table) if table else nn.Conv2d(6, 16, 5)
+        self.c5 = nn.Conv2d(16, 120, 5)
+        self.f6 = nn.Linear(120, 84)
+        self.out = nn.Linear(84, 10)
+
+    def forward(self, x):
+        x = nn.functional.avg_pool2d(torch.tanh(self.c1(x)), 2)
+        x = nn.functional.avg_pool2d(torch.tanh(self.c3(x)), 2)
+        x = torch.tanh(self.c5(x))
+        return self.out(torch.tanh(self.f6(torch.flatten(x, 1))))
+
+
+def lrn_conv(cin, cout, k, stride=1, pad=0, groups=1):
+    return nn.Sequential(OrderedDict(
+        conv=nn.Conv2d(cin, cout, k, stride=stride, padding=pad, groups=groups),
+        relu=nn.ReLU(),
+        lrn=nn.LocalResponseNorm(5, alpha=5e-4, beta=0.75, k=2.0),
+        pool=nn.MaxPool2d(3, 2)))
+
+
+class AlexNetLRN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = lrn_conv(3, 96, 11, stride=4)
+        self.conv2 = lrn_conv(96, 256, 5, pad=2, groups=2)
+        self.conv3 = nn.Conv2d(256, 384, 3, padding=1)
+        self.conv4 = nn.Conv2d(384, 384, 3, padding=1, groups=2)
+        self.conv5 = nn.Conv2d(384, 256, 3, padding=1, groups=2)
+        self.fc6 = nn.Linear(256 * 6 * 6, 4096)
+        self.fc7 = nn.Linear(4096, 4096)
+        self.fc8 = nn.Linear(4096, 1000)
+
+    def forward(self, x):
+        x = self.conv2(self.conv1(x))
+        x = torch.relu(self.conv5(torch.relu(self.conv4(torch.relu(self.conv3(x))))))
+        x = torch.flatten(nn.functional.max_pool2d(x, 3, 2), 1)
+        x = nn.functional.dropout(torch.relu(self.fc6(x)), 0.5, self.training)
+        x = nn.functional.dropout(torch.relu(self.fc7(x)), 0.5, self.training)
+        return self.fc8(x)
+
+
+def mlpconv(cin, cout, k, stride=1, pad=0):
+    return nn.Sequential(OrderedDict(
+        conv1=nn.Conv2d(cin, cout, k, stride=stride, padding=pad), relu1=nn.ReLU(),
+        conv2=nn.Conv2d(cout, cout, 1), relu2=nn.ReLU(),
+        conv3=nn.Conv2d(cout, cout, 1), relu3=nn.ReLU()))
+
+
+class NiN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.mlpconv1 = mlpconv(1, 96, 11, stride=4)
+        self.mlpconv2 = mlpconv(96, 256, 5, pad=2)
+        self.mlpconv3 = mlpconv(256, 384, 3, pad=1)
+        self.mlpconv4 = mlpconv(384, 10, 3, pad=1)
+
+    def forward(self, x):
+        x = nn.functional.max_pool2d(self.mlpconv1(x), 3, 2)
+        x = nn.functional.max_pool2d(self.mlpconv2(x), 3, 2)
+        x = nn.functional.max_pool2d(self.mlpconv3(x), 3, 2)
+        x = self.mlpconv4(nn.functional.dropout(x, 0.5, self.training))
+        return torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1)
+
+
+def googlenet():
+    return torchvision.models.googlenet(aux_logits=True, init_weights=False,
+                                        transform_input=False)
+
+
+# (example file, network, builder, input shape CxHxW, output names in order)
+EXAMPLES = [
+    ("fashion_mnist.cnn", "fashion_cnn", FashionCNN, (1, 28, 28)),
+    ("lenet5.cnn", "lenet5", LeNet5, (1, 32, 32)),
+    ("lenet5.cnn", "lenet5_c3", lambda: LeNet5(LENET5_C3_TABLE), (1, 32, 32)),
+    ("alexnet.cnn", "alexnet", torchvision.models.alexnet, (3, 224, 224)),
+    ("alexnet.cnn", "alexnet_lrn", AlexNetLRN, (3, 227, 227)),
+    ("vgg.cnn", "vgg11", torchvision.models.vgg11, (3, 224, 224)),
+    ("vgg.cnn", "vgg11_bn", torchvision.models.vgg11_bn, (3, 224, 224)),
+    ("vgg.cnn", "vgg16", torchvision.models.vgg16, (3, 224, 224)),
+    ("vgg.cnn", "vgg16_bn", torchvision.models.vgg16_bn, (3, 224, 224)),
+    ("nin.cnn", "nin", NiN, (1, 224, 224)),
+    ("googlenet.cnn", "googlenet", googlenet, (3, 224, 224)),
+    ("resnet.cnn", "resnet18", torchvision.models.resnet18, (3, 224, 224)),
+    ("resnet.cnn", "resnet50", torchvision.models.resnet50, (3, 224, 224)),
+]
