@@ -22,8 +22,8 @@ void printItem(std::ostream &os, const Item &it, int indent) {
     os << it.label << ": ";
   switch (it.kind) {
   case Item::Kind::Input:
-    os << "Input " << it.name << " " << it.dims[0] << "x" << it.dims[1] << "x"
-       << it.dims[2] << at(it.range) << "\n";
+    os << "Input " << it.name << " " << it.dims[0] << "x" << it.dims[1] << "x" << it.dims[2]
+       << at(it.range) << "\n";
     return;
   case Item::Kind::Output:
     os << "Output" << (it.name.empty() ? "" : " as " + it.name) << at(it.range) << "\n";
@@ -68,12 +68,24 @@ void printItems(std::ostream &os, const std::vector<ItemPtr> &items, int indent)
 
 void printExpr(std::ostream &os, const Expr &e) {
   switch (e.kind) {
-  case Expr::Kind::Int: os << e.intValue; return;
-  case Expr::Kind::Float: os << e.floatValue; return;
-  case Expr::Kind::Bool: os << (e.boolValue ? "true" : "false"); return;
-  case Expr::Kind::String: os << '"' << e.text << '"'; return;
-  case Expr::Kind::Ident: os << e.text; return;
-  case Expr::Kind::Dims: os << e.text; return;
+  case Expr::Kind::Int:
+    os << e.intValue;
+    return;
+  case Expr::Kind::Float:
+    os << e.floatValue;
+    return;
+  case Expr::Kind::Bool:
+    os << (e.boolValue ? "true" : "false");
+    return;
+  case Expr::Kind::String:
+    os << '"' << e.text << '"';
+    return;
+  case Expr::Kind::Ident:
+    os << e.text;
+    return;
+  case Expr::Kind::Dims:
+    os << e.text;
+    return;
   case Expr::Kind::List:
     os << "[";
     for (size_t i = 0; i < e.operands.size(); ++i) {

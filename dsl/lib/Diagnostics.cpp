@@ -23,8 +23,7 @@ void DiagnosticEngine::note(SourceRange range, std::string message) {
   report(Severity::Note, range, std::move(message));
 }
 
-void DiagnosticEngine::report(Severity severity, SourceRange range,
-                              std::string message) {
+void DiagnosticEngine::report(Severity severity, SourceRange range, std::string message) {
   if (severity == Severity::Error)
     ++errors;
   diags.push_back({severity, range, std::move(message)});

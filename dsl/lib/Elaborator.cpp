@@ -62,10 +62,9 @@ private:
   bool group(const Item &it, Ctx &ctx, int &current);
 
   std::optional<Value> eval(const Expr &e, const Env &env);
-  std::optional<Value> normalize(const ParamSpec &p, const LayerSpec &spec,
-                                 const Value &v, SourceRange range, const Env &env);
-  bool checkRange(const ParamSpec &p, const LayerSpec &spec, const Value &v,
-                  SourceRange range);
+  std::optional<Value> normalize(const ParamSpec &p, const LayerSpec &spec, const Value &v,
+                                 SourceRange range, const Env &env);
+  bool checkRange(const ParamSpec &p, const LayerSpec &spec, const Value &v, SourceRange range);
   bool unknownName(const Value &v, SourceRange range, const Env &env);
 
   std::string localName(const Item &it, NameScope &scope, const std::string &prefix);
@@ -105,8 +104,8 @@ std::optional<Graph> Elaborator::run(const NetworkDef &net) {
   bool hasInput = std::any_of(graph.layers.begin(), graph.layers.end(),
                               [](const Layer &l) { return l.kind == LayerKind::Input; });
   if (!hasInput) {
-    diags.error(net.range, "network `" + net.name +
-                               "` declares no input; add `input image: CxHxW`");
+    diags.error(net.range,
+                "network `" + net.name + "` declares no input; add `input image: CxHxW`");
     return std::nullopt;
   }
   if (graph.outputs.empty())
@@ -181,9 +180,9 @@ bool Elaborator::item(const Item &it, Ctx &ctx, int &current) {
       std::vector<std::string> names;
       for (const auto &kv : ctx.body->tensors)
         names.push_back(kv.first);
-      return fail(it.nameRange, "unknown tensor `" + it.name + "`" +
-                                    didYouMean(it.name, names) +
-                                    (ctx.body->isNetwork ? "" : " (a block sees only its own tensors)"));
+      return fail(it.nameRange,
+                  "unknown tensor `" + it.name + "`" + didYouMean(it.name, names) +
+                      (ctx.body->isNetwork ? "" : " (a block sees only its own tensors)"));
     }
     current = found->second;
     return true;
@@ -223,12 +222,10 @@ bool Elaborator::group(const Item &it, Ctx &ctx, int &current) {
     if (!count)
       return false;
     if (!count->isInt())
-      return fail(it.count->range, "`repeat` expects an integer count, got " +
-                                       count->kindName());
+      return fail(it.count->range, "`repeat` expects an integer count, got " + count->kindName());
     if (count->i < 0 || count->i > kMaxLayers)
       return fail(it.count->range, "`repeat` count " + std::to_string(count->i) +
-                                       " is out of range [0, " +
-                                       std::to_string(kMaxLayers) + "]");
+                                       " is out of range [0, " + std::to_string(kMaxLayers) + "]");
     Env env = *ctx.env;
     inner.env = &env;
     for (int64_t i = 0; i < count->i; ++i) {
@@ -245,8 +242,7 @@ bool Elaborator::group(const Item &it, Ctx &ctx, int &current) {
   return true;
 }
 
-std::string Elaborator::localName(const Item &it, NameScope &scope,
-                                  const std::string &prefix) {
+std::string Elaborator::localName(const Item &it, NameScope &scope, const std::string &prefix) {
   int64_t position = scope.position;
   if (scope.positional)
     ++scope.position;
@@ -259,8 +255,7 @@ std::string Elaborator::localName(const Item &it, NameScope &scope,
 
 int Elaborator::addLayer(Layer l) {
   if (static_cast<int64_t>(graph.layers.size()) >= kMaxLayers) {
-    diags.error(l.range, "network has more than " + std::to_string(kMaxLayers) +
-                             " layers");
+    diags.error(l.range, "network has more than " + std::to_string(kMaxLayers) + " layers");
     return -1;
   }
   auto [it, inserted] = layerNames.emplace(l.name, l.range);
@@ -278,8 +273,9 @@ bool Elaborator::call(const Item &it, Ctx &ctx, int &current) {
     if (spec->isMerge)
       return merge(it, *spec, ctx, current);
     if (it.hasBranches)
-      return fail(it.calleeRange, "`" + it.callee + "` takes no branches; only "
-                                                    "`concat` and `add` do");
+      return fail(it.calleeRange, "`" + it.callee +
+                                      "` takes no branches; only "
+                                      "`concat` and `add` do");
     return layer(it, *spec, ctx, current);
   }
   for (const BlockDef &def : module.blocks)
@@ -293,8 +289,8 @@ bool Elaborator::call(const Item &it, Ctx &ctx, int &current) {
     names.push_back(s.name);
   for (const BlockDef &def : module.blocks)
     names.push_back(def.name);
-  return fail(it.calleeRange, "unknown layer or block `" + it.callee + "`" +
-                                  didYouMean(it.callee, names));
+  return fail(it.calleeRange,
+              "unknown layer or block `" + it.callee + "`" + didYouMean(it.callee, names));
 }
 
 bool Elaborator::unknownName(const Value &v, SourceRange range, const Env &env) {
@@ -305,15 +301,14 @@ bool Elaborator::unknownName(const Value &v, SourceRange range, const Env &env) 
 }
 
 std::optional<Value> Elaborator::normalize(const ParamSpec &p, const LayerSpec &spec,
-                                           const Value &v, SourceRange range,
-                                           const Env &env) {
+                                           const Value &v, SourceRange range, const Env &env) {
   auto typeError = [&](const std::string &expected) -> std::optional<Value> {
     if (v.kind == Value::Kind::Symbol) {
       unknownName(v, range, env);
       return std::nullopt;
     }
-    fail(range, "`" + p.name + "` of `" + spec.name + "` expects " + expected +
-                    ", got " + v.kindName() + " `" + v.str() + "`");
+    fail(range, "`" + p.name + "` of `" + spec.name + "` expects " + expected + ", got " +
+                    v.kindName() + " `" + v.str() + "`");
     return std::nullopt;
   };
   switch (p.type) {
@@ -344,8 +339,9 @@ std::optional<Value> Elaborator::normalize(const ParamSpec &p, const LayerSpec &
       if (v.kind == Value::Kind::Symbol && env.count(v.s) == 0 &&
           closestMatch(v.s, {"same", "valid"}).empty())
         return typeError("");
-      return fail(range, "`pad` of `" + spec.name + "` expects a number, [h, w], "
-                         "[top, left, bottom, right], `same` or `valid`, got `" +
+      return fail(range, "`pad` of `" + spec.name +
+                             "` expects a number, [h, w], "
+                             "[top, left, bottom, right], `same` or `valid`, got `" +
                              v.s + "`" + didYouMean(v.s, {"same", "valid"})),
              std::nullopt;
     }
@@ -363,8 +359,8 @@ std::optional<Value> Elaborator::normalize(const ParamSpec &p, const LayerSpec &
       std::string list;
       for (const std::string &c : p.choices)
         list += (list.empty() ? "" : ", ") + c;
-      fail(range, "`" + p.name + "` of `" + spec.name + "` must be one of " + list +
-                      ", got `" + v.s + "`" + didYouMean(v.s, p.choices));
+      fail(range, "`" + p.name + "` of `" + spec.name + "` must be one of " + list + ", got `" +
+                      v.s + "`" + didYouMean(v.s, p.choices));
       return std::nullopt;
     }
     return typeError("one of its named choices");
@@ -425,9 +421,8 @@ bool Elaborator::layer(const Item &it, const LayerSpec &spec, Ctx &ctx, int &cur
       while (nextPositional < spec.params.size() && !spec.params[nextPositional].positional)
         ++nextPositional;
       if (nextPositional >= spec.params.size())
-        return fail(arg.value->range,
-                    "too many positional arguments to `" + spec.name + "`" +
-                        (spec.params.empty() ? " (it takes none)" : ""));
+        return fail(arg.value->range, "too many positional arguments to `" + spec.name + "`" +
+                                          (spec.params.empty() ? " (it takes none)" : ""));
       p = &spec.params[nextPositional++];
     } else {
       for (const ParamSpec &cand : spec.params)
@@ -437,8 +432,8 @@ bool Elaborator::layer(const Item &it, const LayerSpec &spec, Ctx &ctx, int &cur
         std::vector<std::string> names;
         for (const ParamSpec &cand : spec.params)
           names.push_back(cand.name);
-        return fail(arg.nameRange, "`" + spec.name + "` has no parameter `" + arg.name +
-                                       "`" + didYouMean(arg.name, names));
+        return fail(arg.nameRange, "`" + spec.name + "` has no parameter `" + arg.name + "`" +
+                                       didYouMean(arg.name, names));
       }
     }
     if (given.count(p->name))
@@ -484,8 +479,8 @@ bool Elaborator::merge(const Item &it, const LayerSpec &spec, Ctx &ctx, int &cur
   if (!it.args.empty())
     return fail(it.args.front().value->range, "`" + spec.name + "` takes no arguments");
   if (!it.hasBranches)
-    return fail(it.calleeRange, "`" + spec.name + "` needs branches: `" + spec.name +
-                                    " { {...} {...} }`");
+    return fail(it.calleeRange,
+                "`" + spec.name + "` needs branches: `" + spec.name + " { {...} {...} }`");
   if (it.branches.size() < 2)
     return fail(it.calleeRange, "`" + spec.name + "` needs at least two branches, got " +
                                     std::to_string(it.branches.size()));
@@ -561,8 +556,8 @@ bool Elaborator::blockCall(const Item &it, const BlockDef &def, Ctx &ctx, int &c
                                     def.name + "); blocks cannot be recursive");
   }
   if (blockStack.size() >= kMaxBlockDepth)
-    return fail(it.calleeRange, "blocks are nested more than " +
-                                    std::to_string(kMaxBlockDepth) + " deep");
+    return fail(it.calleeRange,
+                "blocks are nested more than " + std::to_string(kMaxBlockDepth) + " deep");
   // Bind arguments: positional in order, then keywords, then defaults.
   Env env;
   std::map<std::string, SourceRange> bound;
@@ -571,9 +566,8 @@ bool Elaborator::blockCall(const Item &it, const BlockDef &def, Ctx &ctx, int &c
     const BlockParam *p = nullptr;
     if (arg.name.empty()) {
       if (nextPositional >= def.params.size())
-        return fail(arg.value->range, "too many arguments to block `" + def.name +
-                                          "` (it takes " + std::to_string(def.params.size()) +
-                                          ")");
+        return fail(arg.value->range, "too many arguments to block `" + def.name + "` (it takes " +
+                                          std::to_string(def.params.size()) + ")");
       p = &def.params[nextPositional++];
     } else {
       for (const BlockParam &cand : def.params)
@@ -583,14 +577,13 @@ bool Elaborator::blockCall(const Item &it, const BlockDef &def, Ctx &ctx, int &c
         std::vector<std::string> names;
         for (const BlockParam &cand : def.params)
           names.push_back(cand.name);
-        return fail(arg.nameRange, "block `" + def.name + "` has no parameter `" +
-                                       arg.name + "`" + didYouMean(arg.name, names));
+        return fail(arg.nameRange, "block `" + def.name + "` has no parameter `" + arg.name + "`" +
+                                       didYouMean(arg.name, names));
       }
     }
     SourceRange where = arg.name.empty() ? arg.value->range : arg.nameRange;
     if (bound.count(p->name))
-      return fail(where, "argument `" + p->name + "` of block `" + def.name +
-                             "` is given twice");
+      return fail(where, "argument `" + p->name + "` of block `" + def.name + "` is given twice");
     bound[p->name] = where;
     std::optional<Value> v = eval(*arg.value, *ctx.env);
     if (!v)
@@ -599,8 +592,8 @@ bool Elaborator::blockCall(const Item &it, const BlockDef &def, Ctx &ctx, int &c
       if (v->kind == Value::Kind::Symbol)
         return unknownName(*v, arg.value->range, *ctx.env);
       diags.error(arg.value->range, "argument `" + p->name + "` of block `" + def.name +
-                                        "` expects " + p->type + ", got " + v->kindName() +
-                                        " `" + v->str() + "`");
+                                        "` expects " + p->type + ", got " + v->kindName() + " `" +
+                                        v->str() + "`");
       diags.note(p->typeRange, "`" + p->name + "` is declared `" + p->type + "` here");
       return false;
     }
@@ -618,8 +611,8 @@ bool Elaborator::blockCall(const Item &it, const BlockDef &def, Ctx &ctx, int &c
     if (!v)
       return false;
     if (!matchesType(p.type, *v))
-      return fail(p.defaultValue->range, "default of `" + p.name + "` is " + v->kindName() +
-                                             ", not " + p.type);
+      return fail(p.defaultValue->range,
+                  "default of `" + p.name + "` is " + v->kindName() + ", not " + p.type);
     env[p.name] = *v;
   }
 
@@ -719,8 +712,8 @@ std::optional<Value> Elaborator::eval(const Expr &e, const Env &env) {
       return Value::boolean(op == "==" ? eq : !eq);
     }
     if (!a->isNumber() || !b->isNumber())
-      return fail(e.range, "`" + op + "` needs numbers, got " + a->kindName() + " and " +
-                               b->kindName()),
+      return fail(e.range,
+                  "`" + op + "` needs numbers, got " + a->kindName() + " and " + b->kindName()),
              std::nullopt;
     if (op == "<" || op == "<=" || op == ">" || op == ">=") {
       double x = a->asDouble(), y = b->asDouble();
@@ -848,8 +841,8 @@ const NetworkDef *selectNetwork(const Module &module, const std::string &name,
     std::string list;
     for (const std::string &n : names)
       list += (list.empty() ? "" : ", ") + n;
-    diags.error(none, "the file defines " + std::to_string(names.size()) +
-                          " networks (" + list + "); choose one with --network");
+    diags.error(none, "the file defines " + std::to_string(names.size()) + " networks (" + list +
+                          "); choose one with --network");
   } else
     diags.error(none, "no network named `" + name + "`" + didYouMean(name, names));
   return nullptr;

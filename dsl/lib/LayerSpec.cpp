@@ -50,11 +50,11 @@ std::vector<LayerSpec> buildSpecs() {
     l.params.push_back(req("filters", ParamType::Int, "number of output channels"));
     ParamSpec k = req("kernel", ParamType::IntPair, "window size: k, [kh, kw] or khxkw");
     l.params.push_back(k);
-    l.params.push_back(opt("stride", ParamType::IntPair, Value::ints({1, 1}),
-                           "step between windows"));
+    l.params.push_back(
+        opt("stride", ParamType::IntPair, Value::ints({1, 1}), "step between windows"));
     l.params.push_back(padding());
-    l.params.push_back(opt("dilation", ParamType::IntPair, Value::ints({1, 1}),
-                           "spacing between kernel taps"));
+    l.params.push_back(
+        opt("dilation", ParamType::IntPair, Value::ints({1, 1}), "spacing between kernel taps"));
     l.params.push_back(opt("groups", ParamType::Int, Value::integer(1),
                            "grouped convolution: channels split into groups"));
     l.params.push_back(opt("bias", ParamType::Bool, Value::boolean(true),
@@ -76,8 +76,8 @@ std::vector<LayerSpec> buildSpecs() {
     l.params.push_back(req("kernel", ParamType::IntPair, "window size"));
     l.params.push_back(strideLikeKernel());
     l.params.push_back(padding());
-    l.params.push_back(opt("dilation", ParamType::IntPair, Value::ints({1, 1}),
-                           "spacing between window taps"));
+    l.params.push_back(
+        opt("dilation", ParamType::IntPair, Value::ints({1, 1}), "spacing between window taps"));
     l.params.push_back(ceilMode());
     s.push_back(l);
   }
@@ -92,14 +92,24 @@ std::vector<LayerSpec> buildSpecs() {
     s.push_back(l);
   }
   {
-    LayerSpec l{"l2pool", LayerKind::L2Pool, "l2pool", false, false, {},
+    LayerSpec l{"l2pool",
+                LayerKind::L2Pool,
+                "l2pool",
+                false,
+                false,
+                {},
                 "L2 pooling: sqrt of the sum of squares over the window"};
     l.params.push_back(req("kernel", ParamType::IntPair, "window size"));
     l.params.push_back(strideLikeKernel());
     l.params.push_back(ceilMode());
     s.push_back(l);
   }
-  s.push_back({"global_avgpool", LayerKind::GlobalAvgPool, "gap", false, false, {},
+  s.push_back({"global_avgpool",
+               LayerKind::GlobalAvgPool,
+               "gap",
+               false,
+               false,
+               {},
                "average over the whole spatial extent: CxHxW -> Cx1x1"});
   {
     LayerSpec l{"dense", LayerKind::Dense, "fc", false, true, {}, "fully connected layer"};
@@ -112,25 +122,40 @@ std::vector<LayerSpec> buildSpecs() {
     l.params.push_back(frozen());
     s.push_back(l);
   }
-  s.push_back({"flatten", LayerKind::Flatten, "flatten", false, false, {},
-               "CxHxW -> C*H*W features"});
+  s.push_back(
+      {"flatten", LayerKind::Flatten, "flatten", false, false, {}, "CxHxW -> C*H*W features"});
   {
-    LayerSpec l{"dropout", LayerKind::Dropout, "dropout", false, false, {},
+    LayerSpec l{"dropout",
+                LayerKind::Dropout,
+                "dropout",
+                false,
+                false,
+                {},
                 "zero inputs with probability p while training"};
     l.params.push_back(opt("p", ParamType::Float, Value::real(0.5), "drop probability", true));
     s.push_back(l);
   }
   {
-    LayerSpec l{"batchnorm", LayerKind::BatchNorm, "bn", false, true, {},
+    LayerSpec l{"batchnorm",
+                LayerKind::BatchNorm,
+                "bn",
+                false,
+                true,
+                {},
                 "batch normalization over channels"};
     l.params.push_back(opt("eps", ParamType::Float, Value::real(1e-5), "added to the variance"));
-    l.params.push_back(opt("momentum", ParamType::Float, Value::real(0.1),
-                           "running statistics update factor"));
+    l.params.push_back(
+        opt("momentum", ParamType::Float, Value::real(0.1), "running statistics update factor"));
     l.params.push_back(frozen());
     s.push_back(l);
   }
   {
-    LayerSpec l{"lrn", LayerKind::LRN, "lrn", false, false, {},
+    LayerSpec l{"lrn",
+                LayerKind::LRN,
+                "lrn",
+                false,
+                false,
+                {},
                 "local response normalization across channels"};
     l.params.push_back(req("size", ParamType::Int, "number of neighbouring channels"));
     l.params.push_back(opt("alpha", ParamType::Float, Value::real(1e-4), "scale"));
@@ -138,23 +163,42 @@ std::vector<LayerSpec> buildSpecs() {
     l.params.push_back(opt("k", ParamType::Float, Value::real(1.0), "additive constant"));
     s.push_back(l);
   }
-  s.push_back({"softmax", LayerKind::Softmax, "softmax", false, false, {},
+  s.push_back({"softmax",
+               LayerKind::Softmax,
+               "softmax",
+               false,
+               false,
+               {},
                "softmax over channels / features"});
   s.push_back({"relu", LayerKind::ReLU, "relu", false, false, {}, "max(x, 0)"});
   {
-    LayerSpec l{"leaky_relu", LayerKind::LeakyReLU, "leaky_relu", false, false, {},
-                "x if x > 0 else slope * x"};
-    l.params.push_back(opt("slope", ParamType::Float, Value::real(0.01),
-                           "negative slope", true));
+    LayerSpec l{"leaky_relu", LayerKind::LeakyReLU,       "leaky_relu", false, false,
+                {},           "x if x > 0 else slope * x"};
+    l.params.push_back(opt("slope", ParamType::Float, Value::real(0.01), "negative slope", true));
     s.push_back(l);
   }
   s.push_back({"sigmoid", LayerKind::Sigmoid, "sigmoid", false, false, {}, "1 / (1 + exp(-x))"});
   s.push_back({"tanh", LayerKind::Tanh, "tanh", false, false, {}, "hyperbolic tangent"});
-  s.push_back({"concat", LayerKind::Concat, "concat", true, false, {},
+  s.push_back({"concat",
+               LayerKind::Concat,
+               "concat",
+               true,
+               false,
+               {},
                "run the branches on the same input, concatenate along channels"});
-  s.push_back({"add", LayerKind::Add, "add", true, false, {},
+  s.push_back({"add",
+               LayerKind::Add,
+               "add",
+               true,
+               false,
+               {},
                "run the branches on the same input, add elementwise; `{}` is the identity"});
-  s.push_back({"project", LayerKind::Project, "project", false, true, {frozen()},
+  s.push_back({"project",
+               LayerKind::Project,
+               "project",
+               false,
+               true,
+               {frozen()},
                "inside an `add` branch: identity when the shapes already match, "
                "otherwise a 1x1 conv (no bias) + batchnorm to the other branch's shape"});
   return s;

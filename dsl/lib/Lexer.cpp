@@ -10,47 +10,88 @@ namespace cnnc {
 
 const char *tokenKindName(TokenKind kind) {
   switch (kind) {
-  case TokenKind::Eof: return "end of file";
-  case TokenKind::Error: return "invalid token";
-  case TokenKind::Identifier: return "identifier";
-  case TokenKind::Integer: return "integer";
-  case TokenKind::Float: return "number";
-  case TokenKind::String: return "string";
-  case TokenKind::Dims: return "dimensions";
-  case TokenKind::KwNetwork: return "`network`";
-  case TokenKind::KwBlock: return "`block`";
-  case TokenKind::KwInput: return "`input`";
-  case TokenKind::KwOutput: return "`output`";
-  case TokenKind::KwRepeat: return "`repeat`";
-  case TokenKind::KwAs: return "`as`";
-  case TokenKind::KwSeq: return "`seq`";
-  case TokenKind::KwTrue: return "`true`";
-  case TokenKind::KwFalse: return "`false`";
-  case TokenKind::LParen: return "`(`";
-  case TokenKind::RParen: return "`)`";
-  case TokenKind::LBrace: return "`{`";
-  case TokenKind::RBrace: return "`}`";
-  case TokenKind::LBracket: return "`[`";
-  case TokenKind::RBracket: return "`]`";
-  case TokenKind::Comma: return "`,`";
-  case TokenKind::Colon: return "`:`";
-  case TokenKind::Equal: return "`=`";
-  case TokenKind::At: return "`@`";
-  case TokenKind::Question: return "`?`";
-  case TokenKind::Plus: return "`+`";
-  case TokenKind::Minus: return "`-`";
-  case TokenKind::Star: return "`*`";
-  case TokenKind::Slash: return "`/`";
-  case TokenKind::Percent: return "`%`";
-  case TokenKind::EqualEqual: return "`==`";
-  case TokenKind::BangEqual: return "`!=`";
-  case TokenKind::Less: return "`<`";
-  case TokenKind::LessEqual: return "`<=`";
-  case TokenKind::Greater: return "`>`";
-  case TokenKind::GreaterEqual: return "`>=`";
-  case TokenKind::AmpAmp: return "`&&`";
-  case TokenKind::PipePipe: return "`||`";
-  case TokenKind::Bang: return "`!`";
+  case TokenKind::Eof:
+    return "end of file";
+  case TokenKind::Error:
+    return "invalid token";
+  case TokenKind::Identifier:
+    return "identifier";
+  case TokenKind::Integer:
+    return "integer";
+  case TokenKind::Float:
+    return "number";
+  case TokenKind::String:
+    return "string";
+  case TokenKind::Dims:
+    return "dimensions";
+  case TokenKind::KwNetwork:
+    return "`network`";
+  case TokenKind::KwBlock:
+    return "`block`";
+  case TokenKind::KwInput:
+    return "`input`";
+  case TokenKind::KwOutput:
+    return "`output`";
+  case TokenKind::KwRepeat:
+    return "`repeat`";
+  case TokenKind::KwAs:
+    return "`as`";
+  case TokenKind::KwSeq:
+    return "`seq`";
+  case TokenKind::KwTrue:
+    return "`true`";
+  case TokenKind::KwFalse:
+    return "`false`";
+  case TokenKind::LParen:
+    return "`(`";
+  case TokenKind::RParen:
+    return "`)`";
+  case TokenKind::LBrace:
+    return "`{`";
+  case TokenKind::RBrace:
+    return "`}`";
+  case TokenKind::LBracket:
+    return "`[`";
+  case TokenKind::RBracket:
+    return "`]`";
+  case TokenKind::Comma:
+    return "`,`";
+  case TokenKind::Colon:
+    return "`:`";
+  case TokenKind::Equal:
+    return "`=`";
+  case TokenKind::At:
+    return "`@`";
+  case TokenKind::Question:
+    return "`?`";
+  case TokenKind::Plus:
+    return "`+`";
+  case TokenKind::Minus:
+    return "`-`";
+  case TokenKind::Star:
+    return "`*`";
+  case TokenKind::Slash:
+    return "`/`";
+  case TokenKind::Percent:
+    return "`%`";
+  case TokenKind::EqualEqual:
+    return "`==`";
+  case TokenKind::BangEqual:
+    return "`!=`";
+  case TokenKind::Less:
+    return "`<`";
+  case TokenKind::LessEqual:
+    return "`<=`";
+  case TokenKind::Greater:
+    return "`>`";
+  case TokenKind::GreaterEqual:
+    return "`>=`";
+  case TokenKind::AmpAmp:
+    return "`&&`";
+  case TokenKind::PipePipe:
+    return "`||`";
+  case TokenKind::Bang:
+    return "`!`";
   }
   return "token";
 }
@@ -127,25 +168,44 @@ Token Lexer::next() {
     return make(one, begin, std::string(1, c));
   };
   switch (c) {
-  case '(': return make(TokenKind::LParen, begin, "(");
-  case ')': return make(TokenKind::RParen, begin, ")");
-  case '{': return make(TokenKind::LBrace, begin, "{");
-  case '}': return make(TokenKind::RBrace, begin, "}");
-  case '[': return make(TokenKind::LBracket, begin, "[");
-  case ']': return make(TokenKind::RBracket, begin, "]");
-  case ',': return make(TokenKind::Comma, begin, ",");
-  case ':': return make(TokenKind::Colon, begin, ":");
-  case '@': return make(TokenKind::At, begin, "@");
-  case '?': return make(TokenKind::Question, begin, "?");
-  case '+': return make(TokenKind::Plus, begin, "+");
-  case '-': return make(TokenKind::Minus, begin, "-");
-  case '*': return make(TokenKind::Star, begin, "*");
-  case '/': return make(TokenKind::Slash, begin, "/");
-  case '%': return make(TokenKind::Percent, begin, "%");
-  case '=': return two('=', TokenKind::EqualEqual, TokenKind::Equal);
-  case '!': return two('=', TokenKind::BangEqual, TokenKind::Bang);
-  case '<': return two('=', TokenKind::LessEqual, TokenKind::Less);
-  case '>': return two('=', TokenKind::GreaterEqual, TokenKind::Greater);
+  case '(':
+    return make(TokenKind::LParen, begin, "(");
+  case ')':
+    return make(TokenKind::RParen, begin, ")");
+  case '{':
+    return make(TokenKind::LBrace, begin, "{");
+  case '}':
+    return make(TokenKind::RBrace, begin, "}");
+  case '[':
+    return make(TokenKind::LBracket, begin, "[");
+  case ']':
+    return make(TokenKind::RBracket, begin, "]");
+  case ',':
+    return make(TokenKind::Comma, begin, ",");
+  case ':':
+    return make(TokenKind::Colon, begin, ":");
+  case '@':
+    return make(TokenKind::At, begin, "@");
+  case '?':
+    return make(TokenKind::Question, begin, "?");
+  case '+':
+    return make(TokenKind::Plus, begin, "+");
+  case '-':
+    return make(TokenKind::Minus, begin, "-");
+  case '*':
+    return make(TokenKind::Star, begin, "*");
+  case '/':
+    return make(TokenKind::Slash, begin, "/");
+  case '%':
+    return make(TokenKind::Percent, begin, "%");
+  case '=':
+    return two('=', TokenKind::EqualEqual, TokenKind::Equal);
+  case '!':
+    return two('=', TokenKind::BangEqual, TokenKind::Bang);
+  case '<':
+    return two('=', TokenKind::LessEqual, TokenKind::Less);
+  case '>':
+    return two('=', TokenKind::GreaterEqual, TokenKind::Greater);
   case '&':
     if (peek() == '&') {
       advance();
@@ -248,15 +308,24 @@ Token Lexer::lexIdentifier() {
     advance();
   std::string text(src.substr(start, pos - start));
   TokenKind kind = TokenKind::Identifier;
-  if (text == "network") kind = TokenKind::KwNetwork;
-  else if (text == "block") kind = TokenKind::KwBlock;
-  else if (text == "input") kind = TokenKind::KwInput;
-  else if (text == "output") kind = TokenKind::KwOutput;
-  else if (text == "repeat") kind = TokenKind::KwRepeat;
-  else if (text == "as") kind = TokenKind::KwAs;
-  else if (text == "seq") kind = TokenKind::KwSeq;
-  else if (text == "true") kind = TokenKind::KwTrue;
-  else if (text == "false") kind = TokenKind::KwFalse;
+  if (text == "network")
+    kind = TokenKind::KwNetwork;
+  else if (text == "block")
+    kind = TokenKind::KwBlock;
+  else if (text == "input")
+    kind = TokenKind::KwInput;
+  else if (text == "output")
+    kind = TokenKind::KwOutput;
+  else if (text == "repeat")
+    kind = TokenKind::KwRepeat;
+  else if (text == "as")
+    kind = TokenKind::KwAs;
+  else if (text == "seq")
+    kind = TokenKind::KwSeq;
+  else if (text == "true")
+    kind = TokenKind::KwTrue;
+  else if (text == "false")
+    kind = TokenKind::KwFalse;
   return make(kind, begin, text);
 }
 
@@ -269,13 +338,20 @@ Token Lexer::lexString() {
     if (c == '\\' && pos < src.size()) {
       char e = advance();
       switch (e) {
-      case 'n': value += '\n'; break;
-      case 't': value += '\t'; break;
-      case '\\': value += '\\'; break;
-      case '"': value += '"'; break;
+      case 'n':
+        value += '\n';
+        break;
+      case 't':
+        value += '\t';
+        break;
+      case '\\':
+        value += '\\';
+        break;
+      case '"':
+        value += '"';
+        break;
       default:
-        return make(TokenKind::Error, begin,
-                    std::string("unknown escape `\\") + e + "` in string");
+        return make(TokenKind::Error, begin, std::string("unknown escape `\\") + e + "` in string");
       }
     } else {
       value += c;

@@ -52,8 +52,8 @@ bool Parser::expect(TokenKind k, const char *context) {
   if (consume(k))
     return true;
   std::string found = at(TokenKind::Eof) ? "end of file" : "`" + tok().text + "`";
-  return errorAtToken(std::string("expected ") + tokenKindName(k) + " " + context +
-                      ", found " + found);
+  return errorAtToken(std::string("expected ") + tokenKindName(k) + " " + context + ", found " +
+                      found);
 }
 
 std::optional<Module> Parser::parseModule() {
@@ -65,8 +65,7 @@ std::optional<Module> Parser::parseModule() {
     else if (at(TokenKind::KwNetwork))
       ok = parseNetworkDef(m);
     else
-      ok = errorAtToken("expected `network` or `block` at top level, found `" +
-                        tok().text + "`");
+      ok = errorAtToken("expected `network` or `block` at top level, found `" + tok().text + "`");
     if (!ok || failed)
       return std::nullopt;
   }
@@ -96,8 +95,8 @@ bool Parser::parseBlockDef(Module &m) {
         p.type = tok().text;
         if (!expect(TokenKind::Identifier, "(a parameter type)"))
           return false;
-        if (p.type != "int" && p.type != "float" && p.type != "bool" &&
-            p.type != "string" && p.type != "list") {
+        if (p.type != "int" && p.type != "float" && p.type != "bool" && p.type != "string" &&
+            p.type != "list") {
           diags.error(p.typeRange, "unknown parameter type `" + p.type +
                                        "`; expected int, float, bool, string or list");
           failed = true;
@@ -144,8 +143,7 @@ bool Parser::parseItems(std::vector<ItemPtr> &items, const char *context) {
     return errorAtToken("nesting is too deep");
   while (!at(TokenKind::RBrace)) {
     if (at(TokenKind::Eof))
-      return errorAtToken(std::string("expected `}` ") + context +
-                          ", found end of file");
+      return errorAtToken(std::string("expected `}` ") + context + ", found end of file");
     ItemPtr item = parseItem();
     if (!item)
       return false;
@@ -164,8 +162,9 @@ ItemPtr Parser::parseItem() {
       return nullptr;
     if (item->kind == Item::Kind::Ref || item->kind == Item::Kind::Output ||
         item->kind == Item::Kind::Input) {
-      diags.error(label.range, "`" + label.text + ":` cannot label this item; "
-                               "labels name layers, blocks and groups");
+      diags.error(label.range, "`" + label.text +
+                                   ":` cannot label this item; "
+                                   "labels name layers, blocks and groups");
       failed = true;
       return nullptr;
     }
@@ -208,8 +207,8 @@ ItemPtr Parser::parseUnlabelledItem() {
         !expect(TokenKind::Colon, "after the input's name"))
       return nullptr;
     if (!at(TokenKind::Dims) || tok().dims.size() != 3) {
-      errorAtToken("expected the input's shape as CxHxW (e.g. `1x28x28`), found `" +
-                   tok().text + "`");
+      errorAtToken("expected the input's shape as CxHxW (e.g. `1x28x28`), found `" + tok().text +
+                   "`");
       return nullptr;
     }
     item->dims = tok().dims;
@@ -282,8 +281,8 @@ ItemPtr Parser::parseUnlabelledItem() {
           take();
         }
         if (!at(TokenKind::LBrace)) {
-          errorAtToken("expected `{` to open a branch of `" + callee.text +
-                       "`, found `" + tok().text + "`");
+          errorAtToken("expected `{` to open a branch of `" + callee.text + "`, found `" +
+                       tok().text + "`");
           return nullptr;
         }
         ItemPtr branch = parseGroup(Item::Kind::Group, tok().range.begin);
@@ -301,7 +300,8 @@ ItemPtr Parser::parseUnlabelledItem() {
   default: {
     std::string found = at(TokenKind::Eof) ? "end of file" : "`" + tok().text + "`";
     errorAtToken("expected a layer, block, `{`, `@name`, `repeat`, `seq`, `output` "
-                 "or `input`, found " + found);
+                 "or `input`, found " +
+                 found);
     return nullptr;
   }
   }
@@ -352,20 +352,27 @@ ExprPtr Parser::parseExpr() {
 
 static int precedence(TokenKind k) {
   switch (k) {
-  case TokenKind::PipePipe: return 1;
-  case TokenKind::AmpAmp: return 2;
+  case TokenKind::PipePipe:
+    return 1;
+  case TokenKind::AmpAmp:
+    return 2;
   case TokenKind::EqualEqual:
-  case TokenKind::BangEqual: return 3;
+  case TokenKind::BangEqual:
+    return 3;
   case TokenKind::Less:
   case TokenKind::LessEqual:
   case TokenKind::Greater:
-  case TokenKind::GreaterEqual: return 4;
+  case TokenKind::GreaterEqual:
+    return 4;
   case TokenKind::Plus:
-  case TokenKind::Minus: return 5;
+  case TokenKind::Minus:
+    return 5;
   case TokenKind::Star:
   case TokenKind::Slash:
-  case TokenKind::Percent: return 6;
-  default: return -1;
+  case TokenKind::Percent:
+    return 6;
+  default:
+    return -1;
   }
 }
 

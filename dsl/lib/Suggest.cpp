@@ -25,8 +25,7 @@ size_t editDistance(const std::string &a, const std::string &b) {
   return prev[b.size()];
 }
 
-std::string closestMatch(const std::string &name,
-                         const std::vector<std::string> &candidates) {
+std::string closestMatch(const std::string &name, const std::vector<std::string> &candidates) {
   std::string best;
   size_t bestDist = ~size_t(0);
   for (const std::string &c : candidates) {
@@ -40,8 +39,7 @@ std::string closestMatch(const std::string &name,
   return bestDist <= limit ? best : "";
 }
 
-std::string didYouMean(const std::string &name,
-                       const std::vector<std::string> &candidates) {
+std::string didYouMean(const std::string &name, const std::vector<std::string> &candidates) {
   std::string m = closestMatch(name, candidates);
   return m.empty() ? "" : "; did you mean `" + m + "`?";
 }

@@ -59,12 +59,18 @@ std::string Value::str() const {
 
 std::string Value::kindName() const {
   switch (kind) {
-  case Kind::Int: return "an integer";
-  case Kind::Float: return "a number";
-  case Kind::Bool: return "a boolean";
-  case Kind::String: return "a string";
-  case Kind::Symbol: return "the name `" + s + "`";
-  case Kind::List: return "a list";
+  case Kind::Int:
+    return "an integer";
+  case Kind::Float:
+    return "a number";
+  case Kind::Bool:
+    return "a boolean";
+  case Kind::String:
+    return "a string";
+  case Kind::Symbol:
+    return "the name `" + s + "`";
+  case Kind::List:
+    return "a list";
   }
   return "a value";
 }

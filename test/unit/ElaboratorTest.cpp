@@ -58,9 +58,9 @@ TEST(Elaborator, NamingByKindPositionAndLabel) {
                "network n { input x: 1x8x8 conv(2, kernel: 1) conv(2, kernel: 1)"
                " layer1: repeat 2 { b(4) } f: seq { relu repeat 2 { tanh } } }");
   ASSERT_TRUE(e.graph);
-  EXPECT_EQ(e.names(), (std::vector<std::string>{"x", "conv1", "conv2", "layer1.0.conv1",
-                                                 "layer1.0.relu1", "layer1.1.conv1",
-                                                 "layer1.1.relu1", "f.0", "f.1", "f.2"}));
+  EXPECT_EQ(e.names(),
+            (std::vector<std::string>{"x", "conv1", "conv2", "layer1.0.conv1", "layer1.0.relu1",
+                                      "layer1.1.conv1", "layer1.1.relu1", "f.0", "f.1", "f.2"}));
 }
 
 TEST(Elaborator, BlockArgumentsAndExpressions) {
@@ -84,18 +84,21 @@ TEST(Elaborator, ProjectTakesTheOtherBranchAsReference) {
 }
 
 TEST(Elaborator, Errors) {
-  EXPECT_NE(Elaborated("network n { input x: 1x8x8 convv(1, kernel: 1) }").firstError().find(
-                "did you mean `conv`"),
+  EXPECT_NE(Elaborated("network n { input x: 1x8x8 convv(1, kernel: 1) }")
+                .firstError()
+                .find("did you mean `conv`"),
             std::string::npos);
-  EXPECT_NE(Elaborated("network n { input x: 1x8x8 conv(1, kernal: 1) }").firstError().find(
-                "did you mean `kernel`"),
+  EXPECT_NE(Elaborated("network n { input x: 1x8x8 conv(1, kernal: 1) }")
+                .firstError()
+                .find("did you mean `kernel`"),
             std::string::npos);
   EXPECT_NE(Elaborated("block a() { a() } network n { input x: 1x8x8 a() }")
                 .firstError()
                 .find("instantiates itself"),
             std::string::npos);
-  EXPECT_NE(Elaborated("network n { input x: 1x8x8 c: relu c: relu }").firstError().find(
-                "duplicate layer name `c`"),
+  EXPECT_NE(Elaborated("network n { input x: 1x8x8 c: relu c: relu }")
+                .firstError()
+                .find("duplicate layer name `c`"),
             std::string::npos);
   EXPECT_NE(Elaborated("network n { input x: 1x8x8 @y }").firstError().find("unknown tensor"),
             std::string::npos);
@@ -103,9 +106,9 @@ TEST(Elaborator, Errors) {
                 .firstError()
                 .find("expects int"),
             std::string::npos);
-  EXPECT_NE(Elaborated("network n { input x: 1x8x8 conv(0, kernel: 1) }").firstError().find(
-                "at least 1"),
-            std::string::npos);
+  EXPECT_NE(
+      Elaborated("network n { input x: 1x8x8 conv(0, kernel: 1) }").firstError().find("at least 1"),
+      std::string::npos);
 }
 
 TEST(Elaborator, HugeRepeatIsBounded) {

@@ -16,10 +16,9 @@ std::vector<TokenKind> kinds(std::string_view src) {
 
 TEST(Lexer, KeywordsIdentifiersAndPunctuation) {
   EXPECT_EQ(kinds("network n { input x: 1x2x3 }"),
-            (std::vector<TokenKind>{TokenKind::KwNetwork, TokenKind::Identifier,
-                                    TokenKind::LBrace, TokenKind::KwInput,
-                                    TokenKind::Identifier, TokenKind::Colon, TokenKind::Dims,
-                                    TokenKind::RBrace, TokenKind::Eof}));
+            (std::vector<TokenKind>{TokenKind::KwNetwork, TokenKind::Identifier, TokenKind::LBrace,
+                                    TokenKind::KwInput, TokenKind::Identifier, TokenKind::Colon,
+                                    TokenKind::Dims, TokenKind::RBrace, TokenKind::Eof}));
 }
 
 TEST(Lexer, NumbersAndDims) {

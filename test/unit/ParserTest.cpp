@@ -10,9 +10,7 @@ namespace {
 struct Parsed {
   DiagnosticEngine diags;
   std::optional<Module> module;
-  explicit Parsed(std::string_view src) : diags("t.cnn", src) {
-    module = parseSource(src, diags);
-  }
+  explicit Parsed(std::string_view src) : diags("t.cnn", src) { module = parseSource(src, diags); }
 };
 
 TEST(Parser, NetworkWithChainAndLabels) {

@@ -5,9 +5,7 @@
 
 namespace cnnc {
 
-int64_t effectiveKernel(int64_t kernel, int64_t dilation) {
-  return dilation * (kernel - 1) + 1;
-}
+int64_t effectiveKernel(int64_t kernel, int64_t dilation) { return dilation * (kernel - 1) + 1; }
 
 static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -27,8 +25,7 @@ std::optional<int64_t> windowOutputSize(int64_t n, const Window &w) {
 std::pair<int64_t, int64_t> samePadding(int64_t n, int64_t kernel, int64_t stride,
                                         int64_t dilation) {
   int64_t out = ceilDiv(n, stride);
-  int64_t total =
-      std::max<int64_t>((out - 1) * stride + effectiveKernel(kernel, dilation) - n, 0);
+  int64_t total = std::max<int64_t>((out - 1) * stride + effectiveKernel(kernel, dilation) - n, 0);
   return {total / 2, total - total / 2};
 }
 
@@ -48,8 +45,8 @@ ReceptiveField receptiveFieldThrough(const ReceptiveField &in, const Window &w) 
   ReceptiveField out;
   out.jump = in.jump * w.stride;
   out.size = in.size + (keff - 1) * in.jump;
-  out.start = in.start + ((keff - 1) / 2.0 - static_cast<double>(w.padBegin)) *
-                             static_cast<double>(in.jump);
+  out.start = in.start +
+              ((keff - 1) / 2.0 - static_cast<double>(w.padBegin)) * static_cast<double>(in.jump);
   return out;
 }
 
@@ -58,13 +55,12 @@ int64_t convMacs(int64_t outChannels, int64_t outH, int64_t outW, int64_t inChan
   return outH * outW * outChannels * (inChannels / groups) * kh * kw;
 }
 
-int64_t tableConvMacs(int64_t connections, int64_t outH, int64_t outW, int64_t kh,
-                      int64_t kw) {
+int64_t tableConvMacs(int64_t connections, int64_t outH, int64_t outW, int64_t kh, int64_t kw) {
   return outH * outW * connections * kh * kw;
 }
 
-int64_t convParams(int64_t outChannels, int64_t inChannels, int64_t groups, int64_t kh,
-                   int64_t kw, bool bias) {
+int64_t convParams(int64_t outChannels, int64_t inChannels, int64_t groups, int64_t kh, int64_t kw,
+                   bool bias) {
   return outChannels * (inChannels / groups) * kh * kw + (bias ? outChannels : 0);
 }
 
@@ -75,9 +71,7 @@ int64_t tableConvParams(int64_t connections, int64_t outChannels, int64_t kh, in
 
 int64_t denseMacs(int64_t in, int64_t out) { return in * out; }
 
-int64_t denseParams(int64_t in, int64_t out, bool bias) {
-  return in * out + (bias ? out : 0);
-}
+int64_t denseParams(int64_t in, int64_t out, bool bias) { return in * out + (bias ? out : 0); }
 
 int64_t batchNormParams(int64_t channels) { return 2 * channels; }
 int64_t batchNormBuffers(int64_t channels) { return 2 * channels; }

@@ -36,12 +36,10 @@ StringRef layerName(Operation *op) {
 }
 
 llvm::Optional<Window> getWindow(Operation *op, int axis) {
-  auto make = [&](ArrayAttr kernel, ArrayAttr stride, ArrayAttr padding,
-                  ArrayAttr dilation, bool ceil) -> llvm::Optional<Window> {
-    auto k = getInts(kernel), s = getInts(stride), p = getInts(padding),
-         d = getInts(dilation);
-    if (k.size() != 2 || s.size() != 2 || (padding && p.size() != 4) ||
-        (dilation && d.size() != 2))
+  auto make = [&](ArrayAttr kernel, ArrayAttr stride, ArrayAttr padding, ArrayAttr dilation,
+                  bool ceil) -> llvm::Optional<Window> {
+    auto k = getInts(kernel), s = getInts(stride), p = getInts(padding), d = getInts(dilation);
+    if (k.size() != 2 || s.size() != 2 || (padding && p.size() != 4) || (dilation && d.size() != 2))
       return llvm::None;
     Window w;
     w.kernel = k[axis];

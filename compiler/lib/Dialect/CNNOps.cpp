@@ -32,8 +32,7 @@ LogicalResult checkInts(Operation *op, StringRef attrName, size_t count, int64_t
 LogicalResult checkPositive(Operation *op, StringRef attrName) {
   if (auto attr = op->getAttrOfType<IntegerAttr>(attrName))
     if (attr.getInt() < 1)
-      return op->emitOpError() << "`" << attrName << "` must be at least 1, got "
-                               << attr.getInt();
+      return op->emitOpError() << "`" << attrName << "` must be at least 1, got " << attr.getInt();
   return success();
 }
 
@@ -82,13 +81,13 @@ static LogicalResult verify(DropoutOp op) {
 
 static LogicalResult verify(ReturnOp op) {
   if (op.names().size() != op.outputs().size())
-    return op.emitOpError() << "has " << op.outputs().size() << " outputs but "
-                            << op.names().size() << " names";
+    return op.emitOpError() << "has " << op.outputs().size() << " outputs but " << op.names().size()
+                            << " names";
   auto func = op->getParentOfType<FuncOp>();
   auto results = func.getType().getResults();
   if (results.size() != op.outputs().size())
-    return op.emitOpError() << "returns " << op.outputs().size()
-                            << " values but the function has " << results.size() << " results";
+    return op.emitOpError() << "returns " << op.outputs().size() << " values but the function has "
+                            << results.size() << " results";
   return success();
 }
 

@@ -70,8 +70,8 @@ Operation *spatialCulprit(Value v) {
 
 /// Explains why `culprit` gives its output size and what would give
 /// `targetH`x`targetW` instead; attached as a note to `diag`.
-void explainSpatialSize(InFlightDiagnostic &diag, Operation *culprit,
-                        const std::string &who, int64_t targetH, int64_t targetW) {
+void explainSpatialSize(InFlightDiagnostic &diag, Operation *culprit, const std::string &who,
+                        int64_t targetH, int64_t targetW) {
   Shape in = *rankedShape(culprit->getOperand(0));
   Shape out = *rankedShape(culprit->getResult(0));
   std::string msg = who + " is " + hw(out[2], out[3]) + " because " + quoted(culprit);
@@ -87,9 +87,8 @@ void explainSpatialSize(InFlightDiagnostic &diag, Operation *culprit,
   if (wh->padBegin == 0 && wh->padEnd == 0 && ww->padBegin == 0 && ww->padEnd == 0)
     msg += " and no padding";
   else
-    msg += " and padding " + std::to_string(wh->padBegin) + "," +
-           std::to_string(ww->padBegin) + "," + std::to_string(wh->padEnd) + "," +
-           std::to_string(ww->padEnd);
+    msg += " and padding " + std::to_string(wh->padBegin) + "," + std::to_string(ww->padBegin) +
+           "," + std::to_string(wh->padEnd) + "," + std::to_string(ww->padEnd);
   msg += " on " + hw(in[2], in[3]);
   // What would fix it: a symmetric padding, or ceil mode for pooling.
   std::optional<int64_t> ph = paddingForOutputSize(in[2], *wh, targetH);
@@ -133,10 +132,9 @@ LogicalResult windowOutput(Operation *op, const Shape &in, bool useSamePadding,
       window += " (dilated to " + hw(kh, kw) + ")";
     layerError(op, "window " + window + " does not fit in its padded input " +
                        hw(in[2] + wh.padBegin + wh.padEnd, in[3] + ww.padBegin + ww.padEnd) +
-                       " (input " + hw(in[2], in[3]) + ", padding " +
-                       std::to_string(wh.padBegin) + "," + std::to_string(ww.padBegin) +
-                       "," + std::to_string(wh.padEnd) + "," + std::to_string(ww.padEnd) +
-                       ")");
+                       " (input " + hw(in[2], in[3]) + ", padding " + std::to_string(wh.padBegin) +
+                       "," + std::to_string(ww.padBegin) + "," + std::to_string(wh.padEnd) + "," +
+                       std::to_string(ww.padEnd) + ")");
     return failure();
   }
   outH = *h;
@@ -180,8 +178,8 @@ FailureOr<InferredShapes> convShapes(Conv2DOp op) {
       for (int64_t c : getInts(row.cast<ArrayAttr>()))
         if (c >= channels) {
           layerError(op, "connection table reads input channel " + std::to_string(c) +
-                             " but the input has " + std::to_string(channels) +
-                             " channels (0 to " + std::to_string(channels - 1) + ")");
+                             " but the input has " + std::to_string(channels) + " channels (0 to " +
+                             std::to_string(channels - 1) + ")");
           return failure();
         }
   }
@@ -206,8 +204,7 @@ FailureOr<InferredShapes> convShapes(Conv2DOp op) {
   return shapes;
 }
 
-template <typename PoolOp>
-FailureOr<InferredShapes> poolShapes(PoolOp op, bool useSamePadding) {
+template <typename PoolOp> FailureOr<InferredShapes> poolShapes(PoolOp op, bool useSamePadding) {
   FailureOr<Shape> in = imageInput(op);
   if (failed(in) || (!useSamePadding && failed(checkPoolPadding(op))))
     return failure();
@@ -273,8 +270,8 @@ FailureOr<InferredShapes> mergeShapes(Operation *op, bool isConcat) {
     bool spatialDiffers = s.size() == 4 && (s[2] != first[2] || s[3] != first[3]);
     if (spatialDiffers) {
       InFlightDiagnostic d =
-          layerError(op, "branches differ in spatial size: branch 1 is " +
-                             shapeString(first) + ", " + branch + " is " + shapeString(s));
+          layerError(op, "branches differ in spatial size: branch 1 is " + shapeString(first) +
+                             ", " + branch + " is " + shapeString(s));
       // Blame the branch that moved away from the merge's input size, if one did.
       Operation *culprit = spatialCulprit(op->getOperand(b));
       std::string who = branch;
@@ -291,9 +288,9 @@ FailureOr<InferredShapes> mergeShapes(Operation *op, bool isConcat) {
     if (isConcat) {
       result[1] += s[1];
     } else if (s[1] != first[1]) {
-      InFlightDiagnostic d = layerError(op, "cannot add branch 1 (" + shapeString(first) +
-                                                ") and " + branch + " (" + shapeString(s) +
-                                                "): channel counts differ");
+      InFlightDiagnostic d =
+          layerError(op, "cannot add branch 1 (" + shapeString(first) + ") and " + branch + " (" +
+                             shapeString(s) + "): channel counts differ");
       d.attachNote(op->getLoc())
           << "a residual shortcut that changes shape needs a projection: write "
              "`{ project }` (1x1 conv + batchnorm) as the shortcut branch";
@@ -412,8 +409,7 @@ LogicalResult verifyShapes(Operation *op) {
     if (a.size() != b.size())
       return false;
     for (size_t i = 0; i < a.size(); ++i)
-      if (a[i] != b[i] && a[i] != ShapedType::kDynamicSize &&
-          b[i] != ShapedType::kDynamicSize)
+      if (a[i] != b[i] && a[i] != ShapedType::kDynamicSize && b[i] != ShapedType::kDynamicSize)
         return false;
     return true;
   };
@@ -429,7 +425,7 @@ LogicalResult verifyShapes(Operation *op) {
 }
 
 // The ShapeInference interface of every layer op.
-#define CNN_INFER_SHAPES(Op)                                                   \
+#define CNN_INFER_SHAPES(Op)                                                                       \
   LogicalResult Op::inferShapes() { return applyShapes(getOperation()); }
 CNN_INFER_SHAPES(Conv2DOp)
 CNN_INFER_SHAPES(DenseOp)

@@ -22,14 +22,11 @@ public:
 
 private:
   Location loc(const Layer &l) {
-    return FileLineColLoc::get(builder.getStringAttr(file), l.range.begin.line,
-                               l.range.begin.col);
+    return FileLineColLoc::get(builder.getStringAttr(file), l.range.begin.line, l.range.begin.col);
   }
   Type unranked() { return UnrankedTensorType::get(builder.getF32Type()); }
   Value param(const Layer &l, StringRef suffix, bool buffer = false);
-  NamedAttribute attr(StringRef name, Attribute value) {
-    return builder.getNamedAttr(name, value);
-  }
+  NamedAttribute attr(StringRef name, Attribute value) { return builder.getNamedAttr(name, value); }
   Attribute ints(const Layer &l, const std::string &key) {
     return builder.getI64ArrayAttr(l.getInts(key));
   }
@@ -108,8 +105,7 @@ Operation *Generator::build(const Layer &l, ArrayRef<Value> inputs) {
     attrs.push_back(attr("stride", ints(l, "stride")));
     addPadding(l, attrs);
     attrs.push_back(attr("ceil_mode", builder.getBoolAttr(l.getBool("ceil"))));
-    attrs.push_back(attr("count_include_pad",
-                         builder.getBoolAttr(l.getBool("count_include_pad"))));
+    attrs.push_back(attr("count_include_pad", builder.getBoolAttr(l.getBool("count_include_pad"))));
     return create(cnn::AvgPool2DOp());
   case LayerKind::L2Pool:
     attrs.push_back(attr("kernel", ints(l, "kernel")));

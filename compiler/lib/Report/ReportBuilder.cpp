@@ -97,9 +97,8 @@ Field mergeFields(Operation *op, llvm::ArrayRef<Field> ins, LayerReport &row) {
       if (x.jump[axis] != ins[0].f.jump[axis] || x.start[axis] != ins[0].f.start[axis]) {
         const char *what = x.jump[axis] != ins[0].f.jump[axis] ? "jump" : "alignment";
         row.notes.push_back(std::string("branches disagree in ") + what + " along " +
-                            (axis == 0 ? "H" : "W") + ": branch 1 has " +
-                            describe(ins[0].f, axis) + ", branch " + std::to_string(b + 1) +
-                            " has " + describe(x, axis) +
+                            (axis == 0 ? "H" : "W") + ": branch 1 has " + describe(ins[0].f, axis) +
+                            ", branch " + std::to_string(b + 1) + " has " + describe(x, axis) +
                             "; the field shown is the largest over the branches");
         break;
       }

@@ -20,20 +20,14 @@ void printReportJson(std::ostream &os, const NetworkReport &r) {
     doc["inputs"].push_back({{"name", in.name}, {"shape", in.shape}});
   doc["layers"] = json::array();
   for (const LayerReport &l : r.layers) {
-    json layer = {{"name", l.name},
-                  {"op", l.op},
-                  {"inputs", l.inputs},
-                  {"shape", l.shape},
-                  {"params", l.params},
-                  {"trainable_params", l.trainableParams},
-                  {"buffers", l.buffers},
-                  {"macs", l.macs},
-                  {"notes", l.notes}};
+    json layer = {
+        {"name", l.name},       {"op", l.op},         {"inputs", l.inputs},
+        {"shape", l.shape},     {"params", l.params}, {"trainable_params", l.trainableParams},
+        {"buffers", l.buffers}, {"macs", l.macs},     {"notes", l.notes}};
     if (l.field)
-      layer["receptive_field"] = {
-          {"size", {l.field->size[0], l.field->size[1]}},
-          {"jump", {l.field->jump[0], l.field->jump[1]}},
-          {"start", {l.field->start[0], l.field->start[1]}}};
+      layer["receptive_field"] = {{"size", {l.field->size[0], l.field->size[1]}},
+                                  {"jump", {l.field->jump[0], l.field->jump[1]}},
+                                  {"start", {l.field->start[0], l.field->start[1]}}};
     else
       layer["receptive_field"] = nullptr;
     doc["layers"].push_back(layer);

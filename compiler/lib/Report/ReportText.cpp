@@ -61,8 +61,8 @@ void printReportText(std::ostream &os, const NetworkReport &r) {
   rows.push_back({"#", "layer", "op", "output", "params", "MACs", "RF", "jump", "start"});
   for (size_t i = 0; i < r.layers.size(); ++i) {
     const LayerReport &l = r.layers[i];
-    std::vector<std::string> row = {std::to_string(i + 1), l.name, l.op, dims(l.shape),
-                                    grouped(l.params), grouped(l.macs)};
+    std::vector<std::string> row = {std::to_string(i + 1), l.name,         l.op, dims(l.shape),
+                                    grouped(l.params),     grouped(l.macs)};
     if (l.field) {
       auto str = [](int64_t v) { return std::to_string(v); };
       row.push_back(pair(l.field->size, str));
@@ -93,8 +93,8 @@ void printReportText(std::ostream &os, const NetworkReport &r) {
       os << "note: " << l.name << ": " << n << "\n";
   for (const TensorReport &o : r.outputs)
     os << "output " << o.name << ": " << dims(o.shape) << "\n";
-  os << "parameters: " << grouped(r.totalParams) << " (trainable "
-     << grouped(r.trainableParams) << ", buffers " << grouped(r.buffers) << ")\n";
+  os << "parameters: " << grouped(r.totalParams) << " (trainable " << grouped(r.trainableParams)
+     << ", buffers " << grouped(r.buffers) << ")\n";
   os << "MACs: " << grouped(r.macs) << " per image\n";
   os << "activation memory: " << bytes(r.activationBytes) << " per image ("
      << grouped(r.activationBytes) << " bytes, float32)\n";

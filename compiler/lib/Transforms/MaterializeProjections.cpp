@@ -43,9 +43,8 @@ LogicalResult materialize(cnn::ProjectOp op) {
     return op.emitError("project `") << op.layer() << "` can only project CxHxW tensors";
   llvm::Optional<int64_t> sh = strideFor(in[2], ref[2]), sw = strideFor(in[3], ref[3]);
   if (!sh || !sw)
-    return op.emitError("project `")
-           << op.layer() << "`: no 1x1 strided convolution maps " << in[2] << "x" << in[3]
-           << " to " << ref[2] << "x" << ref[3];
+    return op.emitError("project `") << op.layer() << "`: no 1x1 strided convolution maps " << in[2]
+                                     << "x" << in[3] << " to " << ref[2] << "x" << ref[3];
 
   OpBuilder b(op);
   Type unranked = UnrankedTensorType::get(b.getF32Type());
@@ -71,9 +70,8 @@ LogicalResult materialize(cnn::ProjectOp op) {
   if (failed(convOp.inferShapes()))
     return failure();
   SmallVector<Value, 5> bnOperands{convOp.getResult(), param(bn + ".weight", false),
-                                    param(bn + ".bias", false),
-                                    param(bn + ".running_mean", true),
-                                    param(bn + ".running_var", true)};
+                                   param(bn + ".bias", false), param(bn + ".running_mean", true),
+                                   param(bn + ".running_var", true)};
   SmallVector<NamedAttribute, 3> bnAttrs{b.getNamedAttr("layer", b.getStringAttr(bn)),
                                          b.getNamedAttr("epsilon", b.getF64FloatAttr(1e-5)),
                                          b.getNamedAttr("momentum", b.getF64FloatAttr(0.1))};
@@ -85,8 +83,7 @@ LogicalResult materialize(cnn::ProjectOp op) {
   return success();
 }
 
-struct MaterializeProjectionsPass
-    : public MaterializeProjectionsBase<MaterializeProjectionsPass> {
+struct MaterializeProjectionsPass : public MaterializeProjectionsBase<MaterializeProjectionsPass> {
   void runOnOperation() override {
     SmallVector<cnn::ProjectOp, 4> projects;
     getOperation().walk([&](cnn::ProjectOp op) { projects.push_back(op); });

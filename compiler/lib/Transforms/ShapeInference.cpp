@@ -43,15 +43,13 @@ struct ShapeInferencePass : public ShapeInferenceBase<ShapeInferencePass> {
     auto ret = dyn_cast<cnn::ReturnOp>(entry.getTerminator());
     if (!ret)
       return;
-    func.setType(FunctionType::get(func.getContext(), func.getType().getInputs(),
-                                   ret.outputs().getTypes()));
+    func.setType(
+        FunctionType::get(func.getContext(), func.getType().getInputs(), ret.outputs().getTypes()));
   }
 };
 
 } // namespace
 
-std::unique_ptr<Pass> createShapeInferencePass() {
-  return std::make_unique<ShapeInferencePass>();
-}
+std::unique_ptr<Pass> createShapeInferencePass() { return std::make_unique<ShapeInferencePass>(); }
 
 } // namespace cnnc

@@ -15,6 +15,5 @@ int main(int argc, char **argv) {
   cnnc::registerCNNPasses();
   mlir::DialectRegistry registry;
   registry.insert<cnnc::cnn::CNNDialect>();
-  return mlir::asMainReturnCode(
-      mlir::MlirOptMain(argc, argv, "cnnc optimizer driver\n", registry));
+  return mlir::asMainReturnCode(mlir::MlirOptMain(argc, argv, "cnnc optimizer driver\n", registry));
 }

@@ -35,9 +35,12 @@ namespace {
 /// that they look like every other error: file:line:col, source line, caret.
 cnnc::Severity severityOf(mlir::DiagnosticSeverity s) {
   switch (s) {
-  case mlir::DiagnosticSeverity::Error: return cnnc::Severity::Error;
-  case mlir::DiagnosticSeverity::Warning: return cnnc::Severity::Warning;
-  default: return cnnc::Severity::Note;
+  case mlir::DiagnosticSeverity::Error:
+    return cnnc::Severity::Error;
+  case mlir::DiagnosticSeverity::Warning:
+    return cnnc::Severity::Warning;
+  default:
+    return cnnc::Severity::Note;
   }
 }
 

@@ -69,11 +69,10 @@ int64_t convMacs(int64_t outChannels, int64_t outH, int64_t outW, int64_t inChan
                  int64_t groups, int64_t kh, int64_t kw);
 /// Multiply-accumulates of a convolution with a connection table that has
 /// `connections` (output channel, input channel) pairs in all.
-int64_t tableConvMacs(int64_t connections, int64_t outH, int64_t outW, int64_t kh,
-                      int64_t kw);
+int64_t tableConvMacs(int64_t connections, int64_t outH, int64_t outW, int64_t kh, int64_t kw);
 /// Parameters of a convolution: weights (+ one bias per output channel).
-int64_t convParams(int64_t outChannels, int64_t inChannels, int64_t groups, int64_t kh,
-                   int64_t kw, bool bias);
+int64_t convParams(int64_t outChannels, int64_t inChannels, int64_t groups, int64_t kh, int64_t kw,
+                   bool bias);
 int64_t tableConvParams(int64_t connections, int64_t outChannels, int64_t kh, int64_t kw,
                         bool bias);
 /// Multiply-accumulates and parameters of a dense layer.

@@ -39,8 +39,8 @@ struct Expr {
   int64_t intValue = 0;
   double floatValue = 0;
   bool boolValue = false;
-  std::string text;                          // Ident, String, operator spelling
-  std::vector<int64_t> dims;                 // Dims
+  std::string text;                            // Ident, String, operator spelling
+  std::vector<int64_t> dims;                   // Dims
   std::vector<std::unique_ptr<Expr>> operands; // List elements, Unary/Binary/Cond
 };
 using ExprPtr = std::unique_ptr<Expr>;
@@ -58,8 +58,8 @@ using ItemPtr = std::unique_ptr<Item>;
 struct Item {
   enum class Kind { Call, Group, Seq, Repeat, Ref, Output, Input };
   Kind kind;
-  SourceRange range;      // the whole item
-  std::string label;      // `label: item`, empty if none
+  SourceRange range; // the whole item
+  std::string label; // `label: item`, empty if none
   SourceRange labelRange;
 
   // Call: callee name, arguments, and for merges the branches (Group items).

@@ -36,9 +36,7 @@ struct Layer {
   int64_t getInt(const std::string &key) const { return attrs.at(key).i; }
   double getFloat(const std::string &key) const { return attrs.at(key).asDouble(); }
   bool getBool(const std::string &key) const { return attrs.at(key).b; }
-  std::vector<int64_t> getInts(const std::string &key) const {
-    return attrs.at(key).asInts();
-  }
+  std::vector<int64_t> getInts(const std::string &key) const { return attrs.at(key).asInts(); }
 };
 
 struct GraphOutput {

@@ -56,18 +56,18 @@ struct ParamSpec {
   ParamType type;
   bool positional = false; // may be given without its name, in table order
   bool required = false;
-  Value defaultValue;        // used when not required and not given
-  std::string defaultsTo;    // "kernel": defaults to that parameter's value
-  bool optional = false;     // no default: absent unless given
+  Value defaultValue;     // used when not required and not given
+  std::string defaultsTo; // "kernel": defaults to that parameter's value
+  bool optional = false;  // no default: absent unless given
   std::vector<std::string> choices;
-  std::string doc;           // one line for docs and errors
+  std::string doc; // one line for docs and errors
 };
 
 struct LayerSpec {
-  std::string name;        // surface name: `conv`
+  std::string name; // surface name: `conv`
   LayerKind kind;
-  std::string namePrefix;  // unnamed instances: conv1, conv2, ...
-  bool isMerge = false;    // takes branches: concat { {..} {..} }
+  std::string namePrefix; // unnamed instances: conv1, conv2, ...
+  bool isMerge = false;   // takes branches: concat { {..} {..} }
   bool hasParameters = false;
   std::vector<ParamSpec> params;
   std::string summary;

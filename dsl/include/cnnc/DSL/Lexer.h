@@ -88,9 +88,7 @@ public:
   std::vector<Token> lexAll();
 
 private:
-  char peek(size_t ahead = 0) const {
-    return pos + ahead < src.size() ? src[pos + ahead] : '\0';
-  }
+  char peek(size_t ahead = 0) const { return pos + ahead < src.size() ? src[pos + ahead] : '\0'; }
   char advance();
   SourceLoc loc() const { return {line, col}; }
   /// Skips whitespace and comments; returns false on an unterminated comment.

@@ -23,13 +23,43 @@ struct Value {
   std::string s;
   std::vector<Value> list;
 
-  static Value integer(int64_t v) { Value x; x.kind = Kind::Int; x.i = v; return x; }
-  static Value real(double v) { Value x; x.kind = Kind::Float; x.f = v; return x; }
-  static Value boolean(bool v) { Value x; x.kind = Kind::Bool; x.b = v; return x; }
-  static Value string(std::string v) { Value x; x.kind = Kind::String; x.s = std::move(v); return x; }
-  static Value symbol(std::string v) { Value x; x.kind = Kind::Symbol; x.s = std::move(v); return x; }
+  static Value integer(int64_t v) {
+    Value x;
+    x.kind = Kind::Int;
+    x.i = v;
+    return x;
+  }
+  static Value real(double v) {
+    Value x;
+    x.kind = Kind::Float;
+    x.f = v;
+    return x;
+  }
+  static Value boolean(bool v) {
+    Value x;
+    x.kind = Kind::Bool;
+    x.b = v;
+    return x;
+  }
+  static Value string(std::string v) {
+    Value x;
+    x.kind = Kind::String;
+    x.s = std::move(v);
+    return x;
+  }
+  static Value symbol(std::string v) {
+    Value x;
+    x.kind = Kind::Symbol;
+    x.s = std::move(v);
+    return x;
+  }
   static Value ints(const std::vector<int64_t> &v);
-  static Value makeList(std::vector<Value> v) { Value x; x.kind = Kind::List; x.list = std::move(v); return x; }
+  static Value makeList(std::vector<Value> v) {
+    Value x;
+    x.kind = Kind::List;
+    x.list = std::move(v);
+    return x;
+  }
 
   bool isInt() const { return kind == Kind::Int; }
   bool isNumber() const { return kind == Kind::Int || kind == Kind::Float; }
