@@ -77,6 +77,13 @@ private:
     if (!it.label.empty())
       ctx.body->tensors[it.label] = tensor;
   }
+  /// Counts one expanded item; false (with an error) past the bound.
+  bool step(SourceRange r) {
+    if (++steps <= kMaxSteps)
+      return true;
+    return fail(r, "network is too large to elaborate (more than " + std::to_string(kMaxSteps) +
+                       " items after expansion)");
+  }
   bool fail(SourceRange r, std::string msg) {
     diags.error(r, std::move(msg));
     return false;
@@ -130,9 +137,8 @@ bool Elaborator::needInput(const Item &it, int current) {
 }
 
 bool Elaborator::item(const Item &it, Ctx &ctx, int &current) {
-  if (++steps > kMaxSteps)
-    return fail(it.range, "network is too large to elaborate (more than " +
-                              std::to_string(kMaxSteps) + " items after expansion)");
+  if (!step(it.range))
+    return false;
   switch (it.kind) {
   case Item::Kind::Input: {
     if (!ctx.body->isNetwork || ctx.scope->prefix != "" || ctx.branch)
@@ -229,9 +235,8 @@ bool Elaborator::group(const Item &it, Ctx &ctx, int &current) {
     Env env = *ctx.env;
     inner.env = &env;
     for (int64_t i = 0; i < count->i; ++i) {
-      if (++steps > kMaxSteps)
-        return fail(it.range, "network is too large to elaborate (more than " +
-                                  std::to_string(kMaxSteps) + " items after expansion)");
+      if (!step(it.range))
+        return false;
       if (!it.loopVar.empty())
         env[it.loopVar] = Value::integer(i);
       if (!items(it.body, inner, current))

@@ -297,9 +297,6 @@ FailureOr<InferredShapes> mergeShapes(Operation *op, bool isConcat) {
       return failure();
     }
   }
-  if (isConcat && first.size() != 4) {
-    // Concatenating flat features is fine: result[1] already summed.
-  }
   InferredShapes shapes;
   shapes.result = result;
   return shapes;

@@ -86,7 +86,7 @@ std::string describe(const FieldReport &f, int axis) {
 
 /// The field of a merge: the largest over its inputs, with a note when the
 /// inputs' units are spaced (jump) or centred (start) differently.
-Field mergeFields(Operation *op, llvm::ArrayRef<Field> ins, LayerReport &row) {
+Field mergeFields(llvm::ArrayRef<Field> ins, LayerReport &row) {
   Field out = ins[0];
   for (const Field &f : ins)
     if (f.global)
@@ -110,7 +110,6 @@ Field mergeFields(Operation *op, llvm::ArrayRef<Field> ins, LayerReport &row) {
         out.f.start[axis] = x.start[axis];
       }
   }
-  (void)op;
   return out;
 }
 
@@ -160,7 +159,7 @@ FailureOr<NetworkReport> buildReport(FuncOp func) {
 
     Field field = ins.empty() ? Field{} : ins[0];
     if (isa<cnn::ConcatOp, cnn::AddOp>(op)) {
-      field = mergeFields(op, ins, row);
+      field = mergeFields(ins, row);
     } else if (isa<cnn::DenseOp, cnn::GlobalAvgPool2DOp>(op)) {
       field.global = true;
     } else if (!field.global) {
