@@ -5,8 +5,20 @@
 #include <cerrno>
 #include <cstdlib>
 #include <limits>
+#include <utility>
 
 namespace cnnc {
+
+namespace {
+/// The keywords, spelled once for the lexer and for messages.
+constexpr std::pair<const char *, TokenKind> kKeywords[] = {
+    {"network", TokenKind::KwNetwork}, {"block", TokenKind::KwBlock},
+    {"input", TokenKind::KwInput},     {"output", TokenKind::KwOutput},
+    {"repeat", TokenKind::KwRepeat},   {"as", TokenKind::KwAs},
+    {"seq", TokenKind::KwSeq},         {"true", TokenKind::KwTrue},
+    {"false", TokenKind::KwFalse},
+};
+} // namespace
 
 const char *tokenKindName(TokenKind kind) {
   switch (kind) {
@@ -308,24 +320,9 @@ Token Lexer::lexIdentifier() {
     advance();
   std::string text(src.substr(start, pos - start));
   TokenKind kind = TokenKind::Identifier;
-  if (text == "network")
-    kind = TokenKind::KwNetwork;
-  else if (text == "block")
-    kind = TokenKind::KwBlock;
-  else if (text == "input")
-    kind = TokenKind::KwInput;
-  else if (text == "output")
-    kind = TokenKind::KwOutput;
-  else if (text == "repeat")
-    kind = TokenKind::KwRepeat;
-  else if (text == "as")
-    kind = TokenKind::KwAs;
-  else if (text == "seq")
-    kind = TokenKind::KwSeq;
-  else if (text == "true")
-    kind = TokenKind::KwTrue;
-  else if (text == "false")
-    kind = TokenKind::KwFalse;
+  for (const auto &[spelling, keyword] : kKeywords)
+    if (text == spelling)
+      kind = keyword;
   return make(kind, begin, text);
 }
 
