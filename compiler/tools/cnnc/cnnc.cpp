@@ -1,20 +1,26 @@
 //===- cnnc.cpp - The cnnc compiler driver --------------------------------===//
 //
-// `cnnc model.cnn [--emit=STAGE] [--report] [--report-format=text|json]`
+// `cnnc model.cnn [-o model.so] [--emit=STAGE] [--report] [--target=T] ...`
 //
 // Runs the pipeline and stops where asked: `--emit=ast` prints the parse
 // tree, `--emit=graph` the elaborated layer graph, `--emit=mlir-gen` the cnn
-// dialect before shape inference, `--emit=mlir` after it. `--report` prints
-// the per-layer shape / parameter / MAC / receptive-field report. Without
-// either, cnnc checks the network and prints nothing. Every error is a
-// located diagnostic on stderr and exit code 1; nothing is written on error.
+// dialect before shape inference, `--emit=mlir` after it, `--emit=plan` the
+// code generation plan (fused steps). With `-o`, cnnc generates code:
+// `--emit=so` (the default), `object`, `static-lib`, `header` or `stmt`
+// (Halide's loop nests). `--report` prints the per-layer shape / parameter /
+// MAC / receptive-field report. Without any of these, cnnc checks the
+// network and prints nothing. Every error is a message on stderr and exit
+// code 1; nothing is written on error.
 //
 //===----------------------------------------------------------------------===//
+#include "cnnc/Codegen/PlanBuilder.h"
+#include "cnnc/Conversion/HalideLowering.h"
 #include "cnnc/DSL/Elaborator.h"
 #include "cnnc/DSL/Parser.h"
 #include "cnnc/Dialect/CNN/CNNDialect.h"
 #include "cnnc/MLIRGen/MLIRGen.h"
 #include "cnnc/Report/ReportBuilder.h"
+#include "cnnc/Target/ArtifactBuilder.h"
 #include "cnnc/Transforms/Passes.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -23,7 +29,11 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
+#include <map>
+#include <thread>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -50,13 +60,30 @@ cnnc::SourceRange rangeOf(mlir::Location loc) {
   return {};
 }
 
+const std::map<std::string, cnnc::ArtifactKind> kArtifacts = {
+    {"so", cnnc::ArtifactKind::SharedLibrary},
+    {"object", cnnc::ArtifactKind::Object},
+    {"static-lib", cnnc::ArtifactKind::StaticLibrary},
+    {"header", cnnc::ArtifactKind::Header},
+    {"stmt", cnnc::ArtifactKind::Stmt}};
+
 int run(int argc, char **argv) {
   CLI::App app{"cnnc: compile a .cnn network description"};
-  std::string input, emit, reportFormat = "text", network;
-  bool report = false;
+  std::string input, emit, reportFormat = "text", network, output, target = "host", weights;
+  bool report = false, verbose = false;
+  int jobs = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
   app.add_option("input", input, "the .cnn file")->required();
-  app.add_option("--emit", emit, "print a pipeline stage: ast, graph, mlir-gen, mlir")
-      ->check(CLI::IsMember({"ast", "graph", "mlir-gen", "mlir"}));
+  app.add_option("--emit", emit,
+                 "a stage to print (ast, graph, mlir-gen, mlir, plan) or an artifact to write "
+                 "with -o (so, object, static-lib, header, stmt)")
+      ->check(CLI::IsMember({"ast", "graph", "mlir-gen", "mlir", "plan", "so", "object",
+                             "static-lib", "header", "stmt"}));
+  app.add_option("-o,--output", output, "the file to write (model.so; model.h goes beside it)");
+  app.add_option("--target", target,
+                 "Halide target: host (default) or e.g. x86-64-linux-avx2 for other machines");
+  app.add_option("--embed-weights", weights, "a safetensors file to bake into the library");
+  app.add_option("-j,--jobs", jobs, "parallel compile jobs")->check(CLI::Range(1, 64));
+  app.add_flag("-v,--verbose", verbose, "print the time of each code generation step");
   app.add_flag("--report", report, "print the per-layer report");
   app.add_option("--report-format", reportFormat, "text or json (implies --report)")
       ->check(CLI::IsMember({"text", "json"}));
@@ -68,6 +95,21 @@ int run(int argc, char **argv) {
   }
   if (app.count("--report-format"))
     report = true;
+  bool codegen = !output.empty() || kArtifacts.count(emit);
+  if (kArtifacts.count(emit) && output.empty()) {
+    std::cerr << "cnnc: error: --emit=" << emit << " writes a file: give it with -o\n";
+    return 1;
+  }
+  if (!weights.empty() && (emit.empty() ? false : emit != "so")) {
+    std::cerr << "cnnc: error: --embed-weights applies to the shared library (--emit=so)\n";
+    return 1;
+  }
+  std::string targetError;
+  std::string canonical = cnnc::canonicalTarget(target, targetError);
+  if (canonical.empty()) {
+    std::cerr << "cnnc: error: " << targetError << "\n";
+    return 1;
+  }
 
   std::ifstream in(input, std::ios::binary);
   if (!in) {
@@ -99,6 +141,8 @@ int run(int argc, char **argv) {
   }
 
   mlir::MLIRContext context;
+  // No worker threads: code generation forks compile jobs.
+  context.disableMultithreading();
   context.getOrLoadDialect<cnnc::cnn::CNNDialect>();
   context.printOpOnDiagnostic(false);
   mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
@@ -134,7 +178,36 @@ int run(int argc, char **argv) {
         cnnc::printReportText(std::cout, *r);
     }
   }
-  return diags.hasErrors() ? 1 : 0;
+  if (emit != "plan" && !codegen)
+    return diags.hasErrors() ? 1 : 0;
+  mlir::FuncOp func = *ir->getOps<mlir::FuncOp>().begin();
+  mlir::FailureOr<cnnc::plan::ModelPlan> plan = cnnc::buildPlan(func);
+  if (mlir::failed(plan))
+    return 1;
+  if (emit == "plan") {
+    std::cout.flush();
+    cnnc::plan::printPlan(std::cout, *plan);
+    if (!codegen)
+      return 0;
+  }
+  cnnc::ArtifactOptions options;
+  options.kind = kArtifacts.count(emit) ? kArtifacts.at(emit) : cnnc::ArtifactKind::SharedLibrary;
+  options.output = output;
+  options.target = canonical;
+  options.embedWeights = weights;
+  options.resourceDir = cnnc::defaultResourceDir();
+  options.jobs = jobs;
+  options.verbose = verbose;
+  if (const char *cc = std::getenv("CC"))
+    options.cc = cc;
+  if (const char *cxx = std::getenv("CXX"))
+    options.cxx = cxx;
+  std::string error;
+  if (!cnnc::buildArtifact(*plan, options, std::cerr, error)) {
+    std::cerr << "cnnc: error: " << error << "\n";
+    return 1;
+  }
+  return 0;
 }
 
 } // namespace

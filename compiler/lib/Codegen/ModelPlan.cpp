@@ -1,0 +1,215 @@
+//===- ModelPlan.cpp - Names, keys and the printed form of a model plan ---===//
+#include "cnnc/Codegen/ModelPlan.h"
+
+#include <ostream>
+#include <set>
+#include <sstream>
+
+namespace cnnc::plan {
+
+const char *opKindName(OpKind kind) {
+  switch (kind) {
+  case OpKind::Conv:
+    return "conv";
+  case OpKind::Dense:
+    return "dense";
+  case OpKind::MaxPool:
+    return "maxpool";
+  case OpKind::AvgPool:
+    return "avgpool";
+  case OpKind::L2Pool:
+    return "l2pool";
+  case OpKind::GlobalAvgPool:
+    return "global_avgpool";
+  case OpKind::BatchNorm:
+    return "batchnorm";
+  case OpKind::LRN:
+    return "lrn";
+  case OpKind::Flatten:
+    return "flatten";
+  case OpKind::Softmax:
+    return "softmax";
+  case OpKind::ReLU:
+    return "relu";
+  case OpKind::LeakyReLU:
+    return "leaky_relu";
+  case OpKind::Sigmoid:
+    return "sigmoid";
+  case OpKind::Tanh:
+    return "tanh";
+  case OpKind::Concat:
+    return "concat";
+  case OpKind::Add:
+    return "add";
+  }
+  return "?";
+}
+
+const char *activationName(Activation act) {
+  switch (act) {
+  case Activation::None:
+    return "none";
+  case Activation::ReLU:
+    return "relu";
+  case Activation::LeakyReLU:
+    return "leaky_relu";
+  case Activation::Sigmoid:
+    return "sigmoid";
+  case Activation::Tanh:
+    return "tanh";
+  }
+  return "?";
+}
+
+std::string shapeString(const Shape &s) {
+  std::ostringstream os;
+  os << s.c;
+  if (s.rank == 4)
+    os << "x" << s.h << "x" << s.w;
+  return os.str();
+}
+
+namespace {
+
+const char *padModeName(PadMode m) {
+  switch (m) {
+  case PadMode::Zeros:
+    return "zeros";
+  case PadMode::Replicate:
+    return "replicate";
+  case PadMode::Reflect:
+    return "reflect";
+  }
+  return "?";
+}
+
+void printWindow(std::ostream &os, const Op &op, bool withDilation) {
+  os << " kernel=" << op.kernel[0] << "x" << op.kernel[1] << " stride=" << op.stride[0] << "x"
+     << op.stride[1] << " pad=" << op.pad[0] << "," << op.pad[1] << "," << op.pad[2] << ","
+     << op.pad[3];
+  if (withDilation)
+    os << " dilation=" << op.dilation[0] << "x" << op.dilation[1];
+  if (op.ceilMode)
+    os << " ceil";
+}
+
+void printArg(std::ostream &os, const ModelPlan &plan, const Arg &a) {
+  switch (a.kind) {
+  case ArgKind::Tensor:
+    os << "%" << plan.tensors[a.index].name;
+    return;
+  case ArgKind::Param:
+    os << "@" << plan.params[a.index].name;
+    return;
+  case ArgKind::Derived:
+    os << "$" << plan.derived[a.index].name;
+    return;
+  }
+}
+
+void printStep(std::ostream &os, const ModelPlan &plan, const Step &step) {
+  os << "  " << step.function << "(";
+  for (size_t i = 0; i < step.inputs.size(); ++i) {
+    os << (i ? ", " : "");
+    printArg(os, plan, step.inputs[i]);
+  }
+  os << ") -> ";
+  for (size_t i = 0; i < step.outputs.size(); ++i) {
+    os << (i ? ", " : "");
+    printArg(os, plan, step.outputs[i]);
+  }
+  os << "  [";
+  for (size_t i = 0; i < step.ops.size(); ++i)
+    os << (i ? " + " : "") << plan.ops[step.ops[i]].layer;
+  if (step.flattenInput)
+    os << ", reads its input flattened";
+  os << "]\n";
+}
+
+} // namespace
+
+std::string describeOp(const ModelPlan &plan, const Op &op) {
+  std::ostringstream os;
+  os << opKindName(op.kind);
+  for (int t : op.inputs)
+    os << " " << shapeString(plan.tensors[t].shape);
+  os << " -> " << shapeString(plan.tensors[op.output].shape);
+  switch (op.kind) {
+  case OpKind::Conv:
+    printWindow(os, op, true);
+    os << " groups=" << op.groups << " mode=" << padModeName(op.padMode)
+       << (op.bias >= 0 ? " bias" : " no-bias");
+    if (!op.table.empty()) {
+      os << " table=";
+      for (const auto &row : op.table) {
+        os << "[";
+        for (size_t i = 0; i < row.size(); ++i)
+          os << (i ? "," : "") << row[i];
+        os << "]";
+      }
+    }
+    break;
+  case OpKind::Dense:
+    os << (op.bias >= 0 ? " bias" : " no-bias");
+    break;
+  case OpKind::MaxPool:
+    printWindow(os, op, true);
+    break;
+  case OpKind::AvgPool:
+    printWindow(os, op, false);
+    os << (op.countIncludePad ? " count-pad" : " exclude-pad");
+    break;
+  case OpKind::L2Pool:
+    printWindow(os, op, false);
+    break;
+  case OpKind::BatchNorm:
+    os << " eps=" << op.epsilon;
+    break;
+  case OpKind::LRN:
+    os << " size=" << op.size << " alpha=" << op.alpha << " beta=" << op.beta << " k=" << op.k;
+    break;
+  case OpKind::LeakyReLU:
+    os << " slope=" << op.slope;
+    break;
+  default:
+    break;
+  }
+  return os.str();
+}
+
+std::vector<const Step *> ModelPlan::uniqueFunctions() const {
+  std::vector<const Step *> result;
+  std::set<std::string> seen;
+  for (const auto *list : {&prepare, &steps})
+    for (const Step &s : *list)
+      if (seen.insert(s.function).second)
+        result.push_back(&s);
+  return result;
+}
+
+void printPlan(std::ostream &os, const ModelPlan &plan) {
+  os << "plan " << plan.name << "\n";
+  for (const Input &in : plan.inputs)
+    os << "input %" << plan.tensors[in.tensor].name << ": "
+       << shapeString(plan.tensors[in.tensor].shape) << "\n";
+  for (const Output &out : plan.outputs)
+    os << "output " << out.name << " = %" << plan.tensors[out.tensor].name << ": "
+       << shapeString(out.shape) << "\n";
+  os << "prepare (when parameters change):\n";
+  for (const Step &s : plan.prepare)
+    printStep(os, plan, s);
+  os << "forward:\n";
+  for (const Step &s : plan.steps)
+    printStep(os, plan, s);
+  os << "derived:\n";
+  for (const Derived &d : plan.derived) {
+    os << "  $" << d.name << ":";
+    for (size_t i = 0; i < d.dims.size(); ++i)
+      os << (i ? "x" : " ") << d.dims[i];
+    os << " (innermost first)\n";
+  }
+  os << "functions: " << plan.uniqueFunctions().size() << " for "
+     << plan.prepare.size() + plan.steps.size() << " steps\n";
+}
+
+} // namespace cnnc::plan

@@ -1,0 +1,292 @@
+//===- Algorithms.cpp - The Halide algorithm of every layer ---------------===//
+//
+// Semantics are PyTorch's (torch 1.13), operator by operator; where PyTorch
+// has a quirk (the divisor of a ceil-mode average pool, LPPool's rescaling)
+// the comment says so. Accesses outside a tensor go through a boundary
+// condition, so that schedules may over-compute tiles safely.
+//
+//===----------------------------------------------------------------------===//
+#include "Algorithms.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace Halide;
+
+namespace cnnc::halide {
+
+using plan::Activation;
+using plan::Op;
+using plan::Shape;
+
+Expr activate(Expr v, Activation act, double slope) {
+  switch (act) {
+  case Activation::None:
+    return v;
+  case Activation::ReLU:
+    return max(v, 0.0f);
+  case Activation::LeakyReLU:
+    return select(v >= 0.0f, v, v * static_cast<float>(slope));
+  case Activation::Sigmoid:
+    return 1.0f / (1.0f + exp(-v));
+  case Activation::Tanh:
+    return tanh(v);
+  }
+  return v;
+}
+
+namespace {
+
+/// The (c, x, y) box of a C x H x W tensor; the batch stays unbounded.
+Region spatialBox(const Shape &s) {
+  return {{0, static_cast<int>(s.c)}, {0, static_cast<int>(s.w)}, {0, static_cast<int>(s.h)}};
+}
+
+Expr i32(int64_t v) { return Expr(static_cast<int>(v)); }
+
+} // namespace
+
+ConvFuncs convAlgorithm(const Vars &v, const Op &op, Func input, const Shape &in,
+                        const Shape &out, Func weights, Func bias, Activation act,
+                        double slope) {
+  ConvFuncs f;
+  Func boundary;
+  switch (op.padMode) {
+  case plan::PadMode::Zeros:
+    boundary = BoundaryConditions::constant_exterior(input, 0.0f, spatialBox(in));
+    break;
+  case plan::PadMode::Replicate:
+    boundary = BoundaryConditions::repeat_edge(input, spatialBox(in));
+    break;
+  case plan::PadMode::Reflect:
+    // PyTorch's 'reflect' does not repeat the edge pixel.
+    boundary = BoundaryConditions::mirror_interior(input, spatialBox(in));
+    break;
+  }
+  f.padded = Func("padded");
+  f.padded(v.c, v.x, v.y, v.n) = boundary(v.c, v.x, v.y, v.n);
+  int64_t inPerGroup = in.c / op.groups, outPerGroup = out.c / op.groups;
+  f.r = RDom(0, i32(inPerGroup), 0, i32(op.kernel[1]), 0, i32(op.kernel[0]), "r");
+  // Padded output channels (beyond out.c) read the last group's inputs.
+  Expr group = op.groups == 1 ? Expr(0) : min(v.c / i32(outPerGroup), i32(op.groups - 1));
+  Expr ic = group * i32(inPerGroup) + f.r.x;
+  Expr ix = v.x * i32(op.stride[1]) + f.r.y * i32(op.dilation[1]) - i32(op.pad[1]);
+  Expr iy = v.y * i32(op.stride[0]) + f.r.z * i32(op.dilation[0]) - i32(op.pad[0]);
+  f.conv = Func("conv");
+  f.conv(v.c, v.x, v.y, v.n) = bias(v.c);
+  f.conv(v.c, v.x, v.y, v.n) += weights(v.c, f.r.x, f.r.y, f.r.z) * f.padded(ic, ix, iy, v.n);
+  f.output = Func("conv_output");
+  f.output(v.c, v.x, v.y, v.n) = activate(f.conv(v.c, v.x, v.y, v.n), act, slope);
+  return f;
+}
+
+PackedWeights convPrepare(const Op &op, int64_t outChannels, int64_t inPerGroup,
+                          int64_t paddedOut, Func weight, Func bias, const BatchNormParams *bn) {
+  Var o("o"), i("i"), kx("kx"), ky("ky");
+  Expr oc = min(o, i32(outChannels - 1));
+  Expr valid = o < i32(outChannels);
+  Expr scale = 1.0f;
+  if (bn)
+    scale = bn->gamma(oc) / sqrt(bn->var(oc) + static_cast<float>(bn->epsilon));
+  Expr w = weight(kx, ky, i, oc);
+  if (!op.table.empty()) {
+    // The connection table as a constant 0/1 mask over (input, filter).
+    Buffer<float> mask(static_cast<int>(inPerGroup), static_cast<int>(outChannels), "table");
+    mask.fill(0.0f);
+    for (size_t f = 0; f < op.table.size(); ++f)
+      for (int64_t c : op.table[f])
+        mask(static_cast<int>(c), static_cast<int>(f)) = 1.0f;
+    w = w * mask(i, oc);
+  }
+  PackedWeights p;
+  p.packed = Func("packed_weight");
+  p.packed(o, i, kx, ky) = select(valid, w * scale, 0.0f);
+  Expr b = bias.defined() ? bias(oc) : Expr(0.0f);
+  if (bn)
+    b = (b - bn->mean(oc)) * scale + bn->beta(oc);
+  p.folded = Func("folded_bias");
+  p.folded(o) = select(valid, b, 0.0f);
+  (void)paddedOut;
+  return p;
+}
+
+DenseFuncs denseAlgorithm(const Vars &v, Func input, Expr batch, const Shape &in, Func weights,
+                          Func bias, Activation act, double slope) {
+  DenseFuncs f;
+  // Batch tiles may run past the batch; they read its last sample.
+  Func clamped("clamped_input");
+  clamped(v.c, v.x, v.y, v.n) = input(v.c, v.x, v.y, clamp(v.n, 0, batch - 1));
+  f.r = RDom(0, i32(in.c), 0, i32(in.w), 0, i32(in.h), "r");
+  // PyTorch flattens N x C x H x W as c * H * W + y * W + x.
+  Expr feature = f.r.x * i32(in.h * in.w) + f.r.z * i32(in.w) + f.r.y;
+  f.acc = Func("dense");
+  f.acc(v.c, v.n) = bias(v.c);
+  f.acc(v.c, v.n) += weights(v.c, feature) * clamped(f.r.x, f.r.y, f.r.z, v.n);
+  f.output = Func("dense_output");
+  f.output(v.c, v.x, v.y, v.n) = activate(f.acc(v.c, v.n), act, slope);
+  return f;
+}
+
+PackedWeights densePrepare(int64_t units, int64_t paddedOut, Func weight, Func bias) {
+  Var u("u"), f("f");
+  Expr uc = min(u, i32(units - 1));
+  Expr valid = u < i32(units);
+  PackedWeights p;
+  p.packed = Func("packed_weight");
+  p.packed(u, f) = select(valid, weight(f, uc), 0.0f);
+  p.folded = Func("folded_bias");
+  p.folded(u) = select(valid, bias.defined() ? bias(uc) : Expr(0.0f), 0.0f);
+  (void)paddedOut;
+  return p;
+}
+
+namespace {
+
+/// PyTorch's average-pool divisor along one axis for output index `o`:
+/// the window [o s - pb, o s - pb + k) cut at n + pe counts padding, cut at
+/// [0, n) it does not (count_include_pad = false).
+Expr poolExtent(Expr o, int64_t n, int64_t k, int64_t s, int64_t pb, int64_t pe,
+                bool includePad) {
+  Expr start = o * i32(s) - i32(pb);
+  Expr end = min(start + i32(k), i32(n + pe));
+  if (includePad)
+    return end - start;
+  return min(end, i32(n)) - max(start, 0);
+}
+
+} // namespace
+
+PoolFuncs poolAlgorithm(const Vars &v, const Op &op, Func input, const Shape &in) {
+  PoolFuncs f;
+  RDom r(0, i32(op.kernel[1]), 0, i32(op.kernel[0]), "r");
+  Expr ix = v.x * i32(op.stride[1]) + r.x * i32(op.dilation[1]) - i32(op.pad[1]);
+  Expr iy = v.y * i32(op.stride[0]) + r.y * i32(op.dilation[0]) - i32(op.pad[0]);
+  f.acc = Func("pool");
+  f.output = Func("pool_output");
+  if (op.kind == plan::OpKind::MaxPool) {
+    Func padded = BoundaryConditions::constant_exterior(
+        input, -std::numeric_limits<float>::infinity(), spatialBox(in));
+    f.acc(v.c, v.x, v.y, v.n) = -std::numeric_limits<float>::infinity();
+    f.acc(v.c, v.x, v.y, v.n) = max(f.acc(v.c, v.x, v.y, v.n), padded(v.c, ix, iy, v.n));
+    f.output(v.c, v.x, v.y, v.n) = f.acc(v.c, v.x, v.y, v.n);
+    return f;
+  }
+  Func padded = BoundaryConditions::constant_exterior(input, 0.0f, spatialBox(in));
+  Expr value = padded(v.c, ix, iy, v.n);
+  if (op.kind == plan::OpKind::L2Pool)
+    value = value * value;
+  f.acc(v.c, v.x, v.y, v.n) = 0.0f;
+  f.acc(v.c, v.x, v.y, v.n) += value;
+  bool includePad = op.kind == plan::OpKind::L2Pool || op.countIncludePad;
+  Expr divisor =
+      poolExtent(v.y, in.h, op.kernel[0], op.stride[0], op.pad[0], op.pad[2], includePad) *
+      poolExtent(v.x, in.w, op.kernel[1], op.stride[1], op.pad[1], op.pad[3], includePad);
+  Expr mean = f.acc(v.c, v.x, v.y, v.n) / cast<float>(divisor);
+  if (op.kind == plan::OpKind::AvgPool) {
+    f.output(v.c, v.x, v.y, v.n) = mean;
+  } else {
+    // nn.LPPool2d: avg_pool2d(x^2) * kh * kw, then the square root.
+    f.output(v.c, v.x, v.y, v.n) =
+        sqrt(max(mean, 0.0f) * static_cast<float>(op.kernel[0] * op.kernel[1]));
+  }
+  return f;
+}
+
+PoolFuncs globalAvgPoolAlgorithm(const Vars &v, Func input, const Shape &in) {
+  PoolFuncs f;
+  RDom r(0, i32(in.w), 0, i32(in.h), "r");
+  f.acc = Func("global_pool");
+  f.acc(v.c, v.n) = 0.0f;
+  f.acc(v.c, v.n) += input(v.c, r.x, r.y, v.n);
+  f.output = Func("global_pool_output");
+  f.output(v.c, v.x, v.y, v.n) = f.acc(v.c, v.n) / static_cast<float>(in.h * in.w);
+  return f;
+}
+
+PoolFuncs softmaxAlgorithm(const Vars &v, Func input, const Shape &in) {
+  PoolFuncs f;
+  RDom r(0, i32(in.c), "r");
+  Func largest("softmax_max");
+  largest(v.x, v.y, v.n) = maximum(input(r, v.x, v.y, v.n));
+  Func e("softmax_exp");
+  e(v.c, v.x, v.y, v.n) = exp(input(v.c, v.x, v.y, v.n) - largest(v.x, v.y, v.n));
+  f.acc = Func("softmax_sum");
+  f.acc(v.x, v.y, v.n) = 0.0f;
+  f.acc(v.x, v.y, v.n) += e(r, v.x, v.y, v.n);
+  f.output = Func("softmax_output");
+  f.output(v.c, v.x, v.y, v.n) = e(v.c, v.x, v.y, v.n) / f.acc(v.x, v.y, v.n);
+  f.perPixel = {largest, e};
+  return f;
+}
+
+PoolFuncs lrnAlgorithm(const Vars &v, const Op &op, Func input, const Shape &in) {
+  // nn.LocalResponseNorm: x / (k + alpha / size * sum of x^2 over channels
+  // [c - size/2, c + (size-1)/2])^beta, zeros outside.
+  PoolFuncs f;
+  Func padded = BoundaryConditions::constant_exterior(input, 0.0f, spatialBox(in));
+  RDom r(0, i32(op.size), "r");
+  f.acc = Func("lrn_sum");
+  f.acc(v.c, v.x, v.y, v.n) = 0.0f;
+  Expr neighbour = padded(v.c + r - i32(op.size / 2), v.x, v.y, v.n);
+  f.acc(v.c, v.x, v.y, v.n) += neighbour * neighbour;
+  Expr denominator = pow(static_cast<float>(op.k) +
+                             static_cast<float>(op.alpha / op.size) * f.acc(v.c, v.x, v.y, v.n),
+                         static_cast<float>(op.beta));
+  f.output = Func("lrn_output");
+  f.output(v.c, v.x, v.y, v.n) = input(v.c, v.x, v.y, v.n) / denominator;
+  return f;
+}
+
+Func batchNormAlgorithm(const Vars &v, const Op &op, Func input, const BatchNormParams &bn,
+                        Activation act, double slope) {
+  Func out("batchnorm_output");
+  Expr scale = bn.gamma(v.c) / sqrt(bn.var(v.c) + static_cast<float>(op.epsilon));
+  out(v.c, v.x, v.y, v.n) =
+      activate((input(v.c, v.x, v.y, v.n) - bn.mean(v.c)) * scale + bn.beta(v.c), act, slope);
+  return out;
+}
+
+Func activationAlgorithm(const Vars &v, Func input, Activation act, double slope) {
+  Func out("activation_output");
+  out(v.c, v.x, v.y, v.n) = activate(input(v.c, v.x, v.y, v.n), act, slope);
+  return out;
+}
+
+Func addAlgorithm(const Vars &v, const std::vector<Func> &inputs, Activation act, double slope) {
+  Expr sum = inputs[0](v.c, v.x, v.y, v.n);
+  for (size_t i = 1; i < inputs.size(); ++i)
+    sum = sum + inputs[i](v.c, v.x, v.y, v.n);
+  Func out("add_output");
+  out(v.c, v.x, v.y, v.n) = activate(sum, act, slope);
+  return out;
+}
+
+Func concatAlgorithm(const Vars &v, const std::vector<Func> &inputs,
+                     const std::vector<int64_t> &channels) {
+  // Each input is read at a clamped channel, so every branch of the select
+  // stays inside its tensor.
+  int64_t offset = 0;
+  std::vector<Expr> conditions, values;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    Expr local = clamp(v.c - i32(offset), 0, i32(channels[i] - 1));
+    values.push_back(inputs[i](local, v.x, v.y, v.n));
+    offset += channels[i];
+    conditions.push_back(v.c < i32(offset));
+  }
+  Expr value = values.back();
+  for (size_t i = values.size() - 1; i-- > 0;)
+    value = select(conditions[i], values[i], value);
+  Func out("concat_output");
+  out(v.c, v.x, v.y, v.n) = value;
+  return out;
+}
+
+Func flattenAlgorithm(const Vars &v, Func input, const Shape &in) {
+  Func out("flatten_output");
+  Expr f = v.c;
+  out(v.c, v.x, v.y, v.n) =
+      input(f / i32(in.h * in.w), f % i32(in.w), (f / i32(in.w)) % i32(in.h), v.n);
+  return out;
+}
+
+} // namespace cnnc::halide

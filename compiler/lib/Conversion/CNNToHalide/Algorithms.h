@@ -1,0 +1,96 @@
+//===- Algorithms.h - The Halide algorithm of every layer ------*- C++ -*-===//
+//
+// THE ALGORITHMS. One function per step kind, each defining Funcs over
+// (c, x, y, n): every activation buffer keeps channels innermost, so that the
+// schedules can vectorize over channels and broadcast one input value per
+// multiply-add (docs/codegen.md). Parameters arrive in PyTorch's order,
+// reversed into Halide's innermost-first dimensions (a conv filter O,I,KH,KW
+// is w(kx, ky, i, o)). No scheduling here: each function returns the Funcs
+// that its schedule (Schedules.h) needs to place.
+//
+//===----------------------------------------------------------------------===//
+#ifndef CNNC_CONVERSION_CNNTOHALIDE_ALGORITHMS_H
+#define CNNC_CONVERSION_CNNTOHALIDE_ALGORITHMS_H
+
+#include "cnnc/Codegen/ModelPlan.h"
+
+#include <Halide.h>
+
+namespace cnnc::halide {
+
+/// The pure variables of every activation Func.
+struct Vars {
+  Halide::Var c{"c"}, x{"x"}, y{"y"}, n{"n"};
+};
+
+/// `v` through a fused activation.
+Halide::Expr activate(Halide::Expr v, plan::Activation act, double slope);
+
+/// Conv: `padded` input, the accumulation `conv` (bias, then += over input
+/// channels and the window), and `output` (activation applied).
+struct ConvFuncs {
+  Halide::Func padded, conv, output;
+  Halide::RDom r;
+};
+/// `weights(o, i, kx, ky)` packed and `bias(o)` folded, both padded in o.
+ConvFuncs convAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input,
+                        const plan::Shape &in, const plan::Shape &out, Halide::Func weights,
+                        Halide::Func bias, plan::Activation act, double slope);
+
+/// The prepare step of a conv: PyTorch's w(kx, ky, i, o) to packed(o, i, kx,
+/// ky) with output channels padded to `paddedOut`, the connection table
+/// applied, and a fused batchnorm folded in (w * gamma / sqrt(var + eps),
+/// (b - mean) * gamma / sqrt(var + eps) + beta).
+struct PackedWeights {
+  Halide::Func packed, folded;
+};
+struct BatchNormParams {
+  Halide::Func gamma, beta, mean, var;
+  double epsilon;
+};
+PackedWeights convPrepare(const plan::Op &op, int64_t outChannels, int64_t inPerGroup,
+                          int64_t paddedOut, Halide::Func weight, Halide::Func bias,
+                          const BatchNormParams *bn);
+
+/// Dense: acc(u, n) over the input read in PyTorch's flatten order (c, y, x).
+struct DenseFuncs {
+  Halide::Func acc, output;
+  Halide::RDom r;
+};
+DenseFuncs denseAlgorithm(const Vars &v, Halide::Func input, Halide::Expr batch,
+                          const plan::Shape &in, Halide::Func weights, Halide::Func bias,
+                          plan::Activation act, double slope);
+/// w(f, u) to packed(u, f), units padded to `paddedOut`.
+PackedWeights densePrepare(int64_t units, int64_t paddedOut, Halide::Func weight,
+                           Halide::Func bias);
+
+/// Pooling: `acc` reduces a window, `output` finishes (divides, roots).
+/// Reductions over channels also have Funcs computed once per pixel before
+/// `acc` (softmax's maximum and exponentials) in `perPixel`.
+struct PoolFuncs {
+  Halide::Func acc, output;
+  std::vector<Halide::Func> perPixel;
+};
+PoolFuncs poolAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input,
+                        const plan::Shape &in);
+PoolFuncs globalAvgPoolAlgorithm(const Vars &v, Halide::Func input, const plan::Shape &in);
+
+/// Softmax and LRN reduce over channels: `acc` holds the per-pixel reduction.
+PoolFuncs softmaxAlgorithm(const Vars &v, Halide::Func input, const plan::Shape &in);
+PoolFuncs lrnAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input,
+                       const plan::Shape &in);
+
+/// Elementwise steps: a single output Func.
+Halide::Func batchNormAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input,
+                                const BatchNormParams &bn, plan::Activation act, double slope);
+Halide::Func activationAlgorithm(const Vars &v, Halide::Func input, plan::Activation act,
+                                 double slope);
+Halide::Func addAlgorithm(const Vars &v, const std::vector<Halide::Func> &inputs,
+                          plan::Activation act, double slope);
+Halide::Func concatAlgorithm(const Vars &v, const std::vector<Halide::Func> &inputs,
+                             const std::vector<int64_t> &channels);
+Halide::Func flattenAlgorithm(const Vars &v, Halide::Func input, const plan::Shape &in);
+
+} // namespace cnnc::halide
+
+#endif // CNNC_CONVERSION_CNNTOHALIDE_ALGORITHMS_H

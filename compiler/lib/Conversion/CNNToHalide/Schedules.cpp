@@ -1,0 +1,133 @@
+//===- Schedules.cpp - CPU schedule templates, one per step kind ----------===//
+#include "Schedules.h"
+
+#include <algorithm>
+
+using namespace Halide;
+
+namespace cnnc::halide {
+
+using plan::Shape;
+
+namespace {
+
+int roundUp(int64_t v, int m) { return static_cast<int>((v + m - 1) / m * m); }
+
+/// Splits `f`'s channels into vectors when there are enough of them; returns
+/// whether it did.
+bool vectorizeChannels(Func f, const Vars &v, int64_t channels, int vec) {
+  if (channels < vec)
+    return false;
+  f.vectorize(v.c, vec, TailStrategy::ShiftInwards);
+  return true;
+}
+
+/// Rows of all images run in parallel: batch 1 still has H tasks.
+void parallelRows(Func f, const Vars &v) {
+  Var yn("yn");
+  f.fuse(v.y, v.n, yn).parallel(yn);
+}
+
+} // namespace
+
+// A register tile of up to 4 vectors of output channels x 4 output pixels
+// (16 accumulators of the 32 AVX-512 registers), the reduction over input
+// channels innermost, filters packed output-channel innermost (one vector
+// load per multiply-add, the input value broadcast), the padded input
+// materialized per output row, bias / batchnorm / activation in the tile.
+void scheduleConv(const Vars &v, ConvFuncs &f, const Shape &in, const Shape &out, int vec) {
+  int tileC = std::min(4 * vec, roundUp(out.c, vec));
+  int tileX = out.w % 4 == 0 || out.w > 7 ? 4 : static_cast<int>(std::min<int64_t>(out.w, 7));
+  if (tileX * tileC / vec > 16)
+    tileC = std::max(vec, 16 / tileX * vec);
+  TailStrategy cTail = out.c >= tileC ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf;
+  TailStrategy xTail = out.w >= tileX ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf;
+  Var co("co"), ci("ci"), xo("xo"), xi("xi"), yn("yn");
+  f.output.split(v.c, co, ci, tileC, cTail)
+      .split(v.x, xo, xi, tileX, xTail)
+      .reorder(ci, xi, xo, co, v.y, v.n)
+      .vectorize(ci, vec)
+      .unroll(xi)
+      .fuse(v.y, v.n, yn)
+      .parallel(yn);
+  // RoundUp: whole vectors of channels, read from the padded packed weights.
+  f.conv.compute_at(f.output, xo)
+      .vectorize(v.c, vec, TailStrategy::RoundUp)
+      .unroll(v.c)
+      .unroll(v.x);
+  f.conv.update()
+      .reorder(v.c, v.x, f.r.x, f.r.y, f.r.z, v.y, v.n)
+      .vectorize(v.c, vec, TailStrategy::RoundUp)
+      .unroll(v.c)
+      .unroll(v.x);
+  f.padded.compute_at(f.output, yn);
+  if (in.c >= vec)
+    f.padded.vectorize(v.c, vec, TailStrategy::ShiftInwards);
+}
+
+// Output units vectorized (packed weights, units innermost), a tile of 4
+// vectors x 4 images so that each weight vector serves 4 images.
+void scheduleDense(const Vars &v, DenseFuncs &f, const Shape &out, int vec) {
+  int tileU = std::min(4 * vec, roundUp(out.c, vec));
+  TailStrategy uTail = out.c >= tileU ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf;
+  Var uo("uo"), ui("ui"), no("no"), ni("ni"), t("t");
+  f.output.split(v.c, uo, ui, tileU, uTail)
+      .split(v.n, no, ni, 4, TailStrategy::GuardWithIf)
+      .reorder(ui, ni, v.x, v.y, uo, no)
+      .vectorize(ui, vec)
+      .fuse(uo, no, t)
+      .parallel(t);
+  f.acc.compute_at(f.output, t)
+      .vectorize(v.c, vec, TailStrategy::RoundUp)
+      .unroll(v.c)
+      .unroll(v.n);
+  f.acc.update()
+      .reorder(v.c, v.n, f.r.x, f.r.y, f.r.z)
+      .vectorize(v.c, vec, TailStrategy::RoundUp)
+      .unroll(v.c)
+      .unroll(v.n);
+}
+
+void schedulePool(const Vars &v, PoolFuncs &f, const Shape &out, int vec) {
+  Var co("co"), ci("ci");
+  if (out.c >= vec) {
+    f.output.split(v.c, co, ci, vec, TailStrategy::ShiftInwards).vectorize(ci);
+    f.acc.compute_at(f.output, co).vectorize(v.c);
+    f.acc.update().vectorize(v.c);
+  } else {
+    f.acc.compute_at(f.output, v.x);
+  }
+  parallelRows(f.output, v);
+}
+
+void scheduleGlobalPool(const Vars &v, PoolFuncs &f, const Shape &out, int vec) {
+  Var co("co"), ci("ci");
+  if (out.c >= vec) {
+    f.output.split(v.c, co, ci, vec, TailStrategy::ShiftInwards).vectorize(ci);
+    f.acc.compute_at(f.output, co).vectorize(v.c);
+    f.acc.update().vectorize(v.c);
+  } else {
+    f.acc.compute_at(f.output, v.n);
+  }
+  f.output.parallel(v.n);
+}
+
+void scheduleChannelReduction(const Vars &v, PoolFuncs &f, const Shape &out, int vec) {
+  for (Func g : f.perPixel)
+    g.compute_at(f.output, v.x);
+  f.acc.compute_at(f.output, v.x);
+  vectorizeChannels(f.output, v, out.c, vec);
+  parallelRows(f.output, v);
+}
+
+void scheduleElementwise(const Vars &v, Func out, const Shape &shape, int vec) {
+  vectorizeChannels(out, v, shape.c, vec);
+  parallelRows(out, v);
+}
+
+void schedulePrepare(PackedWeights &p) {
+  p.packed.compute_root();
+  p.folded.compute_root();
+}
+
+} // namespace cnnc::halide

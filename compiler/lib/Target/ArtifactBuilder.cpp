@@ -1,0 +1,404 @@
+//===- ArtifactBuilder.cpp - From a model plan to model.so ----------------===//
+#include "cnnc/Target/ArtifactBuilder.h"
+#include "cnnc/Conversion/HalideLowering.h"
+#include "cnnc/Target/GlueWriter.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <fstream>
+#include <limits.h>
+#include <sstream>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+extern char **environ;
+
+namespace cnnc {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+bool readText(const std::string &path, std::string &out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return false;
+  std::stringstream s;
+  s << in.rdbuf();
+  out = s.str();
+  return true;
+}
+
+bool writeText(const std::string &path, const std::string &text, std::string &error) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  out.close();
+  if (!out) {
+    error = "cannot write '" + path + "': " + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+/// Removes a directory tree made by this builder (flat: files only).
+void removeWorkDir(const std::string &dir, const std::vector<std::string> &files) {
+  for (const std::string &f : files)
+    std::remove((dir + "/" + f).c_str());
+  ::rmdir(dir.c_str());
+}
+
+/// Runs a program (no shell), its stderr captured for the error message.
+bool runTool(const std::vector<std::string> &argv, const std::string &logPath,
+             std::string &error) {
+  std::vector<char *> args;
+  for (const std::string &a : argv)
+    args.push_back(const_cast<char *>(a.c_str()));
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 2, logPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  posix_spawn_file_actions_adddup2(&actions, 2, 1);
+  pid_t pid;
+  int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    error = "cannot run '" + argv[0] + "': " + std::strerror(rc);
+    return false;
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+    return true;
+  std::string output;
+  readText(logPath, output);
+  std::string command;
+  for (const std::string &a : argv)
+    command += (command.empty() ? "" : " ") + a;
+  error = "'" + command + "' failed:\n" + output;
+  return false;
+}
+
+std::string cacheDir() {
+  if (const char *d = std::getenv("CNNC_CACHE_DIR"))
+    return d;
+  if (const char *x = std::getenv("XDG_CACHE_HOME"))
+    return std::string(x) + "/cnnc";
+  if (const char *h = std::getenv("HOME"))
+    return std::string(h) + "/.cache/cnnc";
+  return "";
+}
+
+bool fileExists(const std::string &p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0;
+}
+
+void makeDirs(const std::string &path) {
+  for (size_t i = 1; i <= path.size(); ++i)
+    if (i == path.size() || path[i] == '/')
+      ::mkdir(path.substr(0, i).c_str(), 0755);
+}
+
+/// The Halide runtime for `target`: compiled once per target into the cache
+/// (written atomically), or into the work directory without a cache.
+bool halideRuntime(const std::string &target, const std::string &workDir, std::string &path,
+                   std::string &error) {
+  std::string dir = cacheDir();
+  std::string file = "halide_runtime-" + target + ".o";
+  if (!dir.empty()) {
+    path = dir + "/" + file;
+    if (fileExists(path))
+      return true;
+    makeDirs(dir);
+    std::string tmp = path + ".tmp-" + std::to_string(getpid());
+    if (compileHalideRuntime(target, tmp, error) && std::rename(tmp.c_str(), path.c_str()) == 0)
+      return true;
+    std::remove(tmp.c_str());
+  }
+  path = workDir + "/" + file;
+  return compileHalideRuntime(target, path, error);
+}
+
+/// An estimate of a function's compile cost, to balance the jobs.
+int cost(const plan::ModelPlan &plan, const plan::Step &s) {
+  return plan.ops[s.ops[0]].kind == plan::OpKind::Conv && !s.isPrepare ? 4 : 1;
+}
+
+/// Compiles the plan's functions in `jobs` child processes, one object (and
+/// stmt part) each. Children are forked before any Halide work in this
+/// process, so each starts from a clean Halide state.
+bool compileInParallel(const plan::ModelPlan &plan, const ArtifactOptions &o,
+                       const std::string &workDir, bool withStmt,
+                       std::vector<std::string> &objects, std::vector<std::string> &stmts,
+                       std::vector<std::string> &files, std::string &error) {
+  std::vector<const plan::Step *> functions = plan.uniqueFunctions();
+  int jobs = std::max(1, std::min<int>(o.jobs, static_cast<int>(functions.size())));
+  std::vector<std::vector<const plan::Step *>> parts(jobs);
+  std::vector<int> load(jobs, 0);
+  std::vector<const plan::Step *> sorted = functions;
+  std::stable_sort(sorted.begin(), sorted.end(), [&](const plan::Step *a, const plan::Step *b) {
+    return cost(plan, *a) > cost(plan, *b);
+  });
+  for (const plan::Step *s : sorted) {
+    int j = static_cast<int>(std::min_element(load.begin(), load.end()) - load.begin());
+    parts[j].push_back(s);
+    load[j] += cost(plan, *s);
+  }
+  std::vector<pid_t> pids;
+  for (int j = 0; j < jobs; ++j) {
+    std::string base = "pipelines" + std::to_string(j);
+    objects.push_back(workDir + "/" + base + ".o");
+    files.push_back(base + ".o");
+    files.push_back(base + ".err");
+    if (withStmt) {
+      stmts.push_back(workDir + "/" + base + ".stmt");
+      files.push_back(base + ".stmt");
+    }
+    if (jobs == 1) {
+      if (!compileFunctions(plan, parts[j], o.target, objects.back(),
+                            withStmt ? stmts.back() : "", error))
+        return false;
+      continue;
+    }
+    std::fflush(nullptr);
+    pid_t pid = fork();
+    if (pid < 0) {
+      error = std::string("cannot fork: ") + std::strerror(errno);
+      return false;
+    }
+    if (pid == 0) {
+      std::string childError;
+      bool ok = compileFunctions(plan, parts[j], o.target, objects.back(),
+                                 withStmt ? stmts.back() : "", childError);
+      if (!ok) {
+        std::string unused;
+        writeText(workDir + "/" + base + ".err", childError, unused);
+      }
+      _exit(ok ? 0 : 1);
+    }
+    pids.push_back(pid);
+  }
+  bool ok = true;
+  for (size_t j = 0; j < pids.size(); ++j) {
+    int status = 0;
+    while (waitpid(pids[j], &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+      std::string message;
+      if (!readText(workDir + "/pipelines" + std::to_string(j) + ".err", message) ||
+          message.empty())
+        message = "a compile job terminated abnormally";
+      if (ok)
+        error = message;
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+std::string replaceExtension(const std::string &path, const std::string &ext) {
+  size_t slash = path.find_last_of('/');
+  size_t dot = path.find_last_of('.');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash))
+    return path + ext;
+  return path.substr(0, dot) + ext;
+}
+
+bool moveInto(const std::string &from, const std::string &to, std::string &error) {
+  if (std::rename(from.c_str(), to.c_str()) == 0)
+    return true;
+  // Another file system: copy next to the destination, then rename.
+  std::string bytes;
+  if (!readText(from, bytes)) {
+    error = "cannot read '" + from + "'";
+    return false;
+  }
+  std::string tmp = to + ".tmp-" + std::to_string(getpid());
+  if (!writeText(tmp, bytes, error))
+    return false;
+  ::chmod(tmp.c_str(), 0755);
+  if (std::rename(tmp.c_str(), to.c_str()) != 0) {
+    error = "cannot write '" + to + "': " + std::strerror(errno);
+    std::remove(tmp.c_str());
+    return false;
+  }
+  return true;
+}
+
+/// Loads the new library and creates a context: catches unresolved symbols
+/// and embedded weights that do not fit the model.
+bool checkSharedLibrary(const std::string &path, bool required, std::string &error) {
+  void *lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!lib) {
+    if (required)
+      error = std::string("cannot load the generated library to check it: ") + dlerror();
+    return !required;
+  }
+  using Create = int (*)(void **);
+  using Destroy = void (*)(void *);
+  using LastError = const char *(*)(const void *);
+  auto create = reinterpret_cast<Create>(dlsym(lib, "cnnc_create"));
+  auto destroy = reinterpret_cast<Destroy>(dlsym(lib, "cnnc_destroy"));
+  auto lastError = reinterpret_cast<LastError>(dlsym(lib, "cnnc_last_error"));
+  bool ok = create && destroy && lastError;
+  if (!ok) {
+    error = "the generated library lacks the cnnc_* entry points";
+  } else {
+    void *model = nullptr;
+    if (create(&model) != 0) {
+      error = lastError(nullptr);
+      ok = false;
+    } else {
+      destroy(model);
+    }
+  }
+  dlclose(lib);
+  return ok;
+}
+
+double seconds(Clock::time_point since) {
+  return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+} // namespace
+
+std::string defaultResourceDir() {
+  if (const char *d = std::getenv("CNNC_RESOURCE_DIR"))
+    return d;
+  char buffer[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", buffer, sizeof buffer - 1);
+  if (n <= 0)
+    return ".";
+  std::string exe(buffer, static_cast<size_t>(n));
+  std::string bin = exe.substr(0, exe.find_last_of('/'));
+  return bin.substr(0, bin.find_last_of('/'));
+}
+
+bool buildArtifact(const plan::ModelPlan &plan, const ArtifactOptions &o, std::ostream &log,
+                   std::string &error) {
+  std::string includeDir = o.resourceDir + "/include";
+  std::string runtimeLib = o.resourceDir + "/lib/libcnnc_model_runtime.a";
+  std::string apiHeader;
+  if (!readText(includeDir + "/cnnc/runtime/cnnc.h", apiHeader) || !fileExists(runtimeLib)) {
+    error = "cannot find the cnnc runtime (include/cnnc/runtime/cnnc.h and "
+            "lib/libcnnc_model_runtime.a) under '" +
+            o.resourceDir + "'; set CNNC_RESOURCE_DIR";
+    return false;
+  }
+  if (o.kind == ArtifactKind::Header) {
+    std::string tmp = o.output + ".tmp-" + std::to_string(getpid());
+    if (!writeText(tmp, writeModelHeader(plan, o.target, apiHeader), error))
+      return false;
+    return moveInto(tmp, o.output, error);
+  }
+  char pattern[] = "/tmp/cnnc-XXXXXX";
+  const char *tmpRoot = std::getenv("TMPDIR");
+  std::string templ = tmpRoot ? std::string(tmpRoot) + "/cnnc-XXXXXX" : pattern;
+  std::vector<char> dirBuf(templ.begin(), templ.end());
+  dirBuf.push_back('\0');
+  if (!mkdtemp(dirBuf.data())) {
+    error = std::string("cannot create a temporary directory: ") + std::strerror(errno);
+    return false;
+  }
+  std::string work = dirBuf.data();
+  std::vector<std::string> files;
+  bool ok = [&] {
+    auto t0 = Clock::now();
+    std::vector<std::string> objects, stmts;
+    bool withStmt = o.kind == ArtifactKind::Stmt;
+    if (!compileInParallel(plan, o, work, withStmt, objects, stmts, files, error))
+      return false;
+    if (o.verbose)
+      log << "cnnc: compiled " << plan.uniqueFunctions().size() << " pipelines with " << o.jobs
+          << " jobs in " << seconds(t0) << " s\n";
+    if (withStmt) {
+      std::string all;
+      for (const std::string &s : stmts) {
+        std::string part;
+        readText(s, part);
+        all += part;
+      }
+      files.push_back("model.stmt");
+      return writeText(work + "/model.stmt", all, error) &&
+             moveInto(work + "/model.stmt", o.output, error);
+    }
+    auto t1 = Clock::now();
+    std::string runtimeObject;
+    if (!halideRuntime(o.target, work, runtimeObject, error))
+      return false;
+    files.push_back("halide_runtime-" + o.target + ".o");
+    std::string embed;
+    uint64_t embedSize = 0;
+    if (!o.embedWeights.empty()) {
+      char real[PATH_MAX];
+      struct stat st;
+      if (!::realpath(o.embedWeights.c_str(), real) || ::stat(real, &st) != 0) {
+        error = "cannot read weights '" + o.embedWeights + "': " + std::strerror(errno);
+        return false;
+      }
+      embed = real;
+      embedSize = static_cast<uint64_t>(st.st_size);
+      if (embed.find_first_of("\"\\\n") != std::string::npos) {
+        error = "the weights path '" + embed + "' contains a quote, backslash or newline";
+        return false;
+      }
+    }
+    files.push_back("glue.c");
+    files.push_back("glue.o");
+    files.push_back("tool.log");
+    if (!writeText(work + "/glue.c", writeGlueSource(plan, o.target, embed, embedSize), error) ||
+        !runTool({o.cc, "-c", "-fPIC", "-O1", "-I" + includeDir, work + "/glue.c", "-o",
+                  work + "/glue.o"},
+                 work + "/tool.log", error))
+      return false;
+    std::vector<std::string> link = {o.cxx, "-r", "-nostdlib", "-o", work + "/model.o",
+                                     work + "/glue.o"};
+    link.insert(link.end(), objects.begin(), objects.end());
+    link.insert(link.end(), {runtimeObject, "-Wl,--whole-archive", runtimeLib,
+                             "-Wl,--no-whole-archive"});
+    files.push_back("model.o");
+    if (!runTool(link, work + "/tool.log", error))
+      return false;
+    if (o.kind == ArtifactKind::Object)
+      return moveInto(work + "/model.o", o.output, error);
+    if (o.kind == ArtifactKind::StaticLibrary) {
+      files.push_back("model.a");
+      return runTool({"ar", "rcs", work + "/model.a", work + "/model.o"}, work + "/tool.log",
+                     error) &&
+             moveInto(work + "/model.a", o.output, error);
+    }
+    files.push_back("exports.map");
+    files.push_back("model.so");
+    files.push_back("model.h");
+    if (!writeText(work + "/exports.map", "{ global: cnnc_*; local: *; };\n", error) ||
+        !runTool({o.cxx, "-shared", "-o", work + "/model.so", work + "/model.o",
+                  "-Wl,--version-script=" + work + "/exports.map", "-Wl,-z,defs",
+                  "-lpthread", "-ldl", "-lm"},
+                 work + "/tool.log", error))
+      return false;
+    if (!checkSharedLibrary(work + "/model.so", !o.embedWeights.empty(), error)) {
+      if (!o.embedWeights.empty())
+        error = "embedded weights '" + o.embedWeights + "' do not fit: " + error;
+      return false;
+    }
+    if (o.verbose)
+      log << "cnnc: runtime, glue and link in " << seconds(t1) << " s\n";
+    return writeText(work + "/model.h", writeModelHeader(plan, o.target, apiHeader), error) &&
+           moveInto(work + "/model.so", o.output, error) &&
+           moveInto(work + "/model.h", replaceExtension(o.output, ".h"), error);
+  }();
+  removeWorkDir(work, files);
+  return ok;
+}
+
+} // namespace cnnc

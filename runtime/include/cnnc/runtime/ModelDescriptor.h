@@ -1,0 +1,97 @@
+/* ModelDescriptor.h - the tables that cnnc generates for each model.
+ *
+ * The generated glue of a model.so defines one `cnnc_model_descriptor`; the
+ * runtime (runtime/lib/Model.cpp) implements the C interface of cnnc.h on top
+ * of it: it allocates the tensors, runs the prepare steps when parameters
+ * change and the forward steps in order. Halide dimension order (innermost
+ * first) throughout: an activation buffer is (c, x, y, n), channels
+ * innermost; a parameter's dims are its PyTorch shape reversed.
+ */
+#ifndef CNNC_RUNTIME_MODELDESCRIPTOR_H
+#define CNNC_RUNTIME_MODELDESCRIPTOR_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CNNC_DESCRIPTOR_VERSION 1
+
+/* A Halide AOT function in its argv form: buffers in step argument order. */
+typedef int (*cnnc_pipeline_fn)(void **args);
+
+enum { CNNC_ARG_TENSOR = 0, CNNC_ARG_PARAM = 1, CNNC_ARG_DERIVED = 2 };
+enum { CNNC_INIT_WEIGHT = 0, CNNC_INIT_BIAS = 1, CNNC_INIT_ONES = 2, CNNC_INIT_ZEROS = 3 };
+
+typedef struct cnnc_tensor_desc {
+  const char *name;
+  int32_t rank; /* 2 (N x C) or 4 (N x C x H x W) as the network sees it */
+  int64_t c, h, w;
+} cnnc_tensor_desc;
+
+typedef struct cnnc_param_desc {
+  const char *name;
+  int32_t rank;
+  int64_t shape[4]; /* PyTorch order */
+  int32_t flags;    /* CNNC_PARAM_* of cnnc.h */
+  int32_t init;     /* CNNC_INIT_* */
+  int64_t fan_in;
+} cnnc_param_desc;
+
+typedef struct cnnc_derived_desc {
+  const char *name;
+  int32_t rank;
+  int64_t dims[4]; /* Halide order */
+} cnnc_derived_desc;
+
+typedef struct cnnc_arg_desc {
+  int32_t kind; /* CNNC_ARG_* */
+  int32_t index;
+} cnnc_arg_desc;
+
+typedef struct cnnc_step_desc {
+  const char *function; /* generated function, for messages */
+  const char *layers;   /* the fused layers, for messages and profiles */
+  cnnc_pipeline_fn fn;
+  int32_t num_inputs, num_outputs;
+  const cnnc_arg_desc *args; /* inputs, then outputs */
+} cnnc_step_desc;
+
+typedef struct cnnc_io_desc {
+  const char *name;
+  int32_t tensor;
+  int32_t rank; /* 2 or 4, including the batch */
+  int64_t c, h, w;
+} cnnc_io_desc;
+
+typedef struct cnnc_model_desc {
+  int32_t version;
+  const char *name;
+  const char *target;
+  int32_t num_tensors;
+  const cnnc_tensor_desc *tensors;
+  int32_t num_params;
+  const cnnc_param_desc *params;
+  int32_t num_derived;
+  const cnnc_derived_desc *derived;
+  int32_t num_inputs;
+  const cnnc_io_desc *inputs;
+  int32_t num_outputs;
+  const cnnc_io_desc *outputs;
+  int32_t num_prepare;
+  const cnnc_step_desc *prepare;
+  int32_t num_steps;
+  const cnnc_step_desc *steps;
+  const unsigned char *embedded_weights; /* safetensors bytes, or NULL */
+  uint64_t embedded_weights_size;
+} cnnc_model_desc;
+
+/* Defined by the generated glue of each model. */
+extern const cnnc_model_desc cnnc_model_descriptor;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CNNC_RUNTIME_MODELDESCRIPTOR_H */

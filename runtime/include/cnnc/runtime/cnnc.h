@@ -1,0 +1,116 @@
+/* cnnc.h - the C interface of a model compiled by cnnc.
+ *
+ * Every model.so exports these functions; model.h is this header with the
+ * model's shapes added. Conventions (docs/runtime-api.md):
+ *  - activations are float32, NCHW (N x C for flat tensors), caller-owned;
+ *    the batch size N is chosen per call;
+ *  - parameters have PyTorch state_dict names and shapes;
+ *  - every fallible call returns a cnnc_status; on failure the context keeps
+ *    its previous state and cnnc_last_error() says what went wrong;
+ *  - a context may be used by one thread at a time; several contexts may run
+ *    in parallel. The library never aborts or exits.
+ */
+#ifndef CNNC_RUNTIME_CNNC_H
+#define CNNC_RUNTIME_CNNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(CNNC_BUILDING_RUNTIME)
+#define CNNC_API __attribute__((visibility("default")))
+#else
+#define CNNC_API
+#endif
+
+typedef struct cnnc_model cnnc_model;
+
+typedef enum cnnc_status {
+  CNNC_OK = 0,
+  CNNC_ERROR_ARGUMENT = 1,   /* a null pointer, a bad index or batch size */
+  CNNC_ERROR_SHAPE = 2,      /* a tensor has the wrong shape or size */
+  CNNC_ERROR_IO = 3,         /* a file cannot be opened, read or written */
+  CNNC_ERROR_FORMAT = 4,     /* a file is malformed or truncated */
+  CNNC_ERROR_MISSING = 5,    /* a tensor the model needs is absent */
+  CNNC_ERROR_UNEXPECTED = 6, /* a tensor the model does not have */
+  CNNC_ERROR_MEMORY = 7,     /* an allocation failed */
+  CNNC_ERROR_RUNTIME = 8     /* a generated pipeline reported an error */
+} cnnc_status;
+
+/* Flags of cnnc_load_weights. */
+#define CNNC_LOAD_STRICT 0u         /* every parameter present, nothing else */
+#define CNNC_LOAD_ALLOW_MISSING 1u  /* absent parameters keep their values */
+#define CNNC_LOAD_ALLOW_EXTRA 2u    /* unknown tensors are ignored */
+
+/* Flags of cnnc_tensor_info for parameters. */
+#define CNNC_PARAM_BUFFER 1  /* running statistics, not trained */
+#define CNNC_PARAM_FROZEN 2  /* declared frozen in the .cnn file */
+
+typedef struct cnnc_tensor_info {
+  const char *name;
+  int32_t rank;      /* number of entries of dims used */
+  int64_t dims[4];   /* inputs and outputs: per sample (C,H,W or C) */
+  int32_t flags;     /* parameters: CNNC_PARAM_* */
+} cnnc_tensor_info;
+
+/* A short constant name of a status ("ok", "shape error", ...). */
+CNNC_API const char *cnnc_status_string(cnnc_status status);
+
+/* The network's name and the Halide target the code was generated for. */
+CNNC_API const char *cnnc_model_name(void);
+CNNC_API const char *cnnc_model_target(void);
+
+CNNC_API int32_t cnnc_num_inputs(void);
+CNNC_API int32_t cnnc_num_outputs(void);
+CNNC_API int32_t cnnc_num_params(void);
+CNNC_API cnnc_status cnnc_input_info(int32_t index, cnnc_tensor_info *info);
+CNNC_API cnnc_status cnnc_output_info(int32_t index, cnnc_tensor_info *info);
+CNNC_API cnnc_status cnnc_param_info(int32_t index, cnnc_tensor_info *info);
+
+/* Creates a context with parameters initialized from seed 0 (or with the
+ * weights embedded by `cnnc --embed-weights`). *model is NULL on failure. */
+CNNC_API cnnc_status cnnc_create(cnnc_model **model);
+CNNC_API void cnnc_destroy(cnnc_model *model);
+
+/* The message of the last failed call on `model` ("" if none); with NULL,
+ * why the last cnnc_create on this thread failed. The pointer stays valid
+ * until the next call on the context (on the thread). */
+CNNC_API const char *cnnc_last_error(const cnnc_model *model);
+
+/* PyTorch's default initialization (conv and dense: U(-1/sqrt(fan_in),
+ * 1/sqrt(fan_in)) for weight and bias; batchnorm: weight 1, bias 0, running
+ * mean 0, running variance 1), drawn from a generator seeded with `seed`. */
+CNNC_API cnnc_status cnnc_init_params(cnnc_model *model, uint64_t seed);
+
+/* safetensors files with state_dict names, float32. Loading validates the
+ * whole file before changing anything; `num_batches_tracked` entries are
+ * accepted. Saving writes a temporary file and renames it over `path`. */
+CNNC_API cnnc_status cnnc_load_weights(cnnc_model *model, const char *path, uint32_t flags);
+CNNC_API cnnc_status cnnc_load_weights_from_memory(cnnc_model *model, const void *data,
+                                                   size_t size, uint32_t flags);
+CNNC_API cnnc_status cnnc_save_weights(cnnc_model *model, const char *path);
+
+/* Copies one parameter out of / into the context; `count` must equal its
+ * number of elements. */
+CNNC_API cnnc_status cnnc_get_param(cnnc_model *model, const char *name, float *data,
+                                    size_t count);
+CNNC_API cnnc_status cnnc_set_param(cnnc_model *model, const char *name, const float *data,
+                                    size_t count);
+
+/* Runs the network (inference: batchnorm uses running statistics, dropout is
+ * the identity) on `batch` samples. inputs[i] holds batch x input i's dims,
+ * outputs[i] receives batch x output i's dims. */
+CNNC_API cnnc_status cnnc_forward(cnnc_model *model, int64_t batch, const float *const *inputs,
+                                  float *const *outputs);
+
+/* Threads of this model library's worker pool (default: one per core). */
+CNNC_API void cnnc_set_num_threads(int32_t threads);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CNNC_RUNTIME_CNNC_H */

@@ -1,0 +1,358 @@
+//===- cnnrun.cpp - Run a model.so from the command line ------------------===//
+//
+//   cnnrun info    MODEL.so
+//   cnnrun init    MODEL.so --seed S -o weights.safetensors
+//   cnnrun predict MODEL.so [--weights W] (--idx IMAGES [--labels LABELS] | IMAGE.pgm ...)
+//   cnnrun bench   MODEL.so [--weights W] [--batch 1,64] [--threads N] [--seconds S]
+//
+// The library is opened with dlopen and driven only through the C interface
+// of cnnc.h, exactly as an application would. Images are scaled to [0, 1]
+// (then --mean / --std if given) and must match the model's input shape.
+//
+//===----------------------------------------------------------------------===//
+#include "cnnc/runtime/Idx.h"
+#include "cnnc/runtime/Netpbm.h"
+#include "cnnc/runtime/cnnc.h"
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <dlfcn.h>
+#include <iostream>
+#include <numeric>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+/// The C interface, resolved from the library.
+struct Api {
+  void *handle = nullptr;
+#define CNNC_FN(name) decltype(&::name) name = nullptr;
+  CNNC_FN(cnnc_status_string)
+  CNNC_FN(cnnc_model_name)
+  CNNC_FN(cnnc_model_target)
+  CNNC_FN(cnnc_num_inputs)
+  CNNC_FN(cnnc_num_outputs)
+  CNNC_FN(cnnc_num_params)
+  CNNC_FN(cnnc_input_info)
+  CNNC_FN(cnnc_output_info)
+  CNNC_FN(cnnc_param_info)
+  CNNC_FN(cnnc_create)
+  CNNC_FN(cnnc_destroy)
+  CNNC_FN(cnnc_last_error)
+  CNNC_FN(cnnc_init_params)
+  CNNC_FN(cnnc_load_weights)
+  CNNC_FN(cnnc_save_weights)
+  CNNC_FN(cnnc_forward)
+  CNNC_FN(cnnc_set_num_threads)
+#undef CNNC_FN
+
+  bool open(const std::string &path, std::string &error) {
+    std::string p = path.find('/') == std::string::npos ? "./" + path : path;
+    handle = dlopen(p.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+      error = dlerror();
+      return false;
+    }
+    bool ok = true;
+    auto get = [&](auto &fn, const char *name) {
+      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(dlsym(handle, name));
+      if (!fn) {
+        error = std::string("'") + path + "' is not a cnnc model: it lacks " + name;
+        ok = false;
+      }
+    };
+#define CNNC_GET(name) get(name, #name);
+    CNNC_GET(cnnc_status_string)
+    CNNC_GET(cnnc_model_name)
+    CNNC_GET(cnnc_model_target)
+    CNNC_GET(cnnc_num_inputs)
+    CNNC_GET(cnnc_num_outputs)
+    CNNC_GET(cnnc_num_params)
+    CNNC_GET(cnnc_input_info)
+    CNNC_GET(cnnc_output_info)
+    CNNC_GET(cnnc_param_info)
+    CNNC_GET(cnnc_create)
+    CNNC_GET(cnnc_destroy)
+    CNNC_GET(cnnc_last_error)
+    CNNC_GET(cnnc_init_params)
+    CNNC_GET(cnnc_load_weights)
+    CNNC_GET(cnnc_save_weights)
+    CNNC_GET(cnnc_forward)
+    CNNC_GET(cnnc_set_num_threads)
+#undef CNNC_GET
+    return ok;
+  }
+};
+
+struct Failed {
+  std::string message;
+};
+
+int64_t elements(const cnnc_tensor_info &info) {
+  int64_t n = 1;
+  for (int i = 0; i < info.rank; ++i)
+    n *= info.dims[i];
+  return n;
+}
+
+std::string dimsText(const cnnc_tensor_info &info) {
+  std::string s;
+  for (int i = 0; i < info.rank; ++i)
+    s += (i ? "x" : "") + std::to_string(info.dims[i]);
+  return s;
+}
+
+/// A model context that loads or initializes its weights.
+struct Session {
+  Api &api;
+  cnnc_model *model = nullptr;
+
+  Session(Api &api, const std::string &weights, uint64_t seed) : api(api) {
+    if (api.cnnc_create(&model) != CNNC_OK)
+      throw Failed{std::string("cannot create the model: ") + api.cnnc_last_error(nullptr)};
+    check(weights.empty() ? api.cnnc_init_params(model, seed)
+                          : api.cnnc_load_weights(model, weights.c_str(), CNNC_LOAD_STRICT));
+  }
+  ~Session() { api.cnnc_destroy(model); }
+
+  void check(cnnc_status s) {
+    if (s != CNNC_OK)
+      throw Failed{std::string(api.cnnc_status_string(s)) + ": " + api.cnnc_last_error(model)};
+  }
+
+  cnnc_tensor_info input() {
+    if (api.cnnc_num_inputs() != 1 || api.cnnc_num_outputs() < 1)
+      throw Failed{"cnnrun drives models with one input"};
+    cnnc_tensor_info info;
+    api.cnnc_input_info(0, &info);
+    return info;
+  }
+
+  /// Runs `batch` samples; returns the first output.
+  std::vector<float> forward(const float *data, int64_t batch) {
+    std::vector<std::vector<float>> outs(api.cnnc_num_outputs());
+    std::vector<float *> outPtrs;
+    for (int i = 0; i < api.cnnc_num_outputs(); ++i) {
+      cnnc_tensor_info info;
+      api.cnnc_output_info(i, &info);
+      outs[i].resize(elements(info) * batch);
+      outPtrs.push_back(outs[i].data());
+    }
+    const float *in[] = {data};
+    check(api.cnnc_forward(model, batch, in, outPtrs.data()));
+    return outs[0];
+  }
+};
+
+int info(Api &api) {
+  std::cout << "model " << api.cnnc_model_name() << " (target " << api.cnnc_model_target()
+            << ")\n";
+  cnnc_tensor_info t;
+  for (int i = 0; i < api.cnnc_num_inputs(); ++i) {
+    api.cnnc_input_info(i, &t);
+    std::cout << "input  " << t.name << ": N x " << dimsText(t) << "\n";
+  }
+  for (int i = 0; i < api.cnnc_num_outputs(); ++i) {
+    api.cnnc_output_info(i, &t);
+    std::cout << "output " << t.name << ": N x " << dimsText(t) << "\n";
+  }
+  int64_t total = 0;
+  for (int i = 0; i < api.cnnc_num_params(); ++i) {
+    api.cnnc_param_info(i, &t);
+    std::cout << "param  " << t.name << ": " << dimsText(t)
+              << (t.flags & CNNC_PARAM_BUFFER ? " (buffer)" : "")
+              << (t.flags & CNNC_PARAM_FROZEN ? " (frozen)" : "") << "\n";
+    if (!(t.flags & CNNC_PARAM_BUFFER))
+      total += elements(t);
+  }
+  std::cout << "trainable parameters: " << total << "\n";
+  return 0;
+}
+
+std::vector<int64_t> parseList(const std::string &s) {
+  std::vector<int64_t> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ','))
+    out.push_back(std::stoll(item));
+  return out;
+}
+
+int run(int argc, char **argv) {
+  CLI::App app{"cnnrun: run a model compiled by cnnc"};
+  app.require_subcommand(1);
+  std::string library, weights, output, idx, labels, batches = "1,64";
+  std::vector<std::string> images;
+  uint64_t seed = 0;
+  int threads = 0, top = 1;
+  int64_t limit = -1, batchSize = 64;
+  double secondsPerBatch = 2.0;
+  float mean = 0.0f, stdev = 1.0f;
+
+  auto addCommon = [&](CLI::App *cmd) {
+    cmd->add_option("model", library, "the model.so")->required();
+    cmd->add_option("--weights", weights, "safetensors weights (default: initialize from --seed)");
+    cmd->add_option("--seed", seed, "initialization seed");
+    cmd->add_option("--threads", threads, "worker threads (default: one per core)");
+  };
+  CLI::App *infoCmd = app.add_subcommand("info", "list inputs, outputs and parameters");
+  infoCmd->add_option("model", library, "the model.so")->required();
+  CLI::App *initCmd = app.add_subcommand("init", "write initialized weights");
+  addCommon(initCmd);
+  initCmd->add_option("-o,--output", output, "the safetensors file to write")->required();
+  CLI::App *predict = app.add_subcommand("predict", "classify images");
+  addCommon(predict);
+  predict->add_option("--idx", idx, "an IDX file of images (N x H x W or N x C x H x W)");
+  predict->add_option("--labels", labels, "an IDX file of labels: print the accuracy");
+  predict->add_option("--limit", limit, "classify only the first N images");
+  predict->add_option("--batch", batchSize, "images per forward call")->check(CLI::PositiveNumber);
+  predict->add_option("--mean", mean, "subtracted after scaling to [0, 1]");
+  predict->add_option("--std", stdev, "divided by after subtracting the mean");
+  predict->add_option("--top", top, "classes to print per image")->check(CLI::Range(1, 100));
+  predict->add_option("images", images, "PGM/PPM images");
+  CLI::App *bench = app.add_subcommand("bench", "latency and throughput");
+  addCommon(bench);
+  bench->add_option("--batch", batches, "comma-separated batch sizes");
+  bench->add_option("--seconds", secondsPerBatch, "time per batch size");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    return app.exit(e);
+  }
+
+  Api api;
+  std::string error;
+  if (!api.open(library, error)) {
+    std::cerr << "cnnrun: error: " << error << "\n";
+    return 1;
+  }
+  if (threads > 0)
+    api.cnnc_set_num_threads(threads);
+  try {
+    if (infoCmd->parsed())
+      return info(api);
+    Session session(api, weights, seed);
+    if (initCmd->parsed()) {
+      session.check(api.cnnc_save_weights(session.model, output.c_str()));
+      std::cout << "wrote " << output << "\n";
+      return 0;
+    }
+    cnnc_tensor_info in = session.input();
+    int64_t sampleSize = elements(in);
+    if (predict->parsed()) {
+      std::vector<float> data;
+      std::vector<std::string> names;
+      if (!idx.empty()) {
+        cnnc::rt::IdxArray a;
+        if (!cnnc::rt::readIdx(idx, a, error))
+          throw Failed{error};
+        int64_t per = a.dims.size() > 1 ? static_cast<int64_t>(a.values.size()) / a.dims[0] : 1;
+        if (per != sampleSize)
+          throw Failed{"'" + idx + "' holds samples of " + std::to_string(per) +
+                       " values, the model's input " + std::string(in.name) + " is " +
+                       dimsText(in)};
+        int64_t n = a.dims[0];
+        if (limit >= 0)
+          n = std::min(n, limit);
+        data.assign(a.values.begin(), a.values.begin() + n * sampleSize);
+        for (float &v : data)
+          v /= 255.0f;
+        for (int64_t i = 0; i < n; ++i)
+          names.push_back(idx + "[" + std::to_string(i) + "]");
+      }
+      for (const std::string &path : images) {
+        cnnc::rt::Image img;
+        if (!cnnc::rt::readNetpbm(path, img, error))
+          throw Failed{error};
+        if (img.channels * img.height * img.width != sampleSize ||
+            (in.rank == 3 && (img.height != in.dims[1] || img.width != in.dims[2])))
+          throw Failed{"'" + path + "' is " + std::to_string(img.channels) + "x" +
+                       std::to_string(img.height) + "x" + std::to_string(img.width) +
+                       ", the model's input is " + dimsText(in) + " (cnnrun does not resize)"};
+        data.insert(data.end(), img.pixels.begin(), img.pixels.end());
+        names.push_back(path);
+      }
+      if (names.empty())
+        throw Failed{"nothing to classify: give --idx or images"};
+      for (float &v : data)
+        v = (v - mean) / stdev;
+      std::vector<float> truth;
+      if (!labels.empty()) {
+        cnnc::rt::IdxArray l;
+        if (!cnnc::rt::readIdx(labels, l, error))
+          throw Failed{error};
+        if (l.values.size() < names.size())
+          throw Failed{"'" + labels + "' has fewer labels than there are images"};
+        truth = l.values;
+      }
+      int64_t correct = 0, n = static_cast<int64_t>(names.size());
+      for (int64_t start = 0; start < n; start += batchSize) {
+        int64_t b = std::min(batchSize, n - start);
+        std::vector<float> out = session.forward(data.data() + start * sampleSize, b);
+        int64_t classes = static_cast<int64_t>(out.size()) / b;
+        for (int64_t i = 0; i < b; ++i) {
+          const float *row = out.data() + i * classes;
+          std::vector<int64_t> order(classes);
+          std::iota(order.begin(), order.end(), 0);
+          std::partial_sort(order.begin(), order.begin() + std::min<int64_t>(top, classes),
+                            order.end(), [&](int64_t a, int64_t c) { return row[a] > row[c]; });
+          if (!truth.empty() && order[0] == static_cast<int64_t>(truth[start + i]))
+            ++correct;
+          if (!truth.empty() && n > 20)
+            continue;
+          std::cout << names[start + i] << ":";
+          for (int64_t k = 0; k < std::min<int64_t>(top, classes); ++k)
+            std::cout << " class " << order[k] << " (" << row[order[k]] << ")";
+          if (!truth.empty())
+            std::cout << " label " << truth[start + i];
+          std::cout << "\n";
+        }
+      }
+      if (!truth.empty())
+        std::printf("accuracy: %.2f %% (%lld of %lld)\n", 100.0 * correct / n,
+                    static_cast<long long>(correct), static_cast<long long>(n));
+      return 0;
+    }
+    // bench
+    for (int64_t b : parseList(batches)) {
+      if (b < 1)
+        throw Failed{"batch sizes must be positive"};
+      std::vector<float> data(b * sampleSize);
+      for (size_t i = 0; i < data.size(); ++i)
+        data[i] = static_cast<float>((i * 2654435761u) % 1000) / 1000.0f;
+      session.forward(data.data(), b); // warm up: allocation, packing
+      std::vector<double> times;
+      auto start = std::chrono::steady_clock::now();
+      do {
+        auto t0 = std::chrono::steady_clock::now();
+        session.forward(data.data(), b);
+        times.push_back(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      } while (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() <
+                   secondsPerBatch ||
+               times.size() < 3);
+      std::sort(times.begin(), times.end());
+      double best = times.front(), median = times[times.size() / 2];
+      std::printf("batch %lld: best %.3f ms, median %.3f ms, %.1f images/s (%zu runs)\n",
+                  static_cast<long long>(b), best * 1e3, median * 1e3, b / median,
+                  times.size());
+    }
+    return 0;
+  } catch (const Failed &f) {
+    std::cerr << "cnnrun: error: " << f.message << "\n";
+    return 1;
+  } catch (const std::exception &e) {
+    std::cerr << "cnnrun: error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+} // namespace
+
+int main(int argc, char **argv) { return run(argc, argv); }

@@ -1,0 +1,150 @@
+"""Drive a cnnc-generated model.so from Python through its C interface
+(ctypes), as an application would, and write safetensors files without the
+safetensors package. Used by the conformance tests; PyTorch is the oracle."""
+import ctypes
+import json
+import os
+import struct
+import subprocess
+
+import numpy as np
+
+CNNC_LOAD_STRICT = 0
+CNNC_LOAD_ALLOW_MISSING = 1
+CNNC_LOAD_ALLOW_EXTRA = 2
+
+
+class TensorInfo(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("rank", ctypes.c_int32),
+                ("dims", ctypes.c_int64 * 4), ("flags", ctypes.c_int32)]
+
+
+class CnncError(Exception):
+    def __init__(self, status, message):
+        super().__init__(f"status {status}: {message}")
+        self.status = status
+        self.message = message
+
+
+def compile_model(cnnc, source, out_so, network=None, extra=()):
+    """Compiles a .cnn file to out_so; raises with cnnc's stderr on failure."""
+    cmd = [cnnc, source, "-o", out_so, *extra]
+    if network:
+        cmd += ["--network", network]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{r.stderr}")
+    return out_so
+
+
+class Model:
+    def __init__(self, path):
+        self.lib = lib = ctypes.CDLL(os.path.abspath(path))
+        lib.cnnc_create.argtypes = [ctypes.POINTER(ctypes.c_void_p)]
+        lib.cnnc_destroy.argtypes = [ctypes.c_void_p]
+        lib.cnnc_last_error.argtypes = [ctypes.c_void_p]
+        lib.cnnc_last_error.restype = ctypes.c_char_p
+        lib.cnnc_load_weights.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_uint32]
+        lib.cnnc_load_weights_from_memory.argtypes = [ctypes.c_void_p, ctypes.c_char_p,
+                                                      ctypes.c_size_t, ctypes.c_uint32]
+        lib.cnnc_save_weights.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+        lib.cnnc_init_params.argtypes = [ctypes.c_void_p, ctypes.c_uint64]
+        lib.cnnc_forward.argtypes = [ctypes.c_void_p, ctypes.c_int64,
+                                     ctypes.POINTER(ctypes.c_void_p),
+                                     ctypes.POINTER(ctypes.c_void_p)]
+        lib.cnnc_get_param.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p,
+                                       ctypes.c_size_t]
+        lib.cnnc_set_param.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p,
+                                       ctypes.c_size_t]
+        for f in ("cnnc_input_info", "cnnc_output_info", "cnnc_param_info"):
+            getattr(lib, f).argtypes = [ctypes.c_int32, ctypes.POINTER(TensorInfo)]
+        lib.cnnc_model_name.restype = ctypes.c_char_p
+        handle = ctypes.c_void_p()
+        status = lib.cnnc_create(ctypes.byref(handle))
+        if status:
+            raise CnncError(status, lib.cnnc_last_error(None).decode())
+        self.handle = handle
+
+    def __del__(self):
+        if getattr(self, "handle", None):
+            self.lib.cnnc_destroy(self.handle)
+
+    def _check(self, status):
+        if status:
+            raise CnncError(status, self.lib.cnnc_last_error(self.handle).decode())
+
+    def _infos(self, count_fn, info_fn):
+        out = []
+        for i in range(getattr(self.lib, count_fn)()):
+            t = TensorInfo()
+            self._check(getattr(self.lib, info_fn)(i, ctypes.byref(t)))
+            out.append((t.name.decode(), tuple(t.dims[:t.rank]), t.flags))
+        return out
+
+    def inputs(self):
+        return self._infos("cnnc_num_inputs", "cnnc_input_info")
+
+    def outputs(self):
+        return self._infos("cnnc_num_outputs", "cnnc_output_info")
+
+    def params(self):
+        return self._infos("cnnc_num_params", "cnnc_param_info")
+
+    def load(self, path, flags=CNNC_LOAD_STRICT):
+        self._check(self.lib.cnnc_load_weights(self.handle, str(path).encode(), flags))
+
+    def load_bytes(self, data, flags=CNNC_LOAD_STRICT):
+        self._check(self.lib.cnnc_load_weights_from_memory(self.handle, data, len(data), flags))
+
+    def save(self, path):
+        self._check(self.lib.cnnc_save_weights(self.handle, str(path).encode()))
+
+    def init(self, seed):
+        self._check(self.lib.cnnc_init_params(self.handle, seed))
+
+    def get(self, name, shape):
+        a = np.zeros(shape, np.float32)
+        self._check(self.lib.cnnc_get_param(self.handle, name.encode(), a.ctypes.data, a.size))
+        return a
+
+    def forward(self, *inputs):
+        ins = [np.ascontiguousarray(x, dtype=np.float32) for x in inputs]
+        batch = ins[0].shape[0]
+        outs = [np.zeros((batch, *dims), np.float32) for _, dims, _ in self.outputs()]
+        in_ptrs = (ctypes.c_void_p * len(ins))(*[x.ctypes.data for x in ins])
+        out_ptrs = (ctypes.c_void_p * len(outs))(*[o.ctypes.data for o in outs])
+        self._check(self.lib.cnnc_forward(self.handle, batch, in_ptrs, out_ptrs))
+        return outs
+
+
+def safetensors_bytes(tensors, header_override=None):
+    """tensors: name -> numpy array (float32 or int64)."""
+    header, blobs, offset = {}, [], 0
+    for name, array in tensors.items():
+        array = np.ascontiguousarray(array)
+        dtype = {np.dtype(np.float32): "F32", np.dtype(np.int64): "I64",
+                 np.dtype(np.float64): "F64"}[array.dtype]
+        data = array.tobytes()
+        header[name] = {"dtype": dtype, "shape": list(array.shape),
+                        "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    if header_override:
+        header_override(header)
+    text = json.dumps(header).encode()
+    return struct.pack("<Q", len(text)) + text + b"".join(blobs)
+
+
+def write_safetensors(path, tensors):
+    with open(path, "wb") as f:
+        f.write(safetensors_bytes(tensors))
+
+
+def state_dict_arrays(module):
+    return {k: v.detach().cpu().numpy() for k, v in module.state_dict().items()}
+
+
+def max_relative_error(ours, ref):
+    """max |ours - ref| / max(|ref|), over the whole tensor."""
+    scale = max(float(np.abs(ref).max()), 1e-6)
+    return float(np.abs(ours - ref).max()) / scale
