@@ -1,6 +1,6 @@
 # lit configuration of cnnc's test suite.
 #
-# Substitutions: %cnnc, %cnnc-opt, %python (the Debian python with torch),
+# Substitutions: %cnnc, %cnnc-opt, %cnnrun, %python (the Debian python with torch),
 # %examples (the examples folder). FileCheck and not come from LLVM 14.
 import os
 import lit.formats
@@ -9,7 +9,7 @@ config.name = "cnnc"
 config.test_format = lit.formats.ShTest(not lit_config.isWindows)
 config.suffixes = [".cnn", ".mlir", ".test", ".py"]
 config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "Inputs", "unit", "CMakeLists.txt",
-                   "torch_models.py", "fuzz"]
+                   "torch_models.py", "cnnc_model.py", "fuzz", "make_idx.py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.cnnc_obj_root, "test")
 
@@ -18,9 +18,14 @@ config.environment["PATH"] = os.pathsep.join(
 # Conformance tests must not use more threads than the machine has.
 config.environment["OMP_NUM_THREADS"] = "2"
 
+config.substitutions.append(("%cnnrun", os.path.join(config.cnnc_tools_dir, "cnnrun")))
 config.substitutions.append(("%cnnc-opt", os.path.join(config.cnnc_tools_dir, "cnnc-opt")))
 config.substitutions.append(("%cnnc", os.path.join(config.cnnc_tools_dir, "cnnc")))
 config.substitutions.append(("%python", "/usr/bin/python3"))
 config.substitutions.append(("%examples", os.path.join(config.cnnc_src_root, "examples")))
 config.substitutions.append(("%conformance",
                              os.path.join(config.cnnc_src_root, "test", "conformance")))
+
+# Generated models: the Halide runtime object is cached per target in a
+# directory of the build tree, not in the user's home.
+config.environment["CNNC_CACHE_DIR"] = os.path.join(config.cnnc_obj_root, "cnnc-cache")

@@ -61,9 +61,9 @@ bool parseSafetensors(const uint8_t *bytes, size_t size, SafetensorsFile &out,
   }
   const uint8_t *data = bytes + 8 + headerSize;
   size_t dataSize = size - 8 - headerSize;
-  nlohmann::json header;
+  nlohmann::ordered_json header;
   try {
-    header = nlohmann::json::parse(bytes + 8, bytes + 8 + headerSize);
+    header = nlohmann::ordered_json::parse(bytes + 8, bytes + 8 + headerSize);
   } catch (const nlohmann::json::exception &e) {
     error = std::string("header is not valid JSON: ") + e.what();
     return false;
@@ -75,7 +75,7 @@ bool parseSafetensors(const uint8_t *bytes, size_t size, SafetensorsFile &out,
   std::vector<std::pair<size_t, size_t>> ranges;
   for (auto it = header.begin(); it != header.end(); ++it) {
     const std::string &name = it.key();
-    const nlohmann::json &v = it.value();
+    const nlohmann::ordered_json &v = it.value();
     if (name == "__metadata__") {
       if (!v.is_object()) {
         error = "__metadata__ is not an object";

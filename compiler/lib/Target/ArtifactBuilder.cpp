@@ -266,6 +266,23 @@ bool checkSharedLibrary(const std::string &path, bool required, std::string &err
   return ok;
 }
 
+/// The version script exporting exactly the functions cnnc.h declares
+/// (`CNNC_API type name(`), so generated pipelines stay internal.
+std::string exportsMap(const std::string &apiHeader) {
+  std::string map = "{ global:";
+  std::istringstream in(apiHeader);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("CNNC_API ", 0) != 0)
+      continue;
+    size_t paren = line.find('(');
+    size_t start = line.find_last_of(" *", paren);
+    if (paren != std::string::npos && start != std::string::npos)
+      map += " " + line.substr(start + 1, paren - start - 1) + ";";
+  }
+  return map + " local: *; };\n";
+}
+
 double seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
 }
@@ -380,7 +397,7 @@ bool buildArtifact(const plan::ModelPlan &plan, const ArtifactOptions &o, std::o
     files.push_back("exports.map");
     files.push_back("model.so");
     files.push_back("model.h");
-    if (!writeText(work + "/exports.map", "{ global: cnnc_*; local: *; };\n", error) ||
+    if (!writeText(work + "/exports.map", exportsMap(apiHeader), error) ||
         !runTool({o.cxx, "-shared", "-o", work + "/model.so", work + "/model.o",
                   "-Wl,--version-script=" + work + "/exports.map", "-Wl,-z,defs",
                   "-lpthread", "-ldl", "-lm"},

@@ -113,11 +113,15 @@ struct Session {
   Api &api;
   cnnc_model *model = nullptr;
 
-  Session(Api &api, const std::string &weights, uint64_t seed) : api(api) {
+  /// Without --weights or --seed the context keeps what cnnc_create gave it:
+  /// embedded weights, or the initialization from seed 0.
+  Session(Api &api, const std::string &weights, const uint64_t *seed) : api(api) {
     if (api.cnnc_create(&model) != CNNC_OK)
       throw Failed{std::string("cannot create the model: ") + api.cnnc_last_error(nullptr)};
-    check(weights.empty() ? api.cnnc_init_params(model, seed)
-                          : api.cnnc_load_weights(model, weights.c_str(), CNNC_LOAD_STRICT));
+    if (!weights.empty())
+      check(api.cnnc_load_weights(model, weights.c_str(), CNNC_LOAD_STRICT));
+    else if (seed)
+      check(api.cnnc_init_params(model, *seed));
   }
   ~Session() { api.cnnc_destroy(model); }
 
@@ -195,10 +199,12 @@ int run(int argc, char **argv) {
   double secondsPerBatch = 2.0;
   float mean = 0.0f, stdev = 1.0f;
 
+  std::vector<CLI::Option *> seedOptions;
   auto addCommon = [&](CLI::App *cmd) {
     cmd->add_option("model", library, "the model.so")->required();
-    cmd->add_option("--weights", weights, "safetensors weights (default: initialize from --seed)");
-    cmd->add_option("--seed", seed, "initialization seed");
+    cmd->add_option("--weights", weights,
+                    "safetensors weights (default: the embedded ones, or from --seed)");
+    seedOptions.push_back(cmd->add_option("--seed", seed, "initialization seed"));
     cmd->add_option("--threads", threads, "worker threads (default: one per core)");
   };
   CLI::App *infoCmd = app.add_subcommand("info", "list inputs, outputs and parameters");
@@ -237,7 +243,9 @@ int run(int argc, char **argv) {
   try {
     if (infoCmd->parsed())
       return info(api);
-    Session session(api, weights, seed);
+    bool seeded = std::any_of(seedOptions.begin(), seedOptions.end(),
+                              [](CLI::Option *o) { return o->count() > 0; });
+    Session session(api, weights, seeded ? &seed : nullptr);
     if (initCmd->parsed()) {
       session.check(api.cnnc_save_weights(session.model, output.c_str()));
       std::cout << "wrote " << output << "\n";
