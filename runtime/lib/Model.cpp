@@ -16,7 +16,9 @@
 
 #include <HalideRuntime.h>
 
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -113,7 +115,30 @@ struct cnnc_model {
 
   std::string error;
 
+  /// CNNC_PROFILE=1 in the environment: seconds per forward step, printed
+  /// to stderr when the context is destroyed (docs/runtime-api.md).
+  bool profiling = false;
+  std::vector<double> stepSeconds;
+  int64_t profiledCalls = 0;
+
+  ~cnnc_model() {
+    if (!profiling || profiledCalls == 0)
+      return;
+    const cnnc_model_desc &d = desc();
+    double total = 0;
+    for (double t : stepSeconds)
+      total += t;
+    std::fprintf(stderr, "cnnc profile of %s: %lld forward calls, %.3f ms per call\n", d.name,
+                 static_cast<long long>(profiledCalls), 1e3 * total / profiledCalls);
+    for (int s = 0; s < d.num_steps; ++s)
+      std::fprintf(stderr, "  %8.3f ms %5.1f %%  %s  [%s]\n", 1e3 * stepSeconds[s] / profiledCalls,
+                   100 * stepSeconds[s] / total, d.steps[s].function, d.steps[s].layers);
+  }
+
   cnnc_model() {
+    const char *profile = std::getenv("CNNC_PROFILE");
+    profiling = profile && *profile && *profile != '0';
+    stepSeconds.assign(desc().num_steps, 0.0);
     const cnnc_model_desc &d = desc();
     params.resize(d.num_params);
     for (int i = 0; i < d.num_params; ++i)
@@ -234,7 +259,11 @@ struct cnnc_model {
         argv.push_back(&b.buffer);
       }
       halideMessage.clear();
+      auto start = std::chrono::steady_clock::now();
       int rc = step.fn(argv.data());
+      if (profiling && steps == desc().steps)
+        stepSeconds[s] +=
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (rc != 0)
         throw Failure(CNNC_ERROR_RUNTIME, std::string("step ") + step.function + " (" +
                                               step.layers + ") failed: " + halideMessage);
@@ -598,6 +627,7 @@ cnnc_status cnnc_forward(cnnc_model *model, int64_t batch, const float *const *i
       toChannelsLast(inputs[i], model->tensorData(io.tensor), batch, io.c, io.h, io.w);
     }
     model->runSteps(d.steps, d.num_steps, batch);
+    ++model->profiledCalls;
     for (int i = 0; i < d.num_outputs; ++i) {
       const cnnc_io_desc &io = d.outputs[i];
       toChannelsFirst(model->tensorData(io.tensor), outputs[i], batch, io.c, io.h, io.w);

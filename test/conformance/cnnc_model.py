@@ -117,6 +117,26 @@ class Model:
         return outs
 
 
+    def runner(self, *inputs):
+        """A zero-argument callable running forward on fixed buffers, with no
+        per-call Python allocation (for benchmarks)."""
+        ins = [np.ascontiguousarray(x, dtype=np.float32) for x in inputs]
+        batch = ins[0].shape[0]
+        outs = [np.zeros((batch, *dims), np.float32) for _, dims, _ in self.outputs()]
+        in_ptrs = (ctypes.c_void_p * len(ins))(*[x.ctypes.data for x in ins])
+        out_ptrs = (ctypes.c_void_p * len(outs))(*[o.ctypes.data for o in outs])
+        forward, handle = self.lib.cnnc_forward, self.handle
+
+        def run():
+            self._check(forward(handle, batch, in_ptrs, out_ptrs))
+            return outs
+        run.keep_alive = (ins, outs)
+        return run
+
+    def set_threads(self, n):
+        self.lib.cnnc_set_num_threads(n)
+
+
 def safetensors_bytes(tensors, header_override=None):
     """tensors: name -> numpy array (float32 or int64)."""
     header, blobs, offset = {}, [], 0

@@ -138,7 +138,7 @@ private:
       ImageParam b = declare("folded_bias");
       halide::ConvFuncs f = halide::convAlgorithm(v, op, in, shapeOfInput(0), out, w, b,
                                                   step.activation, step.slope);
-      halide::scheduleConv(v, f, shapeOfInput(0), out, vec);
+      halide::scheduleConv(v, f, op, shapeOfInput(0), out, vec);
       return {f.output};
     }
     case OpKind::Dense: {

@@ -13,8 +13,8 @@
 
 namespace cnnc::halide {
 
-void scheduleConv(const Vars &v, ConvFuncs &f, const plan::Shape &in, const plan::Shape &out,
-                  int vec);
+void scheduleConv(const Vars &v, ConvFuncs &f, const plan::Op &op, const plan::Shape &in,
+                  const plan::Shape &out, int vec);
 void scheduleDense(const Vars &v, DenseFuncs &f, const plan::Shape &out, int vec);
 void schedulePool(const Vars &v, PoolFuncs &f, const plan::Shape &out, int vec);
 void scheduleGlobalPool(const Vars &v, PoolFuncs &f, const plan::Shape &out, int vec);
