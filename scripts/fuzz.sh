@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Fuzzes the .cnn frontend (lexer, parser, elaborator) with libFuzzer under
-# AddressSanitizer (leaks included) and UBSan for a bounded time, seeded with
-# the examples. Usage: scripts/fuzz.sh [SECONDS]. Fails on any crash, leak or
-# hang; a reproducer is left in build/fuzz/.
+# Fuzzes the .cnn frontend (lexer, parser, elaborator) for SECONDS and the
+# safetensors reader of the runtime for SECONDS / 2, with libFuzzer under
+# AddressSanitizer (leaks included) and UBSan, seeded with the examples and
+# test/fuzz/seeds. Usage: scripts/fuzz.sh [SECONDS]. Fails on any crash, leak
+# or hang; a reproducer is left in build/fuzz/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
@@ -12,12 +13,21 @@ cp examples/*.cnn test/fuzz/seeds/*.cnn "$out/corpus/" 2>/dev/null || true
 clang++-14 -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined \
   -fno-sanitize-recover=undefined -Idsl/include \
   test/fuzz/ParserFuzzer.cpp dsl/lib/*.cpp -o "$out/cnnc-parser-fuzzer"
+clang++-14 -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined \
+  -fno-sanitize-recover=undefined -Iruntime/include \
+  test/fuzz/SafetensorsFuzzer.cpp runtime/lib/Safetensors.cpp -o "$out/cnnc-safetensors-fuzzer"
+mkdir -p "$out/weights-corpus"
+cp test/fuzz/seeds/*.safetensors "$out/weights-corpus/"
 cd "$out"
-./cnnc-parser-fuzzer -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-  -max_len=4096 -print_final_stats=1 corpus 2>fuzz.log || {
-  tail -40 fuzz.log
-  echo "fuzz: FAILED (see build/fuzz/fuzz.log and the crash-* reproducer)"
-  exit 1
+run() { # fuzzer corpus seconds max_len
+  "./$1" -max_total_time="$3" -timeout=10 -rss_limit_mb=2048 -max_len="$4" \
+    -print_final_stats=1 "$2" 2>"$1.log" || {
+    tail -40 "$1.log"
+    echo "fuzz: $1 FAILED (see build/fuzz/$1.log and the crash-* reproducer)"
+    exit 1
+  }
+  grep -E "stat::number_of_executed_runs" "$1.log" | tail -1
 }
-grep -E "stat::number_of_executed_runs|Done" fuzz.log | tail -2
+run cnnc-parser-fuzzer corpus "$seconds" 4096
+run cnnc-safetensors-fuzzer weights-corpus "$((seconds / 2 + 1))" 8192
 echo "fuzz: no crash, leak or hang"

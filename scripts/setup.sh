@@ -15,7 +15,7 @@ packages=(
   # Tests: GoogleTest, lit (python3), FileCheck (llvm-14-tools), the fuzzer.
   googletest libgtest-dev python3 clang-14 libclang-rt-14-dev
   # The reference oracle for conformance tests (never a runtime dependency).
-  python3-torch python3-torchvision python3-numpy
+  python3-torch python3-torchvision python3-numpy dataset-fashion-mnist
 )
 
 missing=()

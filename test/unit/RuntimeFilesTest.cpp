@@ -1,0 +1,190 @@
+//===- RuntimeFilesTest.cpp - safetensors, IDX and PGM readers ------------===//
+//
+// The readers of runtime/ on hand-made bytes: what they accept, and that
+// every malformed input is an error with a message, never a crash or a read
+// outside the buffer (the fuzzers' seeds come from the same cases).
+//
+//===----------------------------------------------------------------------===//
+#include "cnnc/runtime/Idx.h"
+#include "cnnc/runtime/Netpbm.h"
+#include "cnnc/runtime/Random.h"
+#include "cnnc/runtime/Safetensors.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+using namespace cnnc::rt;
+
+namespace {
+
+std::vector<uint8_t> withHeader(const std::string &json, size_t dataBytes) {
+  std::vector<uint8_t> b(8 + json.size() + dataBytes, 0);
+  uint64_t n = json.size();
+  for (int i = 0; i < 8; ++i)
+    b[i] = static_cast<uint8_t>(n >> (8 * i));
+  std::memcpy(b.data() + 8, json.data(), json.size());
+  return b;
+}
+
+std::string parseError(const std::vector<uint8_t> &b) {
+  SafetensorsFile f;
+  std::string error;
+  EXPECT_FALSE(parseSafetensors(b.data(), b.size(), f, error));
+  return error;
+}
+
+std::string tempPath(const char *name) {
+  return std::string(::testing::TempDir()) + "/" + name;
+}
+
+void writeBytes(const std::string &path, const std::vector<uint8_t> &b) {
+  FILE *f = std::fopen(path.c_str(), "wb");
+  std::fwrite(b.data(), 1, b.size(), f);
+  std::fclose(f);
+}
+
+TEST(Safetensors, RoundTrip) {
+  float a[6] = {1, 2, 3, 4, 5, 6};
+  int64_t n = 42;
+  std::vector<uint8_t> bytes = serializeSafetensors(
+      {{"w", "F32", {2, 3}, a, sizeof a}, {"n", "I64", {}, &n, 8}}, {{"format", "pt"}});
+  EXPECT_EQ((bytes.size() - 8 - 24 - 8) % 8, 0u) << "data stays 8-byte aligned";
+  SafetensorsFile f;
+  std::string error;
+  ASSERT_TRUE(parseSafetensors(bytes.data(), bytes.size(), f, error)) << error;
+  ASSERT_EQ(f.entries.size(), 2u);
+  EXPECT_EQ(f.entries[0].name, "w") << "entries keep the header's order";
+  EXPECT_EQ(f.entries[0].shape, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(std::memcmp(f.entries[0].data, a, sizeof a), 0);
+  EXPECT_EQ(f.find("n")->bytes, 8u);
+  EXPECT_EQ(f.metadata.at("format"), "pt");
+}
+
+TEST(Safetensors, RejectsMalformedHeaders) {
+  EXPECT_NE(parseError({1, 2, 3}).find("truncated"), std::string::npos);
+  std::vector<uint8_t> huge = withHeader("{}", 0);
+  huge[5] = 1; // 2^40 header bytes
+  EXPECT_NE(parseError(huge).find("exceeds the file"), std::string::npos);
+  EXPECT_NE(parseError(withHeader("[1]", 0)).find("not a JSON object"), std::string::npos);
+  EXPECT_NE(parseError(withHeader("{\"a\": 3}", 0)).find("needs dtype"), std::string::npos);
+  EXPECT_NE(parseError(withHeader(R"({"a": {"dtype": "Q8", "shape": [1], "data_offsets": [0, 1]}})", 1))
+                .find("unknown dtype 'Q8'"),
+            std::string::npos);
+  EXPECT_NE(parseError(withHeader(R"({"a": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 4]}})", 4))
+                .find("negative"),
+            std::string::npos);
+  EXPECT_NE(parseError(withHeader(R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 4]}})", 4))
+                .find("needs 8"),
+            std::string::npos);
+  EXPECT_NE(parseError(withHeader(R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}})", 8))
+                .find("outside"),
+            std::string::npos);
+  EXPECT_NE(parseError(withHeader(R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+                                       "b": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}})",
+                                  8))
+                .find("overlap"),
+            std::string::npos);
+  EXPECT_NE(parseError(withHeader(
+                R"({"a": {"dtype": "F64", "shape": [4294967296, 4294967296], "data_offsets": [0, 0]}})",
+                0))
+                .find("too large"),
+            std::string::npos);
+}
+
+TEST(Safetensors, AtomicWriteLeavesNoTemporary) {
+  std::string path = tempPath("atomic.bin");
+  std::string error;
+  ASSERT_TRUE(writeFileAtomically(path, {1, 2, 3}, error)) << error;
+  std::vector<uint8_t> back;
+  ASSERT_TRUE(readFile(path, back, error));
+  EXPECT_EQ(back, (std::vector<uint8_t>{1, 2, 3}));
+  EXPECT_FALSE(writeFileAtomically(tempPath("no/such/dir/x"), {1}, error));
+  EXPECT_NE(error.find("cannot create"), std::string::npos);
+}
+
+std::vector<uint8_t> idx(uint8_t type, std::vector<uint32_t> dims, std::vector<uint8_t> data) {
+  std::vector<uint8_t> b = {0, 0, type, static_cast<uint8_t>(dims.size())};
+  for (uint32_t d : dims)
+    for (int s = 24; s >= 0; s -= 8)
+      b.push_back(static_cast<uint8_t>(d >> s));
+  b.insert(b.end(), data.begin(), data.end());
+  return b;
+}
+
+TEST(Idx, ReadsBytesAndBigEndianFloats) {
+  std::string path = tempPath("a.idx");
+  writeBytes(path, idx(0x08, {2, 2}, {0, 255, 7, 9}));
+  IdxArray a;
+  std::string error;
+  ASSERT_TRUE(readIdx(path, a, error)) << error;
+  EXPECT_EQ(a.dims, (std::vector<int64_t>{2, 2}));
+  EXPECT_EQ(a.values, (std::vector<float>{0, 255, 7, 9}));
+  writeBytes(path, idx(0x0D, {1}, {0x3f, 0xc0, 0, 0})); // 1.5f
+  ASSERT_TRUE(readIdx(path, a, error)) << error;
+  EXPECT_EQ(a.values, (std::vector<float>{1.5f}));
+}
+
+TEST(Idx, RejectsMalformedFiles) {
+  std::string path = tempPath("bad.idx");
+  IdxArray a;
+  std::string error;
+  writeBytes(path, {1, 0, 8, 1});
+  EXPECT_FALSE(readIdx(path, a, error));
+  EXPECT_NE(error.find("magic"), std::string::npos);
+  writeBytes(path, idx(0x07, {1}, {0}));
+  EXPECT_FALSE(readIdx(path, a, error));
+  EXPECT_NE(error.find("element type"), std::string::npos);
+  writeBytes(path, idx(0x08, {3, 3}, {1, 2}));
+  EXPECT_FALSE(readIdx(path, a, error));
+  EXPECT_NE(error.find("promise 9 bytes"), std::string::npos);
+  EXPECT_FALSE(readIdx(tempPath("none.idx"), a, error));
+}
+
+TEST(Netpbm, ReadsGrayAndColorToPlanes) {
+  std::string path = tempPath("a.ppm");
+  std::string text = "P6\n# comment\n2 1\n255\n";
+  std::vector<uint8_t> b(text.begin(), text.end());
+  for (uint8_t v : {255, 0, 51, 0, 255, 102})
+    b.push_back(v);
+  writeBytes(path, b);
+  Image img;
+  std::string error;
+  ASSERT_TRUE(readNetpbm(path, img, error)) << error;
+  EXPECT_EQ(img.channels, 3);
+  EXPECT_EQ(img.width, 2);
+  EXPECT_EQ(img.pixels, (std::vector<float>{1, 0, 0, 1, 0.2f, 0.4f})) << "C x H x W";
+  text = "P2 2 1 4 0 4";
+  writeBytes(path, std::vector<uint8_t>(text.begin(), text.end()));
+  ASSERT_TRUE(readNetpbm(path, img, error)) << error;
+  EXPECT_EQ(img.pixels, (std::vector<float>{0, 1}));
+}
+
+TEST(Netpbm, RejectsMalformedImages) {
+  std::string path = tempPath("bad.pgm");
+  Image img;
+  std::string error;
+  for (std::string text : {"P7 1 1 255\n", "P5 0 1 255\n", "P5 2 2 255\nab", "P2 1 1 3 9",
+                           "P5 99999999 99999999 255\n"}) {
+    writeBytes(path, std::vector<uint8_t>(text.begin(), text.end()));
+    EXPECT_FALSE(readNetpbm(path, img, error)) << text;
+    EXPECT_NE(error.find("not a valid PGM/PPM"), std::string::npos) << error;
+  }
+}
+
+TEST(Random, SeedsAndStreamsAreReproducibleAndDistinct) {
+  Random a(1, "conv1.weight"), b(1, "conv1.weight"), c(1, "conv2.weight"), d(2, "conv1.weight");
+  float x = a.uniform(-1, 1);
+  EXPECT_EQ(x, b.uniform(-1, 1));
+  EXPECT_NE(x, c.uniform(-1, 1));
+  EXPECT_NE(x, d.uniform(-1, 1));
+  for (int i = 0; i < 1000; ++i) {
+    float u = a.uniform();
+    EXPECT_GE(u, 0.0f);
+    EXPECT_LT(u, 1.0f);
+  }
+}
+
+} // namespace
