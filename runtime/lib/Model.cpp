@@ -165,6 +165,19 @@ struct cnnc_model {
     return -1;
   }
 
+  /// The parameter `name`, checked against a caller's buffer of `count`.
+  std::vector<float> &param(const char *name, bool haveBuffer, size_t count) {
+    int i = name ? paramIndex(name) : -1;
+    if (i < 0)
+      throw Failure(CNNC_ERROR_MISSING,
+                    std::string("no parameter named '") + (name ? name : "(null)") + "'");
+    if (!haveBuffer || count != params[i].size())
+      throw Failure(CNNC_ERROR_SHAPE, std::string("parameter '") + name + "' has " +
+                                          std::to_string(params[i].size()) +
+                                          " elements, the buffer " + std::to_string(count));
+    return params[i];
+  }
+
   void assignSlots() {
     const cnnc_model_desc &d = desc();
     std::vector<int> lastUse(d.num_tensors, -1);
@@ -575,30 +588,16 @@ cnnc_status cnnc_save_weights(cnnc_model *model, const char *path) {
 
 cnnc_status cnnc_get_param(cnnc_model *model, const char *name, float *data, size_t count) {
   return guarded(model, [&] {
-    int i = name ? model->paramIndex(name) : -1;
-    if (i < 0)
-      throw Failure(CNNC_ERROR_MISSING, std::string("no parameter named '") +
-                                            (name ? name : "(null)") + "'");
-    if (!data || count != model->params[i].size())
-      throw Failure(CNNC_ERROR_SHAPE, std::string("parameter '") + name + "' has " +
-                                          std::to_string(model->params[i].size()) +
-                                          " elements, the buffer " + std::to_string(count));
-    std::memcpy(data, model->params[i].data(), count * sizeof(float));
+    std::vector<float> &p = model->param(name, data != nullptr, count);
+    std::memcpy(data, p.data(), count * sizeof(float));
   });
 }
 
 cnnc_status cnnc_set_param(cnnc_model *model, const char *name, const float *data,
                            size_t count) {
   return guarded(model, [&] {
-    int i = name ? model->paramIndex(name) : -1;
-    if (i < 0)
-      throw Failure(CNNC_ERROR_MISSING, std::string("no parameter named '") +
-                                            (name ? name : "(null)") + "'");
-    if (!data || count != model->params[i].size())
-      throw Failure(CNNC_ERROR_SHAPE, std::string("parameter '") + name + "' has " +
-                                          std::to_string(model->params[i].size()) +
-                                          " elements, the buffer " + std::to_string(count));
-    std::memcpy(model->params[i].data(), data, count * sizeof(float));
+    std::vector<float> &p = model->param(name, data != nullptr, count);
+    std::memcpy(p.data(), data, count * sizeof(float));
     model->prepared = false;
   });
 }

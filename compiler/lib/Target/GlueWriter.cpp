@@ -70,7 +70,7 @@ void writeSteps(std::ostream &os, const ModelPlan &plan, const std::vector<Step>
   os << "};\n\n";
 }
 
-void writeIO(std::ostream &os, const ModelPlan &plan, const char *name,
+void writeIO(std::ostream &os, const char *name,
              const std::vector<std::pair<std::string, std::pair<int, Shape>>> &list) {
   os << "static const cnnc_io_desc " << name << "[] = {\n";
   for (const auto &[ioName, ts] : list) {
@@ -79,7 +79,6 @@ void writeIO(std::ostream &os, const ModelPlan &plan, const char *name,
        << s.c << ", " << s.h << ", " << s.w << "},\n";
   }
   os << "};\n\n";
-  (void)plan;
 }
 
 } // namespace
@@ -120,8 +119,8 @@ std::string writeGlueSource(const ModelPlan &plan, const std::string &target,
     inputs.push_back({in.name, {in.tensor, plan.tensors[in.tensor].shape}});
   for (const Output &out : plan.outputs)
     outputs.push_back({out.name, {out.tensor, out.shape}});
-  writeIO(os, plan, "inputs", inputs);
-  writeIO(os, plan, "outputs", outputs);
+  writeIO(os, "inputs", inputs);
+  writeIO(os, "outputs", outputs);
   writeSteps(os, plan, plan.prepare, "prepare");
   writeSteps(os, plan, plan.steps, "steps");
   if (!embeddedWeights.empty()) {

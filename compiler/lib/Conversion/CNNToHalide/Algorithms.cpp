@@ -92,8 +92,8 @@ ConvFuncs convAlgorithm(const Vars &v, const Op &op, Func input, const Shape &in
   return f;
 }
 
-PackedWeights convPrepare(const Op &op, int64_t outChannels, int64_t inPerGroup,
-                          int64_t paddedOut, Func weight, Func bias, const BatchNormParams *bn) {
+PackedWeights convPrepare(const Op &op, int64_t outChannels, int64_t inPerGroup, Func weight,
+                          Func bias, const BatchNormParams *bn) {
   Var o("o"), i("i"), kx("kx"), ky("ky");
   Expr oc = min(o, i32(outChannels - 1));
   Expr valid = o < i32(outChannels);
@@ -118,7 +118,6 @@ PackedWeights convPrepare(const Op &op, int64_t outChannels, int64_t inPerGroup,
     b = (b - bn->mean(oc)) * scale + bn->beta(oc);
   p.folded = Func("folded_bias");
   p.folded(o) = select(valid, b, 0.0f);
-  (void)paddedOut;
   return p;
 }
 
@@ -139,7 +138,7 @@ DenseFuncs denseAlgorithm(const Vars &v, Func input, Expr batch, const Shape &in
   return f;
 }
 
-PackedWeights densePrepare(int64_t units, int64_t paddedOut, Func weight, Func bias) {
+PackedWeights densePrepare(int64_t units, Func weight, Func bias) {
   Var u("u"), f("f");
   Expr uc = min(u, i32(units - 1));
   Expr valid = u < i32(units);
@@ -148,7 +147,6 @@ PackedWeights densePrepare(int64_t units, int64_t paddedOut, Func weight, Func b
   p.packed(u, f) = select(valid, weight(f, uc), 0.0f);
   p.folded = Func("folded_bias");
   p.folded(u) = select(valid, bias.defined() ? bias(uc) : Expr(0.0f), 0.0f);
-  (void)paddedOut;
   return p;
 }
 

@@ -38,9 +38,9 @@ ConvFuncs convAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input,
                         Halide::Func bias, plan::Activation act, double slope);
 
 /// The prepare step of a conv: PyTorch's w(kx, ky, i, o) to packed(o, i, kx,
-/// ky) with output channels padded to `paddedOut`, the connection table
-/// applied, and a fused batchnorm folded in (w * gamma / sqrt(var + eps),
-/// (b - mean) * gamma / sqrt(var + eps) + beta).
+/// ky), zero beyond `outChannels` (the output buffer's extent decides how
+/// far), the connection table applied, and a fused batchnorm folded in
+/// (w * gamma / sqrt(var + eps), (b - mean) * gamma / sqrt(var + eps) + beta).
 struct PackedWeights {
   Halide::Func packed, folded;
 };
@@ -49,8 +49,7 @@ struct BatchNormParams {
   double epsilon;
 };
 PackedWeights convPrepare(const plan::Op &op, int64_t outChannels, int64_t inPerGroup,
-                          int64_t paddedOut, Halide::Func weight, Halide::Func bias,
-                          const BatchNormParams *bn);
+                          Halide::Func weight, Halide::Func bias, const BatchNormParams *bn);
 
 /// Dense: acc(u, n) over the input read in PyTorch's flatten order (c, y, x).
 struct DenseFuncs {
@@ -60,9 +59,8 @@ struct DenseFuncs {
 DenseFuncs denseAlgorithm(const Vars &v, Halide::Func input, Halide::Expr batch,
                           const plan::Shape &in, Halide::Func weights, Halide::Func bias,
                           plan::Activation act, double slope);
-/// w(f, u) to packed(u, f), units padded to `paddedOut`.
-PackedWeights densePrepare(int64_t units, int64_t paddedOut, Halide::Func weight,
-                           Halide::Func bias);
+/// w(f, u) to packed(u, f), zero beyond `units`.
+PackedWeights densePrepare(int64_t units, Halide::Func weight, Halide::Func bias);
 
 /// Pooling: `acc` reduces a window, `output` finishes (divides, roots).
 /// Reductions over channels also have Funcs computed once per pixel before

@@ -120,10 +120,9 @@ private:
       bool fused = step.ops.size() > 1;
       if (fused)
         bn = declareBatchNorm(plan.ops[step.ops[1]]);
-      p = halide::convPrepare(op, units, packed.dims[1], packed.dims[0], weight, bias,
-                              fused ? &bn : nullptr);
+      p = halide::convPrepare(op, units, packed.dims[1], weight, bias, fused ? &bn : nullptr);
     } else {
-      p = halide::densePrepare(units, packed.dims[0], weight, bias);
+      p = halide::densePrepare(units, weight, bias);
     }
     halide::schedulePrepare(p);
     return {p.packed, p.folded};

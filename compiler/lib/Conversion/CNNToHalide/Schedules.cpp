@@ -56,14 +56,18 @@ void scheduleConv(const Vars &v, ConvFuncs &f, const plan::Op &op, const Shape &
       .unroll(xi);
   // Where the filters outweigh an input image (deep layers with small maps),
   // each slice of filters stays in cache while it serves every pixel of the
-  // batch: output channel tiles outermost and parallel, the padded input
-  // materialized once. Elsewhere rows of all images run in parallel and each
+  // batch: output channel tiles outermost, the padded input materialized
+  // once. Elsewhere rows of all images run in parallel and each
   // row's padded input is made where it is used. (ResNet-18's layer4 3x3
   // conv, batch 1: 7.6 ms -> see docs/performance.md.)
   int64_t filterBytes = 4 * out.c * in.c / op.groups * op.kernel[0] * op.kernel[1];
   int64_t imageBytes = 4 * in.c * in.h * in.w;
   if (filterBytes > imageBytes) {
-    f.output.reorder(ci, xi, xo, v.y, v.n, co).parallel(co);
+    // Rows of one channel tile run one after another (the tile's filters stay
+    // in cache), and rows and tiles together give enough parallel tasks when
+    // there are few tiles.
+    Var t("t");
+    f.output.reorder(ci, xi, xo, v.n, v.y, co).fuse(v.y, co, t).parallel(t);
     f.conv.compute_at(f.output, xo);
     f.padded.compute_root().parallel(v.n);
   } else {
@@ -107,27 +111,27 @@ void scheduleDense(const Vars &v, DenseFuncs &f, const Shape &out, int vec) {
       .unroll(v.n);
 }
 
-void schedulePool(const Vars &v, PoolFuncs &f, const Shape &out, int vec) {
+/// The window reduction `acc` vector by vector of channels inside `output`
+/// (at `fallback` when there are fewer channels than one vector).
+static void reduceByChannelVectors(const Vars &v, PoolFuncs &f, const Shape &out, int vec,
+                                   const Var &fallback) {
   Var co("co"), ci("ci");
   if (out.c >= vec) {
     f.output.split(v.c, co, ci, vec, TailStrategy::ShiftInwards).vectorize(ci);
     f.acc.compute_at(f.output, co).vectorize(v.c);
     f.acc.update().vectorize(v.c);
   } else {
-    f.acc.compute_at(f.output, v.x);
+    f.acc.compute_at(f.output, fallback);
   }
+}
+
+void schedulePool(const Vars &v, PoolFuncs &f, const Shape &out, int vec) {
+  reduceByChannelVectors(v, f, out, vec, v.x);
   parallelRows(f.output, v);
 }
 
 void scheduleGlobalPool(const Vars &v, PoolFuncs &f, const Shape &out, int vec) {
-  Var co("co"), ci("ci");
-  if (out.c >= vec) {
-    f.output.split(v.c, co, ci, vec, TailStrategy::ShiftInwards).vectorize(ci);
-    f.acc.compute_at(f.output, co).vectorize(v.c);
-    f.acc.update().vectorize(v.c);
-  } else {
-    f.acc.compute_at(f.output, v.n);
-  }
+  reduceByChannelVectors(v, f, out, vec, v.n);
   f.output.parallel(v.n);
 }
 
