@@ -9,7 +9,7 @@ packages=(
   # The compiler: Halide 14 and MLIR/LLVM 14 share one libLLVM-14.so.
   libhalide14-0-dev
   llvm-14-dev llvm-14-tools libmlir-14-dev mlir-14-tools
-  zlib1g-dev libzstd-dev libedit-dev libcurl4-openssl-dev libxml2-dev libffi-dev libncurses-dev
+  zlib1g-dev libpng-dev libzstd-dev libedit-dev libcurl4-openssl-dev libxml2-dev libffi-dev libncurses-dev
   # Frontend and driver libraries.
   libfmt-dev libcli11-dev nlohmann-json3-dev
   # Tests: GoogleTest, lit (python3), FileCheck (llvm-14-tools), the fuzzer.

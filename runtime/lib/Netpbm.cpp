@@ -1,5 +1,5 @@
 //===- Netpbm.cpp - Reading PGM and PPM images ----------------------------===//
-#include "cnnc/runtime/Netpbm.h"
+#include "cnnc/runtime/Image.h"
 #include "cnnc/runtime/Safetensors.h"
 
 #include <cctype>

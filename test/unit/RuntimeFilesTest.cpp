@@ -6,11 +6,12 @@
 //
 //===----------------------------------------------------------------------===//
 #include "cnnc/runtime/Idx.h"
-#include "cnnc/runtime/Netpbm.h"
+#include "cnnc/runtime/Image.h"
 #include "cnnc/runtime/Random.h"
 #include "cnnc/runtime/Safetensors.h"
 
 #include <gtest/gtest.h>
+#include <png.h>
 
 #include <cstdio>
 #include <cstring>
@@ -172,6 +173,30 @@ TEST(Netpbm, RejectsMalformedImages) {
     EXPECT_FALSE(readNetpbm(path, img, error)) << text;
     EXPECT_NE(error.find("not a valid PGM/PPM"), std::string::npos) << error;
   }
+}
+
+TEST(Png, ReadsGrayAndColorAndRejectsGarbage) {
+  std::string path = tempPath("a.png");
+  png_image image;
+  std::memset(&image, 0, sizeof image);
+  image.version = PNG_IMAGE_VERSION;
+  image.width = 2;
+  image.height = 1;
+  image.format = PNG_FORMAT_RGBA;
+  const uint8_t rgba[8] = {255, 0, 51, 255, 0, 255, 102, 128};
+  ASSERT_TRUE(png_image_write_to_file(&image, path.c_str(), 0, rgba, 0, nullptr));
+  Image img;
+  std::string error;
+  ASSERT_TRUE(readImage(path, img, error)) << error;
+  EXPECT_EQ(img.channels, 3) << "alpha dropped";
+  EXPECT_EQ(img.width, 2);
+  ASSERT_EQ(img.pixels.size(), 6u);
+  EXPECT_FLOAT_EQ(img.pixels[0], 1.0f);
+  EXPECT_FLOAT_EQ(img.pixels[4], 0.2f);
+  std::vector<uint8_t> garbage = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I'};
+  writeBytes(path, garbage);
+  EXPECT_FALSE(readImage(path, img, error));
+  EXPECT_NE(error.find("not a readable PNG image"), std::string::npos) << error;
 }
 
 TEST(Random, SeedsAndStreamsAreReproducibleAndDistinct) {

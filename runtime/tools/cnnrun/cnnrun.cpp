@@ -2,7 +2,7 @@
 //
 //   cnnrun info    MODEL.so
 //   cnnrun init    MODEL.so --seed S -o weights.safetensors
-//   cnnrun predict MODEL.so [--weights W] (--idx IMAGES [--labels LABELS] | IMAGE.pgm ...)
+//   cnnrun predict MODEL.so [--weights W] (--idx IMAGES [--labels LABELS] | IMAGE.png|pgm ...)
 //   cnnrun bench   MODEL.so [--weights W] [--batch 1,64] [--threads N] [--seconds S]
 //
 // The library is opened with dlopen and driven only through the C interface
@@ -11,7 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "cnnc/runtime/Idx.h"
-#include "cnnc/runtime/Netpbm.h"
+#include "cnnc/runtime/Image.h"
 #include "cnnc/runtime/cnnc.h"
 
 #include <CLI/CLI.hpp>
@@ -221,7 +221,7 @@ int run(int argc, char **argv) {
   predict->add_option("--mean", mean, "subtracted after scaling to [0, 1]");
   predict->add_option("--std", stdev, "divided by after subtracting the mean");
   predict->add_option("--top", top, "classes to print per image")->check(CLI::Range(1, 100));
-  predict->add_option("images", images, "PGM/PPM images");
+  predict->add_option("images", images, "PGM/PPM or PNG images");
   CLI::App *bench = app.add_subcommand("bench", "latency and throughput");
   addCommon(bench);
   bench->add_option("--batch", batches, "comma-separated batch sizes");
@@ -276,7 +276,7 @@ int run(int argc, char **argv) {
       }
       for (const std::string &path : images) {
         cnnc::rt::Image img;
-        if (!cnnc::rt::readNetpbm(path, img, error))
+        if (!cnnc::rt::readImage(path, img, error))
           throw Failed{error};
         if (img.channels * img.height * img.width != sampleSize ||
             (in.rank == 3 && (img.height != in.dims[1] || img.width != in.dims[2])))
