@@ -37,9 +37,7 @@ thread_local std::string halideMessage;
 /// Why the last cnnc_create on this thread failed.
 thread_local std::string createError;
 
-void captureHalideError(void *, const char *message) {
-  halideMessage += message;
-}
+void captureHalideError(void *, const char *message) { halideMessage += message; }
 
 struct FreeDeleter {
   void operator()(float *p) const { std::free(p); }
@@ -71,8 +69,7 @@ int64_t tensorElements(const cnnc_tensor_desc &t) { return t.c * t.h * t.w; }
 
 class Failure {
 public:
-  Failure(cnnc_status status, std::string message)
-      : status(status), message(std::move(message)) {}
+  Failure(cnnc_status status, std::string message) : status(status), message(std::move(message)) {}
   cnnc_status status;
   std::string message;
 };
@@ -227,8 +224,8 @@ struct cnnc_model {
       slots[s] = allocate(static_cast<size_t>(slotElements[s] * batch));
       if (!slots[s]) {
         capacity = 0;
-        throw Failure(CNNC_ERROR_MEMORY, "cannot allocate activations for batch " +
-                                             std::to_string(batch));
+        throw Failure(CNNC_ERROR_MEMORY,
+                      "cannot allocate activations for batch " + std::to_string(batch));
       }
     }
     capacity = batch;
@@ -313,8 +310,7 @@ template <typename F> cnnc_status guarded(cnnc_model *m, F &&body) {
   }
 }
 
-void fillInfo(cnnc_tensor_info *info, const char *name, int rank, const int64_t *dims,
-              int flags) {
+void fillInfo(cnnc_tensor_info *info, const char *name, int rank, const int64_t *dims, int flags) {
   info->name = name;
   info->rank = rank;
   for (int i = 0; i < 4; ++i)
@@ -423,8 +419,8 @@ void loadWeights(cnnc_model *m, const uint8_t *bytes, size_t size, uint32_t flag
     }
     const cnnc_param_desc &p = d.params[index];
     if (e.dtype != "F32")
-      throw Failure(CNNC_ERROR_FORMAT, source + ": tensor '" + e.name + "' has dtype " +
-                                           e.dtype + ", expected F32");
+      throw Failure(CNNC_ERROR_FORMAT,
+                    source + ": tensor '" + e.name + "' has dtype " + e.dtype + ", expected F32");
     bool same = static_cast<int>(e.shape.size()) == p.rank;
     for (int i = 0; same && i < p.rank; ++i)
       same = e.shape[i] == p.shape[i];
@@ -593,8 +589,7 @@ cnnc_status cnnc_get_param(cnnc_model *model, const char *name, float *data, siz
   });
 }
 
-cnnc_status cnnc_set_param(cnnc_model *model, const char *name, const float *data,
-                           size_t count) {
+cnnc_status cnnc_set_param(cnnc_model *model, const char *name, const float *data, size_t count) {
   return guarded(model, [&] {
     std::vector<float> &p = model->param(name, data != nullptr, count);
     std::memcpy(p.data(), data, count * sizeof(float));
@@ -607,18 +602,17 @@ cnnc_status cnnc_forward(cnnc_model *model, int64_t batch, const float *const *i
   return guarded(model, [&] {
     const cnnc_model_desc &d = desc();
     if (batch < 1 || batch > (int64_t(1) << 30))
-      throw Failure(CNNC_ERROR_ARGUMENT, "batch size " + std::to_string(batch) +
-                                             " is not in [1, 2^30]");
+      throw Failure(CNNC_ERROR_ARGUMENT,
+                    "batch size " + std::to_string(batch) + " is not in [1, 2^30]");
     if (!inputs || !outputs)
       throw Failure(CNNC_ERROR_ARGUMENT, "inputs or outputs is null");
     for (int i = 0; i < d.num_inputs; ++i)
       if (!inputs[i])
-        throw Failure(CNNC_ERROR_ARGUMENT, std::string("input '") + d.inputs[i].name +
-                                               "' is null");
+        throw Failure(CNNC_ERROR_ARGUMENT, std::string("input '") + d.inputs[i].name + "' is null");
     for (int i = 0; i < d.num_outputs; ++i)
       if (!outputs[i])
-        throw Failure(CNNC_ERROR_ARGUMENT, std::string("output '") + d.outputs[i].name +
-                                               "' is null");
+        throw Failure(CNNC_ERROR_ARGUMENT,
+                      std::string("output '") + d.outputs[i].name + "' is null");
     model->prepare();
     model->reserve(batch);
     for (int i = 0; i < d.num_inputs; ++i) {

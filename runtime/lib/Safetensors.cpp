@@ -44,8 +44,7 @@ size_t dtypeSize(const std::string &dtype) {
   return 0;
 }
 
-bool parseSafetensors(const uint8_t *bytes, size_t size, SafetensorsFile &out,
-                      std::string &error) {
+bool parseSafetensors(const uint8_t *bytes, size_t size, SafetensorsFile &out, std::string &error) {
   out = SafetensorsFile();
   if (size < 8) {
     error = "truncated: " + std::to_string(size) + " bytes, fewer than the 8-byte header length";
@@ -145,9 +144,8 @@ std::vector<uint8_t> serializeSafetensors(const std::vector<TensorToWrite> &tens
     header["__metadata__"] = metadata;
   size_t offset = 0;
   for (const TensorToWrite &t : tensors) {
-    header[t.name] = {{"dtype", t.dtype},
-                      {"shape", t.shape},
-                      {"data_offsets", {offset, offset + t.bytes}}};
+    header[t.name] = {
+        {"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {offset, offset + t.bytes}}};
     offset += t.bytes;
   }
   std::string text = header.dump();

@@ -37,9 +37,7 @@ std::string parseError(const std::vector<uint8_t> &b) {
   return error;
 }
 
-std::string tempPath(const char *name) {
-  return std::string(::testing::TempDir()) + "/" + name;
-}
+std::string tempPath(const char *name) { return std::string(::testing::TempDir()) + "/" + name; }
 
 void writeBytes(const std::string &path, const std::vector<uint8_t> &b) {
   FILE *f = std::fopen(path.c_str(), "wb");
@@ -71,28 +69,34 @@ TEST(Safetensors, RejectsMalformedHeaders) {
   EXPECT_NE(parseError(huge).find("exceeds the file"), std::string::npos);
   EXPECT_NE(parseError(withHeader("[1]", 0)).find("not a JSON object"), std::string::npos);
   EXPECT_NE(parseError(withHeader("{\"a\": 3}", 0)).find("needs dtype"), std::string::npos);
-  EXPECT_NE(parseError(withHeader(R"({"a": {"dtype": "Q8", "shape": [1], "data_offsets": [0, 1]}})", 1))
-                .find("unknown dtype 'Q8'"),
-            std::string::npos);
-  EXPECT_NE(parseError(withHeader(R"({"a": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 4]}})", 4))
-                .find("negative"),
-            std::string::npos);
-  EXPECT_NE(parseError(withHeader(R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 4]}})", 4))
-                .find("needs 8"),
-            std::string::npos);
-  EXPECT_NE(parseError(withHeader(R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}})", 8))
-                .find("outside"),
-            std::string::npos);
+  EXPECT_NE(
+      parseError(withHeader(R"({"a": {"dtype": "Q8", "shape": [1], "data_offsets": [0, 1]}})", 1))
+          .find("unknown dtype 'Q8'"),
+      std::string::npos);
+  EXPECT_NE(
+      parseError(withHeader(R"({"a": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 4]}})", 4))
+          .find("negative"),
+      std::string::npos);
+  EXPECT_NE(
+      parseError(withHeader(R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 4]}})", 4))
+          .find("needs 8"),
+      std::string::npos);
+  EXPECT_NE(
+      parseError(withHeader(R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}})", 8))
+          .find("outside"),
+      std::string::npos);
   EXPECT_NE(parseError(withHeader(R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
                                        "b": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}})",
                                   8))
                 .find("overlap"),
             std::string::npos);
-  EXPECT_NE(parseError(withHeader(
-                R"({"a": {"dtype": "F64", "shape": [4294967296, 4294967296], "data_offsets": [0, 0]}})",
-                0))
-                .find("too large"),
-            std::string::npos);
+  EXPECT_NE(
+      parseError(
+          withHeader(
+              R"({"a": {"dtype": "F64", "shape": [4294967296, 4294967296], "data_offsets": [0, 0]}})",
+              0))
+          .find("too large"),
+      std::string::npos);
 }
 
 TEST(Safetensors, AtomicWriteLeavesNoTemporary) {

@@ -177,8 +177,7 @@ private:
       const Shape &in = plan.tensors[op.inputs[0]].shape;
       int64_t filters = plan.tensors[op.output].shape.c;
       addPackedWeights(step, op, bn,
-                       {packedRow(filters), in.c / op.groups, op.kernel[1],
-                        op.kernel[0]});
+                       {packedRow(filters), in.c / op.groups, op.kernel[1], op.kernel[0]});
       break;
     }
     case OpKind::Dense: {
@@ -191,8 +190,7 @@ private:
       out = absorbActivation(step, out);
       step.inputs = {tensor(in)};
       int64_t units = plan.tensors[op.output].shape.c;
-      addPackedWeights(step, op, nullptr,
-                       {packedRow(units), plan.tensors[in].shape.elements()});
+      addPackedWeights(step, op, nullptr, {packedRow(units), plan.tensors[in].shape.elements()});
       break;
     }
     case OpKind::BatchNorm:

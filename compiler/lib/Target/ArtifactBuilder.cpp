@@ -13,8 +13,8 @@
 #include <fcntl.h>
 #include <fstream>
 #include <limits.h>
-#include <sstream>
 #include <spawn.h>
+#include <sstream>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -56,8 +56,7 @@ void removeWorkDir(const std::string &dir, const std::vector<std::string> &files
 }
 
 /// Runs a program (no shell), its stderr captured for the error message.
-bool runTool(const std::vector<std::string> &argv, const std::string &logPath,
-             std::string &error) {
+bool runTool(const std::vector<std::string> &argv, const std::string &logPath, std::string &error) {
   std::vector<char *> args;
   for (const std::string &a : argv)
     args.push_back(const_cast<char *>(a.c_str()));
@@ -138,9 +137,9 @@ int cost(const plan::ModelPlan &plan, const plan::Step &s) {
 /// stmt part) each. Children are forked before any Halide work in this
 /// process, so each starts from a clean Halide state.
 bool compileInParallel(const plan::ModelPlan &plan, const ArtifactOptions &o,
-                       const std::string &workDir, bool withStmt,
-                       std::vector<std::string> &objects, std::vector<std::string> &stmts,
-                       std::vector<std::string> &files, std::string &error) {
+                       const std::string &workDir, bool withStmt, std::vector<std::string> &objects,
+                       std::vector<std::string> &stmts, std::vector<std::string> &files,
+                       std::string &error) {
   std::vector<const plan::Step *> functions = plan.uniqueFunctions();
   int jobs = std::max(1, std::min<int>(o.jobs, static_cast<int>(functions.size())));
   std::vector<std::vector<const plan::Step *>> parts(jobs);
@@ -165,8 +164,8 @@ bool compileInParallel(const plan::ModelPlan &plan, const ArtifactOptions &o,
       files.push_back(base + ".stmt");
     }
     if (jobs == 1) {
-      if (!compileFunctions(plan, parts[j], o.target, objects.back(),
-                            withStmt ? stmts.back() : "", error))
+      if (!compileFunctions(plan, parts[j], o.target, objects.back(), withStmt ? stmts.back() : "",
+                            error))
         return false;
       continue;
     }
@@ -378,11 +377,11 @@ bool buildArtifact(const plan::ModelPlan &plan, const ArtifactOptions &o, std::o
                   work + "/glue.o"},
                  work + "/tool.log", error))
       return false;
-    std::vector<std::string> link = {o.cxx, "-r", "-nostdlib", "-o", work + "/model.o",
+    std::vector<std::string> link = {o.cxx,           "-r", "-nostdlib", "-o", work + "/model.o",
                                      work + "/glue.o"};
     link.insert(link.end(), objects.begin(), objects.end());
-    link.insert(link.end(), {runtimeObject, "-Wl,--whole-archive", runtimeLib,
-                             "-Wl,--no-whole-archive"});
+    link.insert(link.end(),
+                {runtimeObject, "-Wl,--whole-archive", runtimeLib, "-Wl,--no-whole-archive"});
     files.push_back("model.o");
     if (!runTool(link, work + "/tool.log", error))
       return false;
@@ -399,8 +398,8 @@ bool buildArtifact(const plan::ModelPlan &plan, const ArtifactOptions &o, std::o
     files.push_back("model.h");
     if (!writeText(work + "/exports.map", exportsMap(apiHeader), error) ||
         !runTool({o.cxx, "-shared", "-o", work + "/model.so", work + "/model.o",
-                  "-Wl,--version-script=" + work + "/exports.map", "-Wl,-z,defs",
-                  "-lpthread", "-ldl", "-lm"},
+                  "-Wl,--version-script=" + work + "/exports.map", "-Wl,-z,defs", "-lpthread",
+                  "-ldl", "-lm"},
                  work + "/tool.log", error))
       return false;
     if (!checkSharedLibrary(work + "/model.so", !o.embedWeights.empty(), error)) {

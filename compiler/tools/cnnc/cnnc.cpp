@@ -32,12 +32,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
-#include <map>
-#include <thread>
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
+#include <thread>
 
 namespace {
 
@@ -100,7 +100,12 @@ int run(int argc, char **argv) {
     std::cerr << "cnnc: error: --emit=" << emit << " writes a file: give it with -o\n";
     return 1;
   }
-  if (!weights.empty() && (emit.empty() ? false : emit != "so")) {
+  if (!output.empty() && (emit == "ast" || emit == "graph" || emit == "mlir-gen")) {
+    std::cerr << "cnnc: error: -o writes generated code; --emit=" << emit
+              << " stops before code generation\n";
+    return 1;
+  }
+  if (!weights.empty() && !emit.empty() && emit != "so" && emit != "plan") {
     std::cerr << "cnnc: error: --embed-weights applies to the shared library (--emit=so)\n";
     return 1;
   }

@@ -155,8 +155,7 @@ struct Session {
 };
 
 int info(Api &api) {
-  std::cout << "model " << api.cnnc_model_name() << " (target " << api.cnnc_model_target()
-            << ")\n";
+  std::cout << "model " << api.cnnc_model_name() << " (target " << api.cnnc_model_target() << ")\n";
   cnnc_tensor_info t;
   for (int i = 0; i < api.cnnc_num_inputs(); ++i) {
     api.cnnc_input_info(i, &t);
@@ -348,8 +347,7 @@ int run(int argc, char **argv) {
       std::sort(times.begin(), times.end());
       double best = times.front(), median = times[times.size() / 2];
       std::printf("batch %lld: best %.3f ms, median %.3f ms, %.1f images/s (%zu runs)\n",
-                  static_cast<long long>(b), best * 1e3, median * 1e3, b / median,
-                  times.size());
+                  static_cast<long long>(b), best * 1e3, median * 1e3, b / median, times.size());
     }
     return 0;
   } catch (const Failed &f) {

@@ -81,9 +81,9 @@ struct Tensor {
 };
 
 struct Param {
-  std::string name;            ///< state_dict name, e.g. "layer1.0.conv1.weight"
-  std::vector<int64_t> shape;  ///< PyTorch order (OIHW for conv filters)
-  bool buffer = false;         ///< running statistics, not trained
+  std::string name;           ///< state_dict name, e.g. "layer1.0.conv1.weight"
+  std::vector<int64_t> shape; ///< PyTorch order (OIHW for conv filters)
+  bool buffer = false;        ///< running statistics, not trained
   bool frozen = false;
   InitKind init = InitKind::Zeros;
   int64_t fanIn = 1;
@@ -101,8 +101,8 @@ struct Derived {
 struct Op {
   OpKind kind = OpKind::ReLU;
   std::string layer;
-  std::vector<int> inputs;  ///< tensor ids
-  int output = -1;          ///< tensor id
+  std::vector<int> inputs; ///< tensor ids
+  int output = -1;         ///< tensor id
   // Parameters by role (-1 when absent).
   int weight = -1, bias = -1, mean = -1, var = -1;
   // Windows (conv and pooling): [h, w]; padding [top, left, bottom, right].
@@ -112,11 +112,11 @@ struct Op {
   PadMode padMode = PadMode::Zeros;
   bool ceilMode = false;
   bool countIncludePad = true;
-  std::vector<std::vector<int64_t>> table;  ///< conv: input channels of each filter
-  double epsilon = 1e-5, momentum = 0.1;    ///< batchnorm
-  double slope = 0.01;                      ///< leaky_relu
-  int64_t size = 5;                         ///< lrn
-  double alpha = 1e-4, beta = 0.75, k = 1;  ///< lrn
+  std::vector<std::vector<int64_t>> table; ///< conv: input channels of each filter
+  double epsilon = 1e-5, momentum = 0.1;   ///< batchnorm
+  double slope = 0.01;                     ///< leaky_relu
+  int64_t size = 5;                        ///< lrn
+  double alpha = 1e-4, beta = 0.75, k = 1; ///< lrn
 };
 
 enum class ArgKind { Tensor, Param, Derived };

@@ -28,18 +28,18 @@ enum class ArtifactKind { SharedLibrary, Object, StaticLibrary, Header, Stmt };
 
 struct ArtifactOptions {
   ArtifactKind kind = ArtifactKind::SharedLibrary;
-  std::string output;        ///< the file to write
-  std::string target;        ///< canonical Halide target
-  std::string embedWeights;  ///< safetensors file to bake in, or ""
-  std::string resourceDir;   ///< holds include/ and lib/ of the runtime
+  std::string output;       ///< the file to write
+  std::string target;       ///< canonical Halide target
+  std::string embedWeights; ///< safetensors file to bake in, or ""
+  std::string resourceDir;  ///< holds include/ and lib/ of the runtime
   std::string cc = "cc", cxx = "c++";
   int jobs = 1;
-  bool verbose = false;      ///< print each step and its time on `log`
+  bool verbose = false; ///< print each step and its time on `log`
 };
 
 /// Builds the artifact; false with `error` set on failure.
-bool buildArtifact(const plan::ModelPlan &plan, const ArtifactOptions &options,
-                   std::ostream &log, std::string &error);
+bool buildArtifact(const plan::ModelPlan &plan, const ArtifactOptions &options, std::ostream &log,
+                   std::string &error);
 
 /// The directory that holds include/cnnc/runtime and lib/ next to the running
 /// executable (bin/..), unless CNNC_RESOURCE_DIR says otherwise.

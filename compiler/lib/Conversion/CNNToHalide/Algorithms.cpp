@@ -58,9 +58,8 @@ Expr i32(int64_t v) { return Expr(static_cast<int>(v)); }
 
 } // namespace
 
-ConvFuncs convAlgorithm(const Vars &v, const Op &op, Func input, const Shape &in,
-                        const Shape &out, Func weights, Func bias, Activation act,
-                        double slope) {
+ConvFuncs convAlgorithm(const Vars &v, const Op &op, Func input, const Shape &in, const Shape &out,
+                        Func weights, Func bias, Activation act, double slope) {
   ConvFuncs f;
   Func boundary;
   switch (op.padMode) {
@@ -155,8 +154,7 @@ namespace {
 /// PyTorch's average-pool divisor along one axis for output index `o`:
 /// the window [o s - pb, o s - pb + k) cut at n + pe counts padding, cut at
 /// [0, n) it does not (count_include_pad = false).
-Expr poolExtent(Expr o, int64_t n, int64_t k, int64_t s, int64_t pb, int64_t pe,
-                bool includePad) {
+Expr poolExtent(Expr o, int64_t n, int64_t k, int64_t s, int64_t pb, int64_t pe, bool includePad) {
   Expr start = o * i32(s) - i32(pb);
   Expr end = min(start + i32(k), i32(n + pe));
   if (includePad)

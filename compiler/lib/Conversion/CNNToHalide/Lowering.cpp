@@ -80,7 +80,8 @@ private:
   ImageParam declare(const char *role) {
     const Arg &a = step.inputs.at(next);
     std::vector<int64_t> dims = dimsOf(a);
-    ImageParam p(Float(32), static_cast<int>(dims.size()), std::string(role) + std::to_string(next));
+    ImageParam p(Float(32), static_cast<int>(dims.size()),
+                 std::string(role) + std::to_string(next));
     ++next;
     constrain(p, dims);
     args.push_back(p);
@@ -102,9 +103,7 @@ private:
     return p;
   }
 
-  const Shape &shapeOfInput(size_t i) const {
-    return plan.tensors[step.inputs[i].index].shape;
-  }
+  const Shape &shapeOfInput(size_t i) const { return plan.tensors[step.inputs[i].index].shape; }
   const Shape &outputShape() const { return plan.tensors[step.outputs[0].index].shape; }
 
   std::vector<Func> lowerPrepare(const Op &op) {
@@ -135,8 +134,8 @@ private:
       ImageParam in = declare("input");
       ImageParam w = declare("packed_weight");
       ImageParam b = declare("folded_bias");
-      halide::ConvFuncs f = halide::convAlgorithm(v, op, in, shapeOfInput(0), out, w, b,
-                                                  step.activation, step.slope);
+      halide::ConvFuncs f =
+          halide::convAlgorithm(v, op, in, shapeOfInput(0), out, w, b, step.activation, step.slope);
       halide::scheduleConv(v, f, op, shapeOfInput(0), out, vec);
       return {f.output};
     }
@@ -144,8 +143,8 @@ private:
       ImageParam in = declare("input");
       ImageParam w = declare("packed_weight");
       ImageParam b = declare("folded_bias");
-      halide::DenseFuncs f = halide::denseAlgorithm(v, in, in.dim(3).extent(), shapeOfInput(0),
-                                                    w, b, step.activation, step.slope);
+      halide::DenseFuncs f = halide::denseAlgorithm(v, in, in.dim(3).extent(), shapeOfInput(0), w,
+                                                    b, step.activation, step.slope);
       halide::scheduleDense(v, f, out, vec);
       return {f.output};
     }
@@ -203,9 +202,8 @@ private:
         channels.push_back(shapeOfInput(next).c);
         inputs.push_back(declare("input"));
       }
-      Func f = op.kind == OpKind::Add
-                   ? halide::addAlgorithm(v, inputs, step.activation, step.slope)
-                   : halide::concatAlgorithm(v, inputs, channels);
+      Func f = op.kind == OpKind::Add ? halide::addAlgorithm(v, inputs, step.activation, step.slope)
+                                      : halide::concatAlgorithm(v, inputs, channels);
       halide::scheduleElementwise(v, f, out, vec);
       return {f};
     }

@@ -77,9 +77,7 @@ void scheduleConv(const Vars &v, ConvFuncs &f, const plan::Op &op, const Shape &
     f.padded.compute_at(f.output, yn);
   }
   // RoundUp: whole vectors of channels, read from the padded packed weights.
-  f.conv.vectorize(v.c, vec, TailStrategy::RoundUp)
-      .unroll(v.c)
-      .unroll(v.x);
+  f.conv.vectorize(v.c, vec, TailStrategy::RoundUp).unroll(v.c).unroll(v.x);
   f.conv.update()
       .reorder(v.c, v.x, f.r.x, f.r.y, f.r.z, v.y, v.n)
       .vectorize(v.c, vec, TailStrategy::RoundUp)
@@ -101,10 +99,7 @@ void scheduleDense(const Vars &v, DenseFuncs &f, const Shape &out, int vec) {
       .vectorize(ui, vec)
       .fuse(uo, no, t)
       .parallel(t);
-  f.acc.compute_at(f.output, t)
-      .vectorize(v.c, vec, TailStrategy::RoundUp)
-      .unroll(v.c)
-      .unroll(v.n);
+  f.acc.compute_at(f.output, t).vectorize(v.c, vec, TailStrategy::RoundUp).unroll(v.c).unroll(v.n);
   f.acc.update()
       .reorder(v.c, v.n, f.r.x, f.r.y, f.r.z)
       .vectorize(v.c, vec, TailStrategy::RoundUp)

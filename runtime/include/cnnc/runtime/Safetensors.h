@@ -37,8 +37,7 @@ struct SafetensorsFile {
 size_t dtypeSize(const std::string &dtype);
 
 /// Parses `size` bytes; entries point into `bytes`, which must outlive them.
-bool parseSafetensors(const uint8_t *bytes, size_t size, SafetensorsFile &out,
-                      std::string &error);
+bool parseSafetensors(const uint8_t *bytes, size_t size, SafetensorsFile &out, std::string &error);
 
 struct TensorToWrite {
   std::string name;

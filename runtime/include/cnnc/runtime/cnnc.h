@@ -41,19 +41,19 @@ typedef enum cnnc_status {
 } cnnc_status;
 
 /* Flags of cnnc_load_weights. */
-#define CNNC_LOAD_STRICT 0u         /* every parameter present, nothing else */
-#define CNNC_LOAD_ALLOW_MISSING 1u  /* absent parameters keep their values */
-#define CNNC_LOAD_ALLOW_EXTRA 2u    /* unknown tensors are ignored */
+#define CNNC_LOAD_STRICT 0u        /* every parameter present, nothing else */
+#define CNNC_LOAD_ALLOW_MISSING 1u /* absent parameters keep their values */
+#define CNNC_LOAD_ALLOW_EXTRA 2u   /* unknown tensors are ignored */
 
 /* Flags of cnnc_tensor_info for parameters. */
-#define CNNC_PARAM_BUFFER 1  /* running statistics, not trained */
-#define CNNC_PARAM_FROZEN 2  /* declared frozen in the .cnn file */
+#define CNNC_PARAM_BUFFER 1 /* running statistics, not trained */
+#define CNNC_PARAM_FROZEN 2 /* declared frozen in the .cnn file */
 
 typedef struct cnnc_tensor_info {
   const char *name;
-  int32_t rank;      /* number of entries of dims used */
-  int64_t dims[4];   /* inputs and outputs: per sample (C,H,W or C) */
-  int32_t flags;     /* parameters: CNNC_PARAM_* */
+  int32_t rank;    /* number of entries of dims used */
+  int64_t dims[4]; /* inputs and outputs: per sample (C,H,W or C) */
+  int32_t flags;   /* parameters: CNNC_PARAM_* */
 } cnnc_tensor_info;
 
 /* A short constant name of a status ("ok", "shape error", ...). */
@@ -89,14 +89,13 @@ CNNC_API cnnc_status cnnc_init_params(cnnc_model *model, uint64_t seed);
  * whole file before changing anything; `num_batches_tracked` entries are
  * accepted. Saving writes a temporary file and renames it over `path`. */
 CNNC_API cnnc_status cnnc_load_weights(cnnc_model *model, const char *path, uint32_t flags);
-CNNC_API cnnc_status cnnc_load_weights_from_memory(cnnc_model *model, const void *data,
-                                                   size_t size, uint32_t flags);
+CNNC_API cnnc_status cnnc_load_weights_from_memory(cnnc_model *model, const void *data, size_t size,
+                                                   uint32_t flags);
 CNNC_API cnnc_status cnnc_save_weights(cnnc_model *model, const char *path);
 
 /* Copies one parameter out of / into the context; `count` must equal its
  * number of elements. */
-CNNC_API cnnc_status cnnc_get_param(cnnc_model *model, const char *name, float *data,
-                                    size_t count);
+CNNC_API cnnc_status cnnc_get_param(cnnc_model *model, const char *name, float *data, size_t count);
 CNNC_API cnnc_status cnnc_set_param(cnnc_model *model, const char *name, const float *data,
                                     size_t count);
 
