@@ -16,6 +16,7 @@
 
 #include <HalideRuntime.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -232,6 +233,14 @@ struct cnnc_model {
   }
 
   float *tensorData(int t) { return slots[slotOf[t]].get(); }
+
+  /// Floats per sample of the largest activation slot.
+  int64_t largestSample() const {
+    int64_t largest = 1;
+    for (int64_t e : slotElements)
+      largest = std::max(largest, e);
+    return largest;
+  }
 
   void runSteps(const cnnc_step_desc *steps, int count, int64_t batch) {
     const cnnc_model_desc &d = desc();
@@ -614,16 +623,26 @@ cnnc_status cnnc_forward(cnnc_model *model, int64_t batch, const float *const *i
         throw Failure(CNNC_ERROR_ARGUMENT,
                       std::string("output '") + d.outputs[i].name + "' is null");
     model->prepare();
-    model->reserve(batch);
-    for (int i = 0; i < d.num_inputs; ++i) {
-      const cnnc_io_desc &io = d.inputs[i];
-      toChannelsLast(inputs[i], model->tensorData(io.tensor), batch, io.c, io.h, io.w);
-    }
-    model->runSteps(d.steps, d.num_steps, batch);
-    ++model->profiledCalls;
-    for (int i = 0; i < d.num_outputs; ++i) {
-      const cnnc_io_desc &io = d.outputs[i];
-      toChannelsFirst(model->tensorData(io.tensor), outputs[i], batch, io.c, io.h, io.w);
+    // Halide buffers hold at most 2^31 - 1 bytes: large batches run in chunks
+    // whose largest tensor (and the padded copies the pipelines make of it)
+    // stays within 1 GiB.
+    int64_t chunk = std::max<int64_t>(1, (int64_t(1) << 28) / model->largestSample());
+    for (int64_t start = 0; start < batch; start += chunk) {
+      int64_t n = std::min(chunk, batch - start);
+      model->reserve(n);
+      for (int i = 0; i < d.num_inputs; ++i) {
+        const cnnc_io_desc &io = d.inputs[i];
+        int64_t size = io.c * io.h * io.w;
+        toChannelsLast(inputs[i] + start * size, model->tensorData(io.tensor), n, io.c, io.h, io.w);
+      }
+      model->runSteps(d.steps, d.num_steps, n);
+      ++model->profiledCalls;
+      for (int i = 0; i < d.num_outputs; ++i) {
+        const cnnc_io_desc &io = d.outputs[i];
+        int64_t size = io.c * io.h * io.w;
+        toChannelsFirst(model->tensorData(io.tensor), outputs[i] + start * size, n, io.c, io.h,
+                        io.w);
+      }
     }
   });
 }
