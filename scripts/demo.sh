@@ -19,6 +19,8 @@ mkdir -p build/demo
 data=/usr/share/datasets/fashion-mnist
 if ./build/bin/cnnrun info build/demo/model.so | grep -q "^input  .*: N x 1x28x28$" &&
   [ -f "$data/t10k-images-idx3-ubyte.gz" ]; then
+  echo "Top-3 classes (output scores) of five test images, weights initialized from seed 1"
+  echo "(untrained: load trained ones with --weights W.safetensors):"
   ./build/bin/cnnrun predict build/demo/model.so --seed 1 --limit 5 --top 3 \
     --idx "$data/t10k-images-idx3-ubyte.gz"
 fi
