@@ -3,6 +3,10 @@
  * Build (docs/runtime-api.md; run.sh does exactly this):
  *   cnnc ../fashion_mnist.cnn -o fashion.so          # writes fashion.h too
  *   cc classify.c -I. fashion.so -Wl,-rpath,'$ORIGIN' -o classify
+ * or statically:
+ *   cnnc ../fashion_mnist.cnn --emit=static-lib -o libfashion.a
+ *   cnnc ../fashion_mnist.cnn --emit=header -o fashion.h
+ *   cc classify.c -I. libfashion.a -lstdc++ -lpthread -ldl -lm -o classify
  * Run:
  *   ./classify [weights.safetensors] image.pgm ...
  *
