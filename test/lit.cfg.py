@@ -18,6 +18,7 @@ config.environment["PATH"] = os.pathsep.join(
 # Conformance tests must not use more threads than the machine has.
 config.environment["OMP_NUM_THREADS"] = "2"
 
+config.substitutions.append(("%build", config.cnnc_obj_root))
 config.substitutions.append(("%cnnrun", os.path.join(config.cnnc_tools_dir, "cnnrun")))
 config.substitutions.append(("%cnnc-opt", os.path.join(config.cnnc_tools_dir, "cnnc-opt")))
 config.substitutions.append(("%cnnc", os.path.join(config.cnnc_tools_dir, "cnnc")))
