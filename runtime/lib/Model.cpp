@@ -363,26 +363,54 @@ void toChannelsFirst(const float *src, float *dst, int64_t n, int64_t c, int64_t
         dst[(b * c + ch) * h * w + p] = src[(b * h * w + p) * c + ch];
 }
 
-void initParams(cnnc_model *m, uint64_t seed) {
+/// Fans of a conv or dense weight, as torch.nn.init computes them.
+void fans(const cnnc_param_desc &p, double &fanIn, double &fanOut) {
+  double receptive = 1;
+  for (int i = 2; i < p.rank; ++i)
+    receptive *= static_cast<double>(p.shape[i]);
+  fanIn = static_cast<double>(p.rank > 1 ? p.shape[1] : 1) * receptive;
+  fanOut = static_cast<double>(p.shape[0]) * receptive;
+}
+
+void initParams(cnnc_model *m, uint64_t seed, cnnc_init_scheme scheme) {
   const cnnc_model_desc &d = desc();
+  if (scheme < CNNC_INIT_PYTORCH_DEFAULT || scheme > CNNC_INIT_XAVIER_NORMAL)
+    throw Failure(CNNC_ERROR_ARGUMENT,
+                  "unknown initialization scheme " + std::to_string(static_cast<int>(scheme)));
   for (int i = 0; i < d.num_params; ++i) {
     const cnnc_param_desc &p = d.params[i];
     std::vector<float> &v = m->params[i];
     cnnc::rt::Random rng(seed, p.name);
-    float bound = 1.0f / std::sqrt(static_cast<float>(std::max<int64_t>(p.fan_in, 1)));
-    for (float &x : v) {
-      switch (p.init) {
-      case CNNC_INIT_WEIGHT:
-      case CNNC_INIT_BIAS:
-        x = rng.uniform(-bound, bound);
+    double fanIn, fanOut;
+    fans(p, fanIn, fanOut);
+    bool weight = p.init == CNNC_INIT_WEIGHT, bias = p.init == CNNC_INIT_BIAS;
+    bool normal = false;
+    float scale = 0; // the bound of a uniform, or the std of a normal
+    if (scheme == CNNC_INIT_PYTORCH_DEFAULT && (weight || bias)) {
+      scale = 1.0f / std::sqrt(static_cast<float>(std::max<int64_t>(p.fan_in, 1)));
+    } else if (weight) {
+      switch (scheme) {
+      case CNNC_INIT_KAIMING_NORMAL:
+        normal = true;
+        scale = static_cast<float>(std::sqrt(2.0 / fanOut));
         break;
-      case CNNC_INIT_ONES:
-        x = 1.0f;
+      case CNNC_INIT_KAIMING_UNIFORM:
+        scale = static_cast<float>(std::sqrt(6.0 / fanIn));
+        break;
+      case CNNC_INIT_XAVIER_UNIFORM:
+        scale = static_cast<float>(std::sqrt(6.0 / (fanIn + fanOut)));
         break;
       default:
-        x = 0.0f;
+        normal = true;
+        scale = static_cast<float>(std::sqrt(2.0 / (fanIn + fanOut)));
         break;
       }
+    }
+    for (float &x : v) {
+      if (weight || bias)
+        x = normal ? scale * rng.normal() : rng.uniform(-scale, scale);
+      else
+        x = p.init == CNNC_INIT_ONES ? 1.0f : 0.0f;
     }
   }
   for (auto &entry : m->batchesTracked)
@@ -534,7 +562,7 @@ cnnc_status cnnc_create(cnnc_model **model) {
     createError = "out of memory";
     return CNNC_ERROR_MEMORY;
   }
-  initParams(m, 0);
+  initParams(m, 0, CNNC_INIT_PYTORCH_DEFAULT);
   if (desc().embedded_weights) {
     cnnc_status s = guarded(m, [&] {
       loadWeights(m, desc().embedded_weights, desc().embedded_weights_size, CNNC_LOAD_STRICT,
@@ -557,7 +585,11 @@ const char *cnnc_last_error(const cnnc_model *model) {
 }
 
 cnnc_status cnnc_init_params(cnnc_model *model, uint64_t seed) {
-  return guarded(model, [&] { initParams(model, seed); });
+  return guarded(model, [&] { initParams(model, seed, CNNC_INIT_PYTORCH_DEFAULT); });
+}
+
+cnnc_status cnnc_init_params_with(cnnc_model *model, uint64_t seed, cnnc_init_scheme scheme) {
+  return guarded(model, [&] { initParams(model, seed, scheme); });
 }
 
 cnnc_status cnnc_load_weights(cnnc_model *model, const char *path, uint32_t flags) {

@@ -49,6 +49,7 @@ class Model:
                                                       ctypes.c_size_t, ctypes.c_uint32]
         lib.cnnc_save_weights.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
         lib.cnnc_init_params.argtypes = [ctypes.c_void_p, ctypes.c_uint64]
+        lib.cnnc_init_params_with.argtypes = [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int]
         lib.cnnc_forward.argtypes = [ctypes.c_void_p, ctypes.c_int64,
                                      ctypes.POINTER(ctypes.c_void_p),
                                      ctypes.POINTER(ctypes.c_void_p)]
@@ -101,6 +102,11 @@ class Model:
 
     def init(self, seed):
         self._check(self.lib.cnnc_init_params(self.handle, seed))
+
+    def init_with(self, seed, scheme):
+        """scheme: 0 PyTorch default, 1 Kaiming normal (fan_out), 2 Kaiming
+        uniform (fan_in), 3 Xavier uniform, 4 Xavier normal."""
+        self._check(self.lib.cnnc_init_params_with(self.handle, seed, scheme))
 
     def get(self, name, shape):
         a = np.zeros(shape, np.float32)

@@ -159,5 +159,33 @@ check(np.abs(a).max() <= bound and np.abs(a).max() > 0.9 * bound and abs(a.mean(
 check(np.all(model.get("bn1.weight", (16,)) == 1) and np.all(model.get("bn1.running_var", (16,)) == 1)
       and np.all(model.get("bn1.bias", (16,)) == 0), "init: batchnorm 1 / 0 / 0 / 1")
 
+# The other schemes, on conv2.weight: fan_in = 16*5*5 = 400, fan_out = 32*5*5 = 800.
+shape = (32, 16, 5, 5)
+model.init_with(3, 1)
+w = model.get("conv2.weight", shape)
+check(abs(w.std() / np.sqrt(2 / 800) - 1) < 0.05 and abs(w.mean()) < 0.005
+      and np.all(model.get("conv2.bias", (32,)) == 0),
+      f"Kaiming normal (fan_out): std {w.std():.4f} ~ {np.sqrt(2 / 800):.4f}, bias 0")
+model.init_with(3, 2)
+w = model.get("conv2.weight", shape)
+check(np.abs(w).max() <= np.sqrt(6 / 400) and np.abs(w).max() > 0.95 * np.sqrt(6 / 400),
+      "Kaiming uniform: within sqrt(6 / fan_in)")
+model.init_with(3, 3)
+w = model.get("conv2.weight", shape)
+check(np.abs(w).max() <= np.sqrt(6 / 1200) and np.abs(w).max() > 0.95 * np.sqrt(6 / 1200),
+      "Xavier uniform: within sqrt(6 / (fan_in + fan_out))")
+model.init_with(3, 4)
+w = model.get("conv2.weight", shape)
+check(abs(w.std() / np.sqrt(2 / 1200) - 1) < 0.05, f"Xavier normal: std {w.std():.4f}")
+model.init_with(3, 0)
+a2 = model.get("conv2.weight", shape)
+model.init(3)
+check(np.array_equal(a2, model.get("conv2.weight", shape)), "scheme 0 is cnnc_init_params")
+try:
+    model.init_with(3, 9)
+    check(False, "unknown scheme accepted")
+except CnncError as e:
+    check(e.status == 1 and "unknown initialization scheme 9" in e.message, f"unknown scheme: {e}")
+
 print(f"{len(failures)} failures")
 sys.exit(1 if failures else 0)

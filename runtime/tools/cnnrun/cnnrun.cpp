@@ -1,7 +1,7 @@
 //===- cnnrun.cpp - Run a model.so from the command line ------------------===//
 //
 //   cnnrun info    MODEL.so
-//   cnnrun init    MODEL.so --seed S -o weights.safetensors
+//   cnnrun init    MODEL.so --seed S [--init kaiming_normal|...] -o weights.safetensors
 //   cnnrun predict MODEL.so [--weights W] (--idx IMAGES [--labels LABELS] | IMAGE.png|pgm ...)
 //   cnnrun bench   MODEL.so [--weights W] [--batch 1,64] [--threads N] [--seconds S]
 //
@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <dlfcn.h>
 #include <iostream>
+#include <map>
 #include <numeric>
 #include <sstream>
 #include <string>
@@ -46,6 +47,7 @@ struct Api {
   CNNC_FN(cnnc_destroy)
   CNNC_FN(cnnc_last_error)
   CNNC_FN(cnnc_init_params)
+  CNNC_FN(cnnc_init_params_with)
   CNNC_FN(cnnc_load_weights)
   CNNC_FN(cnnc_save_weights)
   CNNC_FN(cnnc_forward)
@@ -81,6 +83,7 @@ struct Api {
     CNNC_GET(cnnc_destroy)
     CNNC_GET(cnnc_last_error)
     CNNC_GET(cnnc_init_params)
+    CNNC_GET(cnnc_init_params_with)
     CNNC_GET(cnnc_load_weights)
     CNNC_GET(cnnc_save_weights)
     CNNC_GET(cnnc_forward)
@@ -115,13 +118,14 @@ struct Session {
 
   /// Without --weights or --seed the context keeps what cnnc_create gave it:
   /// embedded weights, or the initialization from seed 0.
-  Session(Api &api, const std::string &weights, const uint64_t *seed) : api(api) {
+  Session(Api &api, const std::string &weights, const uint64_t *seed, cnnc_init_scheme scheme)
+      : api(api) {
     if (api.cnnc_create(&model) != CNNC_OK)
       throw Failed{std::string("cannot create the model: ") + api.cnnc_last_error(nullptr)};
     if (!weights.empty())
       check(api.cnnc_load_weights(model, weights.c_str(), CNNC_LOAD_STRICT));
     else if (seed)
-      check(api.cnnc_init_params(model, *seed));
+      check(api.cnnc_init_params_with(model, *seed, scheme));
   }
   ~Session() { api.cnnc_destroy(model); }
 
@@ -193,6 +197,7 @@ int run(int argc, char **argv) {
   std::string library, weights, output, idx, labels, batches = "1,64";
   std::vector<std::string> images;
   uint64_t seed = 0;
+  cnnc_init_scheme scheme = CNNC_INIT_PYTORCH_DEFAULT;
   int threads = 0, top = 1;
   int64_t limit = -1, batchSize = 64;
   double secondsPerBatch = 2.0;
@@ -204,6 +209,15 @@ int run(int argc, char **argv) {
     cmd->add_option("--weights", weights,
                     "safetensors weights (default: the embedded ones, or from --seed)");
     seedOptions.push_back(cmd->add_option("--seed", seed, "initialization seed"));
+    seedOptions.push_back(cmd->add_option("--init", scheme, "initialization with --seed")
+                              ->transform(CLI::CheckedTransformer(
+                                  std::map<std::string, cnnc_init_scheme>{
+                                      {"pytorch", CNNC_INIT_PYTORCH_DEFAULT},
+                                      {"kaiming_normal", CNNC_INIT_KAIMING_NORMAL},
+                                      {"kaiming_uniform", CNNC_INIT_KAIMING_UNIFORM},
+                                      {"xavier_uniform", CNNC_INIT_XAVIER_UNIFORM},
+                                      {"xavier_normal", CNNC_INIT_XAVIER_NORMAL}},
+                                  CLI::ignore_case)));
     cmd->add_option("--threads", threads, "worker threads (default: one per core)");
   };
   CLI::App *infoCmd = app.add_subcommand("info", "list inputs, outputs and parameters");
@@ -244,7 +258,7 @@ int run(int argc, char **argv) {
       return info(api);
     bool seeded = std::any_of(seedOptions.begin(), seedOptions.end(),
                               [](CLI::Option *o) { return o->count() > 0; });
-    Session session(api, weights, seeded ? &seed : nullptr);
+    Session session(api, weights, seeded ? &seed : nullptr, scheme);
     if (initCmd->parsed()) {
       session.check(api.cnnc_save_weights(session.model, output.c_str()));
       std::cout << "wrote " << output << "\n";

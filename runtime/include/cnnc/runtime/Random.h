@@ -9,6 +9,7 @@
 #ifndef CNNC_RUNTIME_RANDOM_H
 #define CNNC_RUNTIME_RANDOM_H
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 
@@ -31,6 +32,13 @@ public:
 
   /// Uniform in [lo, hi).
   float uniform(float lo, float hi) { return lo + (hi - lo) * uniform(); }
+
+  /// Standard normal (Box-Muller on two uniforms).
+  float normal() {
+    float u1 = (static_cast<float>(next() >> 40) + 1.0f) * (1.0f / 16777217.0f); // (0, 1]
+    float u2 = uniform();
+    return std::sqrt(-2.0f * std::log(u1)) * std::cos(6.2831853f * u2);
+  }
 
   /// Uniform integer in [0, n).
   uint64_t below(uint64_t n) { return n ? next() % n : 0; }

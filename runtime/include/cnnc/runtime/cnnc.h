@@ -85,6 +85,25 @@ CNNC_API const char *cnnc_last_error(const cnnc_model *model);
  * mean 0, running variance 1), drawn from a generator seeded with `seed`. */
 CNNC_API cnnc_status cnnc_init_params(cnnc_model *model, uint64_t seed);
 
+/* Other initializations of conv and dense weights (biases 0, batchnorm as
+ * above), with fan_in = in_channels / groups x kh x kw (dense: in_features) and
+ * fan_out = out_channels x kh x kw (dense: units):
+ *  CNNC_INIT_KAIMING_NORMAL  N(0, 2 / fan_out), torchvision's ResNet/VGG init
+ *                            (kaiming_normal_, mode fan_out, relu);
+ *  CNNC_INIT_KAIMING_UNIFORM U(-b, b), b = sqrt(6 / fan_in) (kaiming_uniform_, relu);
+ *  CNNC_INIT_XAVIER_UNIFORM  U(-b, b), b = sqrt(6 / (fan_in + fan_out));
+ *  CNNC_INIT_XAVIER_NORMAL   N(0, 2 / (fan_in + fan_out)).
+ * CNNC_INIT_PYTORCH_DEFAULT is cnnc_init_params. */
+typedef enum cnnc_init_scheme {
+  CNNC_INIT_PYTORCH_DEFAULT = 0,
+  CNNC_INIT_KAIMING_NORMAL = 1,
+  CNNC_INIT_KAIMING_UNIFORM = 2,
+  CNNC_INIT_XAVIER_UNIFORM = 3,
+  CNNC_INIT_XAVIER_NORMAL = 4
+} cnnc_init_scheme;
+CNNC_API cnnc_status cnnc_init_params_with(cnnc_model *model, uint64_t seed,
+                                           cnnc_init_scheme scheme);
+
 /* safetensors files with state_dict names, float32. Loading validates the
  * whole file before changing anything; `num_batches_tracked` entries are
  * accepted. Saving writes a temporary file and renames it over `path`. */
