@@ -339,28 +339,18 @@ std::string shapeText(const int64_t *dims, int rank) {
   return s + "]";
 }
 
-/// NCHW (caller) <-> channels-innermost (slots). Flat tensors are the same
-/// in both layouts.
-void toChannelsLast(const float *src, float *dst, int64_t n, int64_t c, int64_t h, int64_t w) {
-  if (h * w == 1) {
-    std::memcpy(dst, src, sizeof(float) * n * c);
+/// Transposes each of `n` row-major `rows` x `cols` matrices. NCHW (caller)
+/// to channels-innermost (slots) is (C, HW) -> (HW, C), and back is
+/// (HW, C) -> (C, HW); flat tensors (one row or column) are copied.
+void transposeEach(const float *src, float *dst, int64_t n, int64_t rows, int64_t cols) {
+  if (rows == 1 || cols == 1) {
+    std::memcpy(dst, src, sizeof(float) * n * rows * cols);
     return;
   }
-  for (int64_t b = 0; b < n; ++b)
-    for (int64_t ch = 0; ch < c; ++ch)
-      for (int64_t p = 0; p < h * w; ++p)
-        dst[(b * h * w + p) * c + ch] = src[(b * c + ch) * h * w + p];
-}
-
-void toChannelsFirst(const float *src, float *dst, int64_t n, int64_t c, int64_t h, int64_t w) {
-  if (h * w == 1) {
-    std::memcpy(dst, src, sizeof(float) * n * c);
-    return;
-  }
-  for (int64_t b = 0; b < n; ++b)
-    for (int64_t p = 0; p < h * w; ++p)
-      for (int64_t ch = 0; ch < c; ++ch)
-        dst[(b * c + ch) * h * w + p] = src[(b * h * w + p) * c + ch];
+  for (int64_t b = 0; b < n; ++b, src += rows * cols, dst += rows * cols)
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c)
+        dst[c * rows + r] = src[r * cols + c];
 }
 
 /// Fans of a conv or dense weight, as torch.nn.init computes them.
@@ -665,15 +655,15 @@ cnnc_status cnnc_forward(cnnc_model *model, int64_t batch, const float *const *i
       for (int i = 0; i < d.num_inputs; ++i) {
         const cnnc_io_desc &io = d.inputs[i];
         int64_t size = io.c * io.h * io.w;
-        toChannelsLast(inputs[i] + start * size, model->tensorData(io.tensor), n, io.c, io.h, io.w);
+        transposeEach(inputs[i] + start * size, model->tensorData(io.tensor), n, io.c, io.h * io.w);
       }
       model->runSteps(d.steps, d.num_steps, n);
       ++model->profiledCalls;
       for (int i = 0; i < d.num_outputs; ++i) {
         const cnnc_io_desc &io = d.outputs[i];
         int64_t size = io.c * io.h * io.w;
-        toChannelsFirst(model->tensorData(io.tensor), outputs[i] + start * size, n, io.c, io.h,
-                        io.w);
+        transposeEach(model->tensorData(io.tensor), outputs[i] + start * size, n, io.h * io.w,
+                      io.c);
       }
     }
   });

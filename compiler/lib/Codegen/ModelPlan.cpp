@@ -1,5 +1,6 @@
 //===- ModelPlan.cpp - Names, keys and the printed form of a model plan ---===//
 #include "cnnc/Codegen/ModelPlan.h"
+#include "cnnc/Arithmetic/DimsString.h"
 
 #include <ostream>
 #include <set>
@@ -62,11 +63,8 @@ const char *activationName(Activation act) {
 }
 
 std::string shapeString(const Shape &s) {
-  std::ostringstream os;
-  os << s.c;
-  if (s.rank == 4)
-    os << "x" << s.h << "x" << s.w;
-  return os.str();
+  int64_t dims[3] = {s.c, s.h, s.w};
+  return dimsString(dims, s.rank == 4 ? 3 : 1);
 }
 
 namespace {
@@ -203,10 +201,8 @@ void printPlan(std::ostream &os, const ModelPlan &plan) {
     printStep(os, plan, s);
   os << "derived:\n";
   for (const Derived &d : plan.derived) {
-    os << "  $" << d.name << ":";
-    for (size_t i = 0; i < d.dims.size(); ++i)
-      os << (i ? "x" : " ") << d.dims[i];
-    os << " (innermost first)\n";
+    os << "  $" << d.name << ": " << dimsString(d.dims.data(), d.dims.size())
+       << " (innermost first)\n";
   }
   os << "functions: " << plan.uniqueFunctions().size() << " for "
      << plan.prepare.size() + plan.steps.size() << " steps\n";

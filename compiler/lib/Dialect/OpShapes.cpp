@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "OpShapes.h"
+#include "cnnc/Arithmetic/DimsString.h"
 
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -311,10 +312,7 @@ FailureOr<InferredShapes> sameAsInput(Operation *op) {
 } // namespace
 
 std::string shapeString(llvm::ArrayRef<int64_t> shape) {
-  std::string s;
-  for (size_t i = 1; i < shape.size(); ++i)
-    s += (i > 1 ? "x" : "") + std::to_string(shape[i]);
-  return s;
+  return shape.empty() ? "" : dimsString(shape.data() + 1, shape.size() - 1);
 }
 
 FailureOr<InferredShapes> computeShapes(Operation *op) {

@@ -5,6 +5,7 @@
 // and W is shown as HxW. Notes follow the table.
 //
 //===----------------------------------------------------------------------===//
+#include "cnnc/Arithmetic/DimsString.h"
 #include "cnnc/Report/Report.h"
 
 #include <fmt/format.h>
@@ -27,10 +28,7 @@ std::string grouped(int64_t n) {
 }
 
 std::string dims(const std::vector<int64_t> &shape) {
-  std::string s;
-  for (size_t i = 0; i < shape.size(); ++i)
-    s += (i ? "x" : "") + std::to_string(shape[i]);
-  return s;
+  return dimsString(shape.data(), shape.size());
 }
 
 std::string number(double v) {
