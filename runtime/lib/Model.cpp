@@ -8,13 +8,9 @@
 // sample and grown when a call brings a larger batch.
 //
 //===----------------------------------------------------------------------===//
-#define CNNC_BUILDING_RUNTIME 1
-#include "cnnc/runtime/ModelDescriptor.h"
+#include "ModelContext.h" // first: it makes cnnc.h export the interface
 #include "cnnc/runtime/Random.h"
 #include "cnnc/runtime/Safetensors.h"
-#include "cnnc/runtime/cnnc.h"
-
-#include <HalideRuntime.h>
 
 #include <algorithm>
 #include <chrono>
@@ -28,296 +24,9 @@
 #include <string>
 #include <vector>
 
-namespace {
-
-const cnnc_model_desc &desc() { return cnnc_model_descriptor; }
-
-/// Messages of halide_error() for the pipeline call on this thread.
-thread_local std::string halideMessage;
-
-/// Why the last cnnc_create on this thread failed.
-thread_local std::string createError;
-
-void captureHalideError(void *, const char *message) { halideMessage += message; }
-
-struct FreeDeleter {
-  void operator()(float *p) const { std::free(p); }
-};
-using FloatArray = std::unique_ptr<float[], FreeDeleter>;
-
-FloatArray allocate(size_t count) {
-  void *p = nullptr;
-  if (posix_memalign(&p, 64, std::max<size_t>(count, 1) * sizeof(float)) != 0)
-    return nullptr;
-  return FloatArray(static_cast<float *>(p));
-}
-
-int64_t paramElements(const cnnc_param_desc &p) {
-  int64_t n = 1;
-  for (int i = 0; i < p.rank; ++i)
-    n *= p.shape[i];
-  return n;
-}
-
-int64_t derivedElements(const cnnc_derived_desc &d) {
-  int64_t n = 1;
-  for (int i = 0; i < d.rank; ++i)
-    n *= d.dims[i];
-  return n;
-}
-
-int64_t tensorElements(const cnnc_tensor_desc &t) { return t.c * t.h * t.w; }
-
-class Failure {
-public:
-  Failure(cnnc_status status, std::string message) : status(status), message(std::move(message)) {}
-  cnnc_status status;
-  std::string message;
-};
-
-/// A dense Halide buffer over `host` with `dims` (innermost first).
-struct HalideBuffer {
-  halide_buffer_t buffer{};
-  halide_dimension_t dim[4]{};
-
-  HalideBuffer(float *host, const int64_t *dims, int rank) {
-    int64_t stride = 1;
-    for (int i = 0; i < rank; ++i) {
-      dim[i].min = 0;
-      dim[i].extent = static_cast<int32_t>(dims[i]);
-      dim[i].stride = static_cast<int32_t>(stride);
-      stride *= dims[i];
-    }
-    buffer.host = reinterpret_cast<uint8_t *>(host);
-    buffer.type.code = halide_type_float;
-    buffer.type.bits = 32;
-    buffer.type.lanes = 1;
-    buffer.dimensions = rank;
-    buffer.dim = dim;
-  }
-};
-
-} // namespace
-
-struct cnnc_model {
-  std::vector<std::vector<float>> params;
-  std::vector<FloatArray> derived;
-  std::map<std::string, int64_t> batchesTracked; ///< batchnorm prefix -> count
-  bool prepared = false;
-
-  // Liveness slots: tensor -> slot, slot -> per-sample size and storage.
-  std::vector<int> slotOf;
-  std::vector<int64_t> slotElements;
-  std::vector<FloatArray> slots;
-  int64_t capacity = 0; ///< batch size the slots hold
-
-  std::string error;
-
-  /// CNNC_PROFILE=1 in the environment: seconds per forward step, printed
-  /// to stderr when the context is destroyed (docs/runtime-api.md).
-  bool profiling = false;
-  std::vector<double> stepSeconds;
-  int64_t profiledCalls = 0;
-
-  ~cnnc_model() {
-    if (!profiling || profiledCalls == 0)
-      return;
-    const cnnc_model_desc &d = desc();
-    double total = 0;
-    for (double t : stepSeconds)
-      total += t;
-    std::fprintf(stderr, "cnnc profile of %s: %lld forward calls, %.3f ms per call\n", d.name,
-                 static_cast<long long>(profiledCalls), 1e3 * total / profiledCalls);
-    for (int s = 0; s < d.num_steps; ++s)
-      std::fprintf(stderr, "  %8.3f ms %5.1f %%  %s  [%s]\n", 1e3 * stepSeconds[s] / profiledCalls,
-                   100 * stepSeconds[s] / total, d.steps[s].function, d.steps[s].layers);
-  }
-
-  cnnc_model() {
-    const char *profile = std::getenv("CNNC_PROFILE");
-    profiling = profile && *profile && *profile != '0';
-    stepSeconds.assign(desc().num_steps, 0.0);
-    const cnnc_model_desc &d = desc();
-    params.resize(d.num_params);
-    for (int i = 0; i < d.num_params; ++i)
-      params[i].assign(paramElements(d.params[i]), 0.0f);
-    for (int i = 0; i < d.num_derived; ++i) {
-      derived.push_back(allocate(derivedElements(d.derived[i])));
-      if (!derived.back())
-        throw std::bad_alloc();
-    }
-    for (int i = 0; i < d.num_params; ++i) {
-      std::string name = d.params[i].name;
-      const std::string suffix = ".running_mean";
-      if (name.size() > suffix.size() &&
-          name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
-        batchesTracked[name.substr(0, name.size() - suffix.size())] = 0;
-    }
-    assignSlots();
-  }
-
-  int paramIndex(const std::string &name) const {
-    for (int i = 0; i < desc().num_params; ++i)
-      if (name == desc().params[i].name)
-        return i;
-    return -1;
-  }
-
-  /// The parameter `name`, checked against a caller's buffer of `count`.
-  std::vector<float> &param(const char *name, bool haveBuffer, size_t count) {
-    int i = name ? paramIndex(name) : -1;
-    if (i < 0)
-      throw Failure(CNNC_ERROR_MISSING,
-                    std::string("no parameter named '") + (name ? name : "(null)") + "'");
-    if (!haveBuffer || count != params[i].size())
-      throw Failure(CNNC_ERROR_SHAPE, std::string("parameter '") + name + "' has " +
-                                          std::to_string(params[i].size()) +
-                                          " elements, the buffer " + std::to_string(count));
-    return params[i];
-  }
-
-  void assignSlots() {
-    const cnnc_model_desc &d = desc();
-    std::vector<int> lastUse(d.num_tensors, -1);
-    for (int s = 0; s < d.num_steps; ++s)
-      for (int a = 0; a < d.steps[s].num_inputs; ++a)
-        if (d.steps[s].args[a].kind == CNNC_ARG_TENSOR)
-          lastUse[d.steps[s].args[a].index] = s;
-    for (int o = 0; o < d.num_outputs; ++o)
-      lastUse[d.outputs[o].tensor] = d.num_steps;
-    slotOf.assign(d.num_tensors, -1);
-    std::vector<bool> busy;
-    auto take = [&](int t) {
-      int64_t need = tensorElements(d.tensors[t]);
-      int best = -1;
-      for (size_t s = 0; s < busy.size(); ++s)
-        if (!busy[s] && (best < 0 || std::llabs(slotElements[s] - need) <
-                                         std::llabs(slotElements[best] - need)))
-          best = static_cast<int>(s);
-      if (best < 0) {
-        best = static_cast<int>(busy.size());
-        busy.push_back(false);
-        slotElements.push_back(0);
-      }
-      busy[best] = true;
-      slotElements[best] = std::max(slotElements[best], need);
-      slotOf[t] = best;
-    };
-    for (int i = 0; i < d.num_inputs; ++i)
-      take(d.inputs[i].tensor);
-    for (int s = 0; s < d.num_steps; ++s) {
-      const cnnc_step_desc &step = d.steps[s];
-      for (int a = step.num_inputs; a < step.num_inputs + step.num_outputs; ++a)
-        take(step.args[a].index);
-      for (int a = 0; a < step.num_inputs; ++a) {
-        const cnnc_arg_desc &arg = step.args[a];
-        if (arg.kind == CNNC_ARG_TENSOR && lastUse[arg.index] == s)
-          busy[slotOf[arg.index]] = false;
-      }
-    }
-    slots.resize(slotElements.size());
-  }
-
-  void reserve(int64_t batch) {
-    if (batch <= capacity)
-      return;
-    for (size_t s = 0; s < slots.size(); ++s) {
-      slots[s] = allocate(static_cast<size_t>(slotElements[s] * batch));
-      if (!slots[s]) {
-        capacity = 0;
-        throw Failure(CNNC_ERROR_MEMORY,
-                      "cannot allocate activations for batch " + std::to_string(batch));
-      }
-    }
-    capacity = batch;
-  }
-
-  float *tensorData(int t) { return slots[slotOf[t]].get(); }
-
-  /// Floats per sample of the largest activation slot.
-  int64_t largestSample() const {
-    int64_t largest = 1;
-    for (int64_t e : slotElements)
-      largest = std::max(largest, e);
-    return largest;
-  }
-
-  void runSteps(const cnnc_step_desc *steps, int count, int64_t batch) {
-    const cnnc_model_desc &d = desc();
-    for (int s = 0; s < count; ++s) {
-      const cnnc_step_desc &step = steps[s];
-      std::vector<HalideBuffer> buffers;
-      buffers.reserve(step.num_inputs + step.num_outputs);
-      for (int a = 0; a < step.num_inputs + step.num_outputs; ++a) {
-        const cnnc_arg_desc &arg = step.args[a];
-        switch (arg.kind) {
-        case CNNC_ARG_TENSOR: {
-          const cnnc_tensor_desc &t = d.tensors[arg.index];
-          int64_t dims[4] = {t.c, t.w, t.h, batch};
-          buffers.emplace_back(tensorData(arg.index), dims, 4);
-          break;
-        }
-        case CNNC_ARG_PARAM: {
-          const cnnc_param_desc &p = d.params[arg.index];
-          int64_t dims[4];
-          for (int i = 0; i < p.rank; ++i)
-            dims[i] = p.shape[p.rank - 1 - i];
-          buffers.emplace_back(params[arg.index].data(), dims, p.rank);
-          break;
-        }
-        default: {
-          const cnnc_derived_desc &dd = d.derived[arg.index];
-          buffers.emplace_back(derived[arg.index].get(), dd.dims, dd.rank);
-          break;
-        }
-        }
-      }
-      std::vector<void *> argv;
-      for (HalideBuffer &b : buffers) {
-        b.buffer.dim = b.dim; // the vector may have moved them
-        argv.push_back(&b.buffer);
-      }
-      halideMessage.clear();
-      auto start = std::chrono::steady_clock::now();
-      int rc = step.fn(argv.data());
-      if (profiling && steps == desc().steps)
-        stepSeconds[s] +=
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (rc != 0)
-        throw Failure(CNNC_ERROR_RUNTIME, std::string("step ") + step.function + " (" +
-                                              step.layers + ") failed: " + halideMessage);
-    }
-  }
-
-  void prepare() {
-    if (prepared)
-      return;
-    runSteps(desc().prepare, desc().num_prepare, 1);
-    prepared = true;
-  }
-};
+using namespace cnnc::rt;
 
 namespace {
-
-/// Runs `body`, turning failures into a status and the context's message.
-template <typename F> cnnc_status guarded(cnnc_model *m, F &&body) {
-  if (!m)
-    return CNNC_ERROR_ARGUMENT;
-  m->error.clear();
-  try {
-    body();
-    return CNNC_OK;
-  } catch (const Failure &f) {
-    m->error = f.message;
-    return f.status;
-  } catch (const std::bad_alloc &) {
-    m->error = "out of memory";
-    return CNNC_ERROR_MEMORY;
-  } catch (const std::exception &e) {
-    m->error = e.what();
-    return CNNC_ERROR_RUNTIME;
-  }
-}
 
 void fillInfo(cnnc_tensor_info *info, const char *name, int rank, const int64_t *dims, int flags) {
   info->name = name;
@@ -339,20 +48,6 @@ std::string shapeText(const int64_t *dims, int rank) {
   return s + "]";
 }
 
-/// Transposes each of `n` row-major `rows` x `cols` matrices. NCHW (caller)
-/// to channels-innermost (slots) is (C, HW) -> (HW, C), and back is
-/// (HW, C) -> (C, HW); flat tensors (one row or column) are copied.
-void transposeEach(const float *src, float *dst, int64_t n, int64_t rows, int64_t cols) {
-  if (rows == 1 || cols == 1) {
-    std::memcpy(dst, src, sizeof(float) * n * rows * cols);
-    return;
-  }
-  for (int64_t b = 0; b < n; ++b, src += rows * cols, dst += rows * cols)
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t c = 0; c < cols; ++c)
-        dst[c * rows + r] = src[r * cols + c];
-}
-
 /// Fans of a conv or dense weight, as torch.nn.init computes them.
 void fans(const cnnc_param_desc &p, double &fanIn, double &fanOut) {
   double receptive = 1;
@@ -362,13 +57,24 @@ void fans(const cnnc_param_desc &p, double &fanIn, double &fanOut) {
   fanOut = static_cast<double>(p.shape[0]) * receptive;
 }
 
-void initParams(cnnc_model *m, uint64_t seed, cnnc_init_scheme scheme) {
+/// Initializes the parameters of `layer` ("" = all of them) and forgets
+/// their optimizer state.
+void initParams(cnnc_model *m, uint64_t seed, cnnc_init_scheme scheme,
+                const std::string &layer = "") {
   const cnnc_model_desc &d = desc();
   if (scheme < CNNC_INIT_PYTORCH_DEFAULT || scheme > CNNC_INIT_XAVIER_NORMAL)
     throw Failure(CNNC_ERROR_ARGUMENT,
                   "unknown initialization scheme " + std::to_string(static_cast<int>(scheme)));
+  bool any = false;
   for (int i = 0; i < d.num_params; ++i) {
     const cnnc_param_desc &p = d.params[i];
+    std::string name = p.name;
+    if (!layer.empty() &&
+        !(name.size() > layer.size() && name.compare(0, layer.size(), layer) == 0 &&
+          name[layer.size()] == '.'))
+      continue;
+    any = true;
+    clearOptimizerState(m, i);
     std::vector<float> &v = m->params[i];
     cnnc::rt::Random rng(seed, p.name);
     double fanIn, fanOut;
@@ -403,14 +109,14 @@ void initParams(cnnc_model *m, uint64_t seed, cnnc_init_scheme scheme) {
         x = p.init == CNNC_INIT_ONES ? 1.0f : 0.0f;
     }
   }
+  if (!any)
+    throw Failure(CNNC_ERROR_MISSING, "no parameters in layer '" + layer + "'");
   for (auto &entry : m->batchesTracked)
-    entry.second = 0;
+    if (layer.empty() || entry.first == layer)
+      entry.second = 0;
+  if (layer.empty())
+    clearOptimizerState(m, -1);
   m->prepared = false;
-}
-
-bool endsWith(const std::string &s, const std::string &suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 void loadWeights(cnnc_model *m, const uint8_t *bytes, size_t size, uint32_t flags,
@@ -423,7 +129,10 @@ void loadWeights(cnnc_model *m, const uint8_t *bytes, size_t size, uint32_t flag
   // Validate everything first; the context changes only if all is well.
   std::vector<const cnnc::rt::SafetensorsEntry *> staged(d.num_params, nullptr);
   std::map<std::string, int64_t> tracked;
+  OptimizerStaging optimizer;
   for (const cnnc::rt::SafetensorsEntry &e : file.entries) {
+    if (stageOptimizerEntry(m, e, source, optimizer))
+      continue;
     int index = m->paramIndex(e.name);
     if (index < 0) {
       const std::string suffix = ".num_batches_tracked";
@@ -467,10 +176,13 @@ void loadWeights(cnnc_model *m, const uint8_t *bytes, size_t size, uint32_t flag
       std::memcpy(m->params[i].data(), staged[i]->data, staged[i]->bytes);
   for (auto &entry : tracked)
     m->batchesTracked[entry.first] = entry.second;
+  applyOptimizerState(m, optimizer);
   m->prepared = false;
 }
 
-std::vector<uint8_t> weightsFile(cnnc_model *m) {
+/// The weights as a safetensors file, with the optimizer state for a
+/// checkpoint.
+std::vector<uint8_t> weightsFile(cnnc_model *m, bool withOptimizer) {
   const cnnc_model_desc &d = desc();
   std::vector<cnnc::rt::TensorToWrite> tensors;
   for (int i = 0; i < d.num_params; ++i) {
@@ -480,6 +192,8 @@ std::vector<uint8_t> weightsFile(cnnc_model *m) {
   }
   for (auto &entry : m->batchesTracked)
     tensors.push_back({entry.first + ".num_batches_tracked", "I64", {}, &entry.second, 8});
+  if (withOptimizer)
+    appendOptimizerState(m, tensors);
   return cnnc::rt::serializeSafetensors(tensors, {{"format", "pt"}, {"model", d.name}});
 }
 
@@ -608,8 +322,27 @@ cnnc_status cnnc_save_weights(cnnc_model *model, const char *path) {
     if (!path)
       throw Failure(CNNC_ERROR_ARGUMENT, "path is null");
     std::string error;
-    if (!cnnc::rt::writeFileAtomically(path, weightsFile(model), error))
+    if (!cnnc::rt::writeFileAtomically(path, weightsFile(model, false), error))
       throw Failure(CNNC_ERROR_IO, error);
+  });
+}
+
+cnnc_status cnnc_save_checkpoint(cnnc_model *model, const char *path) {
+  return guarded(model, [&] {
+    if (!path)
+      throw Failure(CNNC_ERROR_ARGUMENT, "path is null");
+    std::string error;
+    if (!cnnc::rt::writeFileAtomically(path, weightsFile(model, true), error))
+      throw Failure(CNNC_ERROR_IO, error);
+  });
+}
+
+cnnc_status cnnc_reinit_layer(cnnc_model *model, const char *layer, uint64_t seed,
+                              cnnc_init_scheme scheme) {
+  return guarded(model, [&] {
+    if (!layer || !*layer)
+      throw Failure(CNNC_ERROR_ARGUMENT, "layer is null or empty");
+    initParams(model, seed, scheme, layer);
   });
 }
 
@@ -648,21 +381,21 @@ cnnc_status cnnc_forward(cnnc_model *model, int64_t batch, const float *const *i
     // Halide buffers hold at most 2^31 - 1 bytes: large batches run in chunks
     // whose largest tensor (and the padded copies the pipelines make of it)
     // stays within 1 GiB.
-    int64_t chunk = std::max<int64_t>(1, (int64_t(1) << 28) / model->largestSample());
+    int64_t chunk = std::max<int64_t>(1, (int64_t(1) << 28) / model->slots.largestSample());
     for (int64_t start = 0; start < batch; start += chunk) {
       int64_t n = std::min(chunk, batch - start);
-      model->reserve(n);
+      model->slots.reserve(n);
       for (int i = 0; i < d.num_inputs; ++i) {
         const cnnc_io_desc &io = d.inputs[i];
         int64_t size = io.c * io.h * io.w;
-        transposeEach(inputs[i] + start * size, model->tensorData(io.tensor), n, io.c, io.h * io.w);
+        transposeEach(inputs[i] + start * size, model->slots.data(io.tensor), n, io.c, io.h * io.w);
       }
-      model->runSteps(d.steps, d.num_steps, n);
+      model->runSteps(d.steps, d.num_steps, n, model->slots);
       ++model->profiledCalls;
       for (int i = 0; i < d.num_outputs; ++i) {
         const cnnc_io_desc &io = d.outputs[i];
         int64_t size = io.c * io.h * io.w;
-        transposeEach(model->tensorData(io.tensor), outputs[i] + start * size, n, io.h * io.w,
+        transposeEach(model->slots.data(io.tensor), outputs[i] + start * size, n, io.h * io.w,
                       io.c);
       }
     }

@@ -19,6 +19,22 @@ class TensorInfo(ctypes.Structure):
                 ("dims", ctypes.c_int64 * 4), ("flags", ctypes.c_int32)]
 
 
+class Hyperparams(ctypes.Structure):
+    _fields_ = [("optimizer", ctypes.c_int), ("learning_rate", ctypes.c_float),
+                ("momentum", ctypes.c_float), ("dampening", ctypes.c_float),
+                ("nesterov", ctypes.c_int32), ("weight_decay", ctypes.c_float),
+                ("beta1", ctypes.c_float), ("beta2", ctypes.c_float),
+                ("epsilon", ctypes.c_float), ("label_smoothing", ctypes.c_float),
+                ("seed", ctypes.c_uint64)]
+
+
+class TrainResult(ctypes.Structure):
+    _fields_ = [("loss", ctypes.c_float), ("correct", ctypes.c_int64)]
+
+
+SGD, ADAM, ADAMW = 0, 1, 2
+
+
 class CnncError(Exception):
     def __init__(self, status, message):
         super().__init__(f"status {status}: {message}")
@@ -60,6 +76,18 @@ class Model:
         for f in ("cnnc_input_info", "cnnc_output_info", "cnnc_param_info"):
             getattr(lib, f).argtypes = [ctypes.c_int32, ctypes.POINTER(TensorInfo)]
         lib.cnnc_model_name.restype = ctypes.c_char_p
+        lib.cnnc_train_step.argtypes = [ctypes.c_void_p, ctypes.c_int64,
+                                        ctypes.POINTER(ctypes.c_void_p), ctypes.c_void_p,
+                                        ctypes.POINTER(Hyperparams), ctypes.POINTER(TrainResult)]
+        lib.cnnc_default_hyperparams.argtypes = [ctypes.POINTER(Hyperparams)]
+        lib.cnnc_get_grad.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p,
+                                      ctypes.c_size_t]
+        lib.cnnc_set_trainable.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int32]
+        lib.cnnc_param_trainable.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+        lib.cnnc_reinit_layer.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_uint64,
+                                          ctypes.c_int]
+        lib.cnnc_save_checkpoint.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+        lib.cnnc_can_train.argtypes = [ctypes.POINTER(ctypes.c_char_p)]
         handle = ctypes.c_void_p()
         status = lib.cnnc_create(ctypes.byref(handle))
         if status:
@@ -138,6 +166,47 @@ class Model:
             return outs
         run.keep_alive = (ins, outs)
         return run
+
+    def hyperparams(self, **fields):
+        """PyTorch's defaults (cnnc_default_hyperparams) with `fields` set."""
+        h = Hyperparams()
+        self.lib.cnnc_default_hyperparams(ctypes.byref(h))
+        for k, v in fields.items():
+            setattr(h, k, v)
+        return h
+
+    def train_step(self, inputs, labels, hyper):
+        """One training step; returns (loss, correct)."""
+        ins = [np.ascontiguousarray(x, dtype=np.float32) for x in inputs]
+        labels = np.ascontiguousarray(labels, dtype=np.int32)
+        in_ptrs = (ctypes.c_void_p * len(ins))(*[x.ctypes.data for x in ins])
+        result = TrainResult()
+        self._check(self.lib.cnnc_train_step(self.handle, len(labels), in_ptrs,
+                                              labels.ctypes.data, ctypes.byref(hyper),
+                                              ctypes.byref(result)))
+        return result.loss, result.correct
+
+    def grad(self, name, shape):
+        a = np.zeros(shape, np.float32)
+        self._check(self.lib.cnnc_get_grad(self.handle, name.encode(), a.ctypes.data, a.size))
+        return a
+
+    def set_trainable(self, layer, trainable):
+        self._check(self.lib.cnnc_set_trainable(self.handle, layer.encode(), int(trainable)))
+
+    def trainable(self, name):
+        return self.lib.cnnc_param_trainable(self.handle, name.encode())
+
+    def reinit_layer(self, layer, seed, scheme=0):
+        self._check(self.lib.cnnc_reinit_layer(self.handle, layer.encode(), seed, scheme))
+
+    def save_checkpoint(self, path):
+        self._check(self.lib.cnnc_save_checkpoint(self.handle, str(path).encode()))
+
+    def can_train(self):
+        reason = ctypes.c_char_p()
+        ok = self.lib.cnnc_can_train(ctypes.byref(reason))
+        return bool(ok), reason.value.decode() if reason.value else ""
 
     def set_threads(self, n):
         self.lib.cnnc_set_num_threads(n)

@@ -6,6 +6,10 @@
 //   dense [+ activation]                (a flatten before it is read through)
 //   batchnorm / add [+ activation]
 //   every other layer alone.
+// At inference a dropout is an alias of its input. In training
+// (`training` = true, called by TrainingPlan.cpp) a batchnorm is not folded
+// (it needs its batch's statistics and the conv output for its gradient)
+// and a dropout is a masking step.
 // A layer is absorbed only when it is the single user of the tensor before it
 // and that tensor is not a network output, so no fused-away tensor is ever
 // needed. Per-layer pipelines keep Halide's compile time linear in the network
@@ -40,15 +44,32 @@ int64_t packedRow(int64_t channels) {
 
 class StepFormer {
 public:
-  explicit StepFormer(ModelPlan &plan) : plan(plan) {
+  StepFormer(ModelPlan &plan, bool training)
+      : plan(plan), training(training), prepare(training ? plan.trainPrepare : plan.prepare),
+        steps(training ? plan.trainForward : plan.steps) {
+    alias.resize(plan.tensors.size());
+    for (size_t t = 0; t < alias.size(); ++t)
+      alias[t] = static_cast<int>(t);
+    consumed.assign(plan.ops.size(), false);
+    if (!training)
+      for (size_t i = 0; i < plan.ops.size(); ++i)
+        if (plan.ops[i].kind == OpKind::Dropout) {
+          alias[plan.ops[i].output] = alias[plan.ops[i].inputs[0]];
+          consumed[i] = true;
+        }
     users.assign(plan.tensors.size(), {});
     isOutput.assign(plan.tensors.size(), false);
     for (size_t i = 0; i < plan.ops.size(); ++i)
-      for (int t : plan.ops[i].inputs)
-        users[t].push_back(static_cast<int>(i));
-    for (const Output &o : plan.outputs)
-      isOutput[o.tensor] = true;
-    consumed.assign(plan.ops.size(), false);
+      if (!consumed[i])
+        for (int t : plan.ops[i].inputs)
+          users[alias[t]].push_back(static_cast<int>(i));
+    for (Output &o : plan.outputs) {
+      if (!training) {
+        o.trainTensor = o.tensor;
+        o.tensor = alias[o.tensor];
+      }
+      isOutput[training ? o.trainTensor : o.tensor] = true;
+    }
     producer.assign(plan.tensors.size(), -1);
     for (size_t i = 0; i < plan.ops.size(); ++i)
       producer[plan.ops[i].output] = static_cast<int>(i);
@@ -59,15 +80,20 @@ public:
     for (size_t i = 0; i < plan.ops.size(); ++i)
       if (!consumed[i])
         formStep(static_cast<int>(i));
-    nameFunctions();
   }
 
 private:
   ModelPlan &plan;
+  bool training;
+  std::vector<Step> &prepare;
+  std::vector<Step> &steps;
+  std::vector<int> alias; ///< tensor -> the tensor that holds it (dropouts at inference)
   std::vector<std::vector<int>> users;
   std::vector<bool> isOutput;
   std::vector<bool> consumed;
   std::vector<int> producer;
+
+  Arg tensor(int i) const { return {ArgKind::Tensor, alias[i]}; }
 
   /// The op that alone reads `tensor`, if the tensor is not also an output.
   int soleUser(int tensor) const {
@@ -113,7 +139,7 @@ private:
   /// Absorbs the activation that alone reads `tensor`; returns the step's
   /// output tensor.
   int absorbActivation(Step &step, int tensor) {
-    int user = soleUser(tensor);
+    int user = soleUser(alias[tensor]);
     Activation act;
     if (user < 0 || consumed[user] || !activationOf(plan.ops[user].kind, act))
       return tensor;
@@ -129,18 +155,22 @@ private:
     return static_cast<int>(plan.derived.size()) - 1;
   }
 
-  static Arg tensor(int i) { return {ArgKind::Tensor, i}; }
   static Arg param(int i) { return {ArgKind::Param, i}; }
   static Arg derived(int i) { return {ArgKind::Derived, i}; }
 
   /// Conv and dense steps read packed weights and a folded bias; the prepare
   /// step that computes them reads the raw parameters (and batchnorm's).
-  void addPackedWeights(Step &step, const Op &op, const Op *bn, std::vector<int64_t> packedDims) {
+  /// Training reuses the buffers of inference (the prepare steps before the
+  /// next inference call rewrite them).
+  void addPackedWeights(Step &step, Op &op, const Op *bn, std::vector<int64_t> packedDims) {
     int64_t padded = packedDims[0];
-    int wp = addDerived(op.layer + ".packed_weight", std::move(packedDims));
-    int bf = addDerived(op.layer + ".folded_bias", {padded});
+    if (op.packed < 0) {
+      op.packed = addDerived(op.layer + ".packed_weight", std::move(packedDims));
+      op.folded = addDerived(op.layer + ".folded_bias", {padded});
+    }
+    int wp = op.packed, bf = op.folded;
     Step prep;
-    prep.isPrepare = true;
+    prep.kind = StepKind::Prepare;
     prep.ops = {step.ops[0]};
     prep.inputs.push_back(param(op.weight));
     if (op.bias >= 0)
@@ -151,13 +181,13 @@ private:
         prep.inputs.push_back(param(p));
     }
     prep.outputs = {derived(wp), derived(bf)};
-    plan.prepare.push_back(prep);
+    prepare.push_back(prep);
     step.inputs.push_back(derived(wp));
     step.inputs.push_back(derived(bf));
   }
 
   void formStep(int index) {
-    const Op &op = plan.ops[index];
+    Op &op = plan.ops[index];
     consumed[index] = true;
     Step step;
     step.ops = {index};
@@ -166,7 +196,7 @@ private:
     case OpKind::Conv: {
       const Op *bn = nullptr;
       int user = soleUser(out);
-      if (user >= 0 && plan.ops[user].kind == OpKind::BatchNorm) {
+      if (!training && user >= 0 && plan.ops[user].kind == OpKind::BatchNorm) {
         bn = &plan.ops[user];
         step.ops.push_back(user);
         consumed[user] = true;
@@ -181,7 +211,7 @@ private:
       break;
     }
     case OpKind::Dense: {
-      int in = op.inputs[0];
+      int in = alias[op.inputs[0]];
       int from = producer[in];
       if (from >= 0 && plan.ops[from].kind == OpKind::Flatten) {
         in = plan.ops[from].inputs[0];
@@ -195,9 +225,30 @@ private:
     }
     case OpKind::BatchNorm:
       out = absorbActivation(step, out);
+      if (training) {
+        // y (and the batch's mean and biased variance, for the running
+        // statistics and the gradient).
+        step.kind = StepKind::BatchNormTrain;
+        step.inputs = {tensor(op.inputs[0]), param(op.weight), param(op.bias)};
+        int mean = addDerived(op.layer + ".batch_mean", {plan.tensors[op.output].shape.c});
+        int var = addDerived(op.layer + ".batch_var", {plan.tensors[op.output].shape.c});
+        plan.batchStats.push_back({index, mean, var});
+        step.outputs = {tensor(out), derived(mean), derived(var)};
+        steps.push_back(step);
+        return;
+      }
       step.inputs = {tensor(op.inputs[0]), param(op.weight), param(op.bias), param(op.mean),
                      param(op.var)};
       break;
+    case OpKind::Dropout: {
+      // Training only: the runtime fills the mask before each step.
+      step.kind = StepKind::DropoutApply;
+      plan.tensors.push_back({op.layer + ".mask", plan.tensors[op.inputs[0]].shape});
+      int mask = static_cast<int>(plan.tensors.size()) - 1;
+      plan.dropoutMasks.push_back({index, mask});
+      step.inputs = {tensor(op.inputs[0]), {ArgKind::Tensor, mask}};
+      break;
+    }
     case OpKind::Add:
       out = absorbActivation(step, out);
       for (int t : op.inputs)
@@ -209,48 +260,60 @@ private:
       break;
     }
     step.outputs = {tensor(out)};
-    plan.steps.push_back(step);
+    steps.push_back(step);
   }
 
-  /// The key of a step: everything that changes its generated code (an op's
-  /// description includes its shapes).
-  std::string keyOf(const Step &step) const {
-    std::ostringstream key;
-    key << (step.isPrepare ? "prepare " : "") << activationName(step.activation) << " "
-        << step.slope << (step.flattenInput ? " flatten" : "");
+};
+
+/// The key of a step: everything that changes its generated code (an op's
+/// description includes its shapes).
+std::string keyOf(const ModelPlan &plan, const Step &step) {
+  std::ostringstream key;
+  key << stepKindName(step.kind) << " " << activationName(step.activation) << " " << step.slope
+      << (step.flattenInput ? " flatten" : "");
+  if (step.kind != StepKind::Accumulate) // a sum of tensors, whatever produced them
     for (int i : step.ops)
       key << " | " << describeOp(plan, plan.ops[i]);
-    for (const Arg &a : step.inputs)
-      if (a.kind == ArgKind::Tensor)
-        key << " in " << shapeString(plan.tensors[a.index].shape);
-    return key.str();
-  }
-
-  void nameFunctions() {
-    std::map<std::string, std::string> byKey;
-    std::map<std::string, int> counters;
-    auto name = [&](Step &step) {
-      step.key = keyOf(step);
-      auto it = byKey.find(step.key);
-      if (it != byKey.end()) {
-        step.function = it->second;
-        return;
-      }
-      std::string base = opKindName(plan.ops[step.ops[0]].kind);
-      if (step.isPrepare)
-        base += "_prepare";
-      step.function = "cnnc_" + base + "_" + std::to_string(counters[base]++);
-      byKey[step.key] = step.function;
-    };
-    for (Step &s : plan.prepare)
-      name(s);
-    for (Step &s : plan.steps)
-      name(s);
-  }
-};
+  for (const Arg &a : step.inputs)
+    if (a.kind == ArgKind::Tensor)
+      key << " in " << shapeString(plan.tensors[a.index].shape);
+  key << " ->";
+  for (const Arg &a : step.outputs)
+    key << " " << static_cast<int>(a.kind);
+  return key.str();
+}
 
 } // namespace
 
-void formSteps(ModelPlan &plan) { StepFormer(plan).run(); }
+void formSteps(ModelPlan &plan) {
+  StepFormer(plan, false).run();
+  nameFunctions(plan);
+}
+
+void formTrainingForward(ModelPlan &plan) { StepFormer(plan, true).run(); }
+
+void nameFunctions(ModelPlan &plan) {
+  std::map<std::string, std::string> byKey;
+  std::map<std::string, int> counters;
+  auto name = [&](Step &step) {
+    step.key = keyOf(plan, step);
+    auto it = byKey.find(step.key);
+    if (it != byKey.end()) {
+      step.function = it->second;
+      return;
+    }
+    std::string base = opKindName(plan.ops[step.ops[0]].kind);
+    if (step.kind == StepKind::Prepare)
+      base += "_prepare";
+    else if (step.kind != StepKind::Forward)
+      base = stepKindName(step.kind);
+    step.function = "cnnc_" + base + "_" + std::to_string(counters[base]++);
+    byKey[step.key] = step.function;
+  };
+  for (auto *list : {&plan.prepare, &plan.steps, &plan.trainPrepare, &plan.trainForward,
+                     &plan.backward})
+    for (Step &s : *list)
+      name(s);
+}
 
 } // namespace cnnc::plan

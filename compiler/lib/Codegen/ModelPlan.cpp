@@ -42,6 +42,50 @@ const char *opKindName(OpKind kind) {
     return "concat";
   case OpKind::Add:
     return "add";
+  case OpKind::Dropout:
+    return "dropout";
+  }
+  return "?";
+}
+
+const char *stepKindName(StepKind kind) {
+  switch (kind) {
+  case StepKind::Forward:
+    return "forward";
+  case StepKind::Prepare:
+    return "prepare";
+  case StepKind::TransposeWeights:
+    return "transpose_weights";
+  case StepKind::BatchNormTrain:
+    return "batchnorm_train";
+  case StepKind::DropoutApply:
+    return "dropout";
+  case StepKind::ActivationGrad:
+    return "activation_grad";
+  case StepKind::ConvGradData:
+    return "conv_grad_data";
+  case StepKind::ConvGradWeight:
+    return "conv_grad_weight";
+  case StepKind::DenseGradData:
+    return "dense_grad_data";
+  case StepKind::DenseGradWeight:
+    return "dense_grad_weight";
+  case StepKind::BatchNormGrad:
+    return "batchnorm_grad";
+  case StepKind::PoolGrad:
+    return "pool_grad";
+  case StepKind::GlobalPoolGrad:
+    return "global_pool_grad";
+  case StepKind::SoftmaxGrad:
+    return "softmax_grad";
+  case StepKind::LRNGrad:
+    return "lrn_grad";
+  case StepKind::FlattenGrad:
+    return "flatten_grad";
+  case StepKind::ConcatGrad:
+    return "concat_grad";
+  case StepKind::Accumulate:
+    return "accumulate";
   }
   return "?";
 }
@@ -101,6 +145,9 @@ void printArg(std::ostream &os, const ModelPlan &plan, const Arg &a) {
     return;
   case ArgKind::Derived:
     os << "$" << plan.derived[a.index].name;
+    return;
+  case ArgKind::Grad:
+    os << "@d(" << plan.params[a.index].name << ")";
     return;
   }
 }
@@ -169,6 +216,9 @@ std::string describeOp(const ModelPlan &plan, const Op &op) {
   case OpKind::LeakyReLU:
     os << " slope=" << op.slope;
     break;
+  case OpKind::Dropout:
+    os << " p=" << op.p;
+    break;
   default:
     break;
   }
@@ -178,7 +228,7 @@ std::string describeOp(const ModelPlan &plan, const Op &op) {
 std::vector<const Step *> ModelPlan::uniqueFunctions() const {
   std::vector<const Step *> result;
   std::set<std::string> seen;
-  for (const auto *list : {&prepare, &steps})
+  for (const auto *list : {&prepare, &steps, &trainPrepare, &trainForward, &backward})
     for (const Step &s : *list)
       if (seen.insert(s.function).second)
         result.push_back(&s);
@@ -199,13 +249,30 @@ void printPlan(std::ostream &os, const ModelPlan &plan) {
   os << "forward:\n";
   for (const Step &s : plan.steps)
     printStep(os, plan, s);
+  if (plan.lossInput < 0) {
+    os << "training: none (" << plan.noTrainingReason << ")\n";
+  } else {
+    os << "training prepare (every step):\n";
+    for (const Step &s : plan.trainPrepare)
+      printStep(os, plan, s);
+    os << "training forward:\n";
+    for (const Step &s : plan.trainForward)
+      printStep(os, plan, s);
+    os << "loss: softmax cross-entropy of %" << plan.tensors[plan.lossInput].name << " -> %"
+       << plan.tensors[plan.lossGrad].name << "\n";
+    os << "backward:\n";
+    for (const Step &s : plan.backward)
+      printStep(os, plan, s);
+  }
   os << "derived:\n";
   for (const Derived &d : plan.derived) {
     os << "  $" << d.name << ": " << dimsString(d.dims.data(), d.dims.size())
        << " (innermost first)\n";
   }
   os << "functions: " << plan.uniqueFunctions().size() << " for "
-     << plan.prepare.size() + plan.steps.size() << " steps\n";
+     << plan.prepare.size() + plan.steps.size() << " inference and "
+     << plan.trainPrepare.size() + plan.trainForward.size() + plan.backward.size()
+     << " training steps\n";
 }
 
 } // namespace cnnc::plan

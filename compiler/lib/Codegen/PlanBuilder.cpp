@@ -3,7 +3,8 @@
 // A straight walk over the func body: block arguments become input tensors,
 // cnn.param ops become parameters (with PyTorch's default initialization
 // chosen by the layer that reads them), every layer op becomes a plan op with
-// its attributes copied into plain fields. Then formSteps() fuses.
+// its attributes copied into plain fields. Then formSteps() fuses and
+// formTrainingSteps() adds the training step.
 //
 //===----------------------------------------------------------------------===//
 #include "cnnc/Codegen/PlanBuilder.h"
@@ -37,6 +38,7 @@ public:
       if (mlir::failed(visit(&op)))
         return mlir::failure();
     plan::formSteps(result);
+    plan::formTrainingSteps(result);
     return std::move(result);
   }
 
@@ -121,10 +123,6 @@ private:
         std::string name = ret.names()[i].cast<mlir::StringAttr>().getValue().str();
         result.outputs.push_back({name, tensorOf(v), *shape});
       }
-      return mlir::success();
-    }
-    if (auto d = llvm::dyn_cast<cnn::DropoutOp>(operation)) {
-      tensors[d.getResult()] = tensorOf(d.input());
       return mlir::success();
     }
     if (operation->getNumResults() != 1)
@@ -236,6 +234,11 @@ private:
             })
             .Case([&](cnn::AddOp) {
               op.kind = OpKind::Add;
+              return mlir::success();
+            })
+            .Case([&](cnn::DropoutOp d) {
+              op.kind = OpKind::Dropout;
+              op.p = d.p().convertToDouble();
               return mlir::success();
             })
             .Default([](mlir::Operation *o) {

@@ -26,7 +26,19 @@ std::string macroName(const std::string &s) {
   return out;
 }
 
-int argKind(ArgKind k) { return k == ArgKind::Tensor ? 0 : k == ArgKind::Param ? 1 : 2; }
+int argKind(ArgKind k) {
+  switch (k) {
+  case ArgKind::Tensor:
+    return 0;
+  case ArgKind::Param:
+    return 1;
+  case ArgKind::Derived:
+    return 2;
+  case ArgKind::Grad:
+    return 3;
+  }
+  return 0;
+}
 
 int initKind(InitKind k) {
   switch (k) {
@@ -66,7 +78,7 @@ void writeSteps(std::ostream &os, const ModelPlan &plan, const std::vector<Step>
        << "},\n";
   }
   if (steps.empty())
-    os << "  {0, 0, 0, 0, 0, 0},\n";
+    os << "  {0, 0, 0, 0, 0, 0, 0},\n";
   os << "};\n\n";
 }
 
@@ -123,6 +135,25 @@ std::string writeGlueSource(const ModelPlan &plan, const std::string &target,
   writeIO(os, "outputs", outputs);
   writeSteps(os, plan, plan.prepare, "prepare");
   writeSteps(os, plan, plan.steps, "steps");
+  writeSteps(os, plan, plan.trainPrepare, "train_prepare");
+  writeSteps(os, plan, plan.trainForward, "train_forward");
+  writeSteps(os, plan, plan.backward, "backward");
+  os << "static const cnnc_dropout_desc dropouts[] = {\n";
+  for (const ModelPlan::DropoutMask &d : plan.dropoutMasks)
+    os << "  {" << cString(plan.ops[d.op].layer) << ", " << d.tensor << ", " << plan.ops[d.op].p
+       << "f},\n";
+  if (plan.dropoutMasks.empty())
+    os << "  {0, 0, 0},\n";
+  os << "};\n\nstatic const cnnc_batch_stats_desc batch_stats[] = {\n";
+  for (const ModelPlan::BatchStats &b : plan.batchStats) {
+    const Op &op = plan.ops[b.op];
+    os << "  {" << cString(op.layer) << ", " << b.mean << ", " << b.variance << ", " << op.mean
+       << ", " << op.var << ", " << op.momentum << "f, "
+       << plan.tensors[op.output].shape.h * plan.tensors[op.output].shape.w << "},\n";
+  }
+  if (plan.batchStats.empty())
+    os << "  {0, 0, 0, 0, 0, 0, 0},\n";
+  os << "};\n\n";
   if (!embeddedWeights.empty()) {
     // The assembler copies the file (the driver only passes paths without
     // quotes, backslashes or newlines).
@@ -140,6 +171,12 @@ std::string writeGlueSource(const ModelPlan &plan, const std::string &target,
     os << "  0, 0,\n";
   else
     os << "  cnnc_embedded_weights, " << embeddedSize << "u,\n";
+  os << "  " << cString(plan.noTrainingReason) << ",\n"
+     << "  " << plan.trainPrepare.size() << ", train_prepare, " << plan.trainForward.size()
+     << ", train_forward, " << plan.backward.size() << ", backward,\n"
+     << "  " << plan.lossInput << ", " << plan.lossGrad << ",\n"
+     << "  " << plan.dropoutMasks.size() << ", dropouts, " << plan.batchStats.size()
+     << ", batch_stats,\n";
   os << "};\n";
   return os.str();
 }

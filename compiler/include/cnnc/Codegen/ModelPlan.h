@@ -26,8 +26,9 @@
 
 namespace cnnc::plan {
 
-/// The layer kinds that reach code generation (dropout and `project` do not:
-/// dropout is an alias at inference, projections are materialized earlier).
+/// The layer kinds that reach code generation (`project` does not:
+/// projections are materialized earlier). Dropout is an alias at inference
+/// and a masking step in training.
 enum class OpKind {
   Conv,
   Dense,
@@ -45,6 +46,7 @@ enum class OpKind {
   Tanh,
   Concat,
   Add,
+  Dropout,
 };
 
 const char *opKindName(OpKind kind);
@@ -117,15 +119,45 @@ struct Op {
   double slope = 0.01;                     ///< leaky_relu
   int64_t size = 5;                        ///< lrn
   double alpha = 1e-4, beta = 0.75, k = 1; ///< lrn
+  double p = 0.5;                          ///< dropout
+  // Set by formSteps for conv and dense: the derived buffers of its packed
+  // weights (shared by the inference and training prepare steps).
+  int packed = -1, folded = -1;
 };
 
-enum class ArgKind { Tensor, Param, Derived };
+/// Grad: the gradient of a parameter (same shape), written by backward steps.
+enum class ArgKind { Tensor, Param, Derived, Grad };
 
 struct Arg {
   ArgKind kind;
   int index;
   bool operator==(const Arg &o) const { return kind == o.kind && index == o.index; }
 };
+
+/// What a step computes. Forward and Prepare serve inference and training;
+/// the others exist only in the training step (TrainingPlan.cpp).
+enum class StepKind {
+  Forward,
+  Prepare,
+  TransposeWeights, ///< conv filters with input channels innermost, for ConvGradData
+  BatchNormTrain,   ///< batch statistics: outputs y, batch mean, biased batch variance
+  DropoutApply,     ///< x * mask (forward and backward alike)
+  ActivationGrad,   ///< dz = dy * act'(y), from the activation's output
+  ConvGradData,
+  ConvGradWeight,
+  DenseGradData,
+  DenseGradWeight,
+  BatchNormGrad,
+  PoolGrad,
+  GlobalPoolGrad,
+  SoftmaxGrad,
+  LRNGrad,
+  FlattenGrad,
+  ConcatGrad,
+  Accumulate, ///< sum of the gradient contributions of a tensor with several readers
+};
+
+const char *stepKindName(StepKind kind);
 
 /// One generated pipeline call. `ops` lists the fused layers, the primary one
 /// first. `function` names the generated Halide function; steps with the same
@@ -135,7 +167,7 @@ struct Step {
   Activation activation = Activation::None;
   double slope = 0.01;       ///< of a fused leaky_relu
   bool flattenInput = false; ///< dense reading a C x H x W tensor in flatten order
-  bool isPrepare = false;    ///< parameters -> derived buffers, not a forward step
+  StepKind kind = StepKind::Forward;
   std::vector<Arg> inputs;
   std::vector<Arg> outputs;
   std::string key;
@@ -145,8 +177,9 @@ struct Step {
 /// A network output: the tensor and the shape the caller sees (rank 2 or 4).
 struct Output {
   std::string name;
-  int tensor;
+  int tensor; ///< read by inference (dropouts resolved)
   Shape shape;
+  int trainTensor = -1; ///< read by training (the tensor as the network wrote it)
 };
 
 struct Input {
@@ -165,8 +198,28 @@ struct ModelPlan {
   std::vector<Step> prepare; ///< parameters -> derived buffers
   std::vector<Step> steps;   ///< the forward pass, in order
 
-  /// The distinct generated functions: one step of each key (prepare steps
-  /// included), in first-use order.
+  // The training step (TrainingPlan.cpp): prepare steps run before every
+  // training forward pass; the runtime computes the loss of `lossInput`
+  // (logits, N x classes) and its gradient into `lossGrad` between the
+  // forward and the backward steps.
+  std::vector<Step> trainPrepare;
+  std::vector<Step> trainForward;
+  std::vector<Step> backward;
+  int lossInput = -1, lossGrad = -1;
+  std::string noTrainingReason; ///< why there is no training step, when there is none
+  struct DropoutMask {
+    int op;     ///< the dropout op
+    int tensor; ///< its mask: 0 or 1 / (1 - p) per element, filled by the runtime
+  };
+  std::vector<DropoutMask> dropoutMasks;
+  struct BatchStats {
+    int op;             ///< the batchnorm op
+    int mean, variance; ///< derived buffers written by its BatchNormTrain step
+  };
+  std::vector<BatchStats> batchStats;
+
+  /// The distinct generated functions: one step of each key (prepare and
+  /// training steps included), in first-use order.
   std::vector<const Step *> uniqueFunctions() const;
 };
 
@@ -174,6 +227,19 @@ struct ModelPlan {
 /// prepare steps, and names the generated functions (Fusion.cpp). Called by
 /// the builder once ops, tensors and params are filled in.
 void formSteps(ModelPlan &plan);
+
+/// Adds the training step: training-mode forward steps (batchnorm unfolded,
+/// dropout masks), gradient tensors and backward steps (TrainingPlan.cpp).
+/// Called after formSteps.
+void formTrainingSteps(ModelPlan &plan);
+
+/// The training-mode forward steps (Fusion.cpp, used by formTrainingSteps).
+void formTrainingForward(ModelPlan &plan);
+
+/// Sets every step's key and function name; steps with equal keys share a
+/// function. Inference steps are named first, so their names do not depend
+/// on the training step.
+void nameFunctions(ModelPlan &plan);
 
 /// The attributes of an op that change the generated code, as text (used in
 /// step keys and in the plan dump).

@@ -47,33 +47,29 @@ Expr activate(Expr v, Activation act, double slope) {
   return v;
 }
 
-namespace {
-
-/// The (c, x, y) box of a C x H x W tensor; the batch stays unbounded.
 Region spatialBox(const Shape &s) {
   return {{0, static_cast<int>(s.c)}, {0, static_cast<int>(s.w)}, {0, static_cast<int>(s.h)}};
 }
 
 Expr i32(int64_t v) { return Expr(static_cast<int>(v)); }
 
-} // namespace
+Func convBoundary(const Op &op, Func input, const Shape &in) {
+  switch (op.padMode) {
+  case plan::PadMode::Replicate:
+    return BoundaryConditions::repeat_edge(input, spatialBox(in));
+  case plan::PadMode::Reflect:
+    // PyTorch's 'reflect' does not repeat the edge pixel.
+    return BoundaryConditions::mirror_interior(input, spatialBox(in));
+  case plan::PadMode::Zeros:
+    break;
+  }
+  return BoundaryConditions::constant_exterior(input, 0.0f, spatialBox(in));
+}
 
 ConvFuncs convAlgorithm(const Vars &v, const Op &op, Func input, const Shape &in, const Shape &out,
                         Func weights, Func bias, Activation act, double slope) {
   ConvFuncs f;
-  Func boundary;
-  switch (op.padMode) {
-  case plan::PadMode::Zeros:
-    boundary = BoundaryConditions::constant_exterior(input, 0.0f, spatialBox(in));
-    break;
-  case plan::PadMode::Replicate:
-    boundary = BoundaryConditions::repeat_edge(input, spatialBox(in));
-    break;
-  case plan::PadMode::Reflect:
-    // PyTorch's 'reflect' does not repeat the edge pixel.
-    boundary = BoundaryConditions::mirror_interior(input, spatialBox(in));
-    break;
-  }
+  Func boundary = convBoundary(op, input, in);
   f.padded = Func("padded");
   f.padded(v.c, v.x, v.y, v.n) = boundary(v.c, v.x, v.y, v.n);
   int64_t inPerGroup = in.c / op.groups, outPerGroup = out.c / op.groups;
@@ -91,6 +87,15 @@ ConvFuncs convAlgorithm(const Vars &v, const Op &op, Func input, const Shape &in
   return f;
 }
 
+Buffer<float> connectionMask(const Op &op, int64_t inPerGroup, int64_t outChannels) {
+  Buffer<float> mask(static_cast<int>(inPerGroup), static_cast<int>(outChannels), "table");
+  mask.fill(0.0f);
+  for (size_t f = 0; f < op.table.size(); ++f)
+    for (int64_t c : op.table[f])
+      mask(static_cast<int>(c), static_cast<int>(f)) = 1.0f;
+  return mask;
+}
+
 PackedWeights convPrepare(const Op &op, int64_t outChannels, int64_t inPerGroup, Func weight,
                           Func bias, const BatchNormParams *bn) {
   Var o("o"), i("i"), kx("kx"), ky("ky");
@@ -100,15 +105,8 @@ PackedWeights convPrepare(const Op &op, int64_t outChannels, int64_t inPerGroup,
   if (bn)
     scale = bn->gamma(oc) / sqrt(bn->var(oc) + static_cast<float>(bn->epsilon));
   Expr w = weight(kx, ky, i, oc);
-  if (!op.table.empty()) {
-    // The connection table as a constant 0/1 mask over (input, filter).
-    Buffer<float> mask(static_cast<int>(inPerGroup), static_cast<int>(outChannels), "table");
-    mask.fill(0.0f);
-    for (size_t f = 0; f < op.table.size(); ++f)
-      for (int64_t c : op.table[f])
-        mask(static_cast<int>(c), static_cast<int>(f)) = 1.0f;
-    w = w * mask(i, oc);
-  }
+  if (!op.table.empty())
+    w = w * connectionMask(op, inPerGroup, outChannels)(i, oc);
   PackedWeights p;
   p.packed = Func("packed_weight");
   p.packed(o, i, kx, ky) = select(valid, w * scale, 0.0f);
@@ -164,6 +162,12 @@ Expr poolExtent(Expr o, int64_t n, int64_t k, int64_t s, int64_t pb, int64_t pe,
 
 } // namespace
 
+Expr poolDivisor(const Op &op, const Shape &in, Expr x, Expr y) {
+  bool includePad = op.kind == plan::OpKind::L2Pool || op.countIncludePad;
+  return poolExtent(y, in.h, op.kernel[0], op.stride[0], op.pad[0], op.pad[2], includePad) *
+         poolExtent(x, in.w, op.kernel[1], op.stride[1], op.pad[1], op.pad[3], includePad);
+}
+
 PoolFuncs poolAlgorithm(const Vars &v, const Op &op, Func input, const Shape &in) {
   PoolFuncs f;
   RDom r(0, i32(op.kernel[1]), 0, i32(op.kernel[0]), "r");
@@ -185,11 +189,7 @@ PoolFuncs poolAlgorithm(const Vars &v, const Op &op, Func input, const Shape &in
     value = value * value;
   f.acc(v.c, v.x, v.y, v.n) = 0.0f;
   f.acc(v.c, v.x, v.y, v.n) += value;
-  bool includePad = op.kind == plan::OpKind::L2Pool || op.countIncludePad;
-  Expr divisor =
-      poolExtent(v.y, in.h, op.kernel[0], op.stride[0], op.pad[0], op.pad[2], includePad) *
-      poolExtent(v.x, in.w, op.kernel[1], op.stride[1], op.pad[1], op.pad[3], includePad);
-  Expr mean = f.acc(v.c, v.x, v.y, v.n) / cast<float>(divisor);
+  Expr mean = f.acc(v.c, v.x, v.y, v.n) / cast<float>(poolDivisor(op, in, v.x, v.y));
   if (op.kind == plan::OpKind::AvgPool) {
     f.output(v.c, v.x, v.y, v.n) = mean;
   } else {

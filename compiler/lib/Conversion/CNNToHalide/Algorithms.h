@@ -23,6 +23,22 @@ struct Vars {
   Halide::Var c{"c"}, x{"x"}, y{"y"}, n{"n"};
 };
 
+/// The (c, x, y) box of a C x H x W tensor; the batch stays unbounded.
+Halide::Region spatialBox(const plan::Shape &s);
+
+Halide::Expr i32(int64_t v);
+
+/// A conv's input extended by its padding mode (zeros, replicate, reflect).
+Halide::Func convBoundary(const plan::Op &op, Halide::Func input, const plan::Shape &in);
+
+/// The number an average (or L2) pool divides output (x, y)'s window sum
+/// by, as PyTorch counts it (count_include_pad, ceil mode).
+Halide::Expr poolDivisor(const plan::Op &op, const plan::Shape &in, Halide::Expr x,
+                         Halide::Expr y);
+
+/// A conv's connection table as a constant 0/1 mask over (input, filter).
+Halide::Buffer<float> connectionMask(const plan::Op &op, int64_t inPerGroup, int64_t outChannels);
+
 /// `v` through a fused activation.
 Halide::Expr activate(Halide::Expr v, plan::Activation act, double slope);
 

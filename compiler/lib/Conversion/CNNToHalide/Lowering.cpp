@@ -31,7 +31,18 @@ public:
 
   Module lower() {
     const Op &op = plan.ops[step.ops[0]];
-    std::vector<Func> outputs = step.isPrepare ? lowerPrepare(op) : lowerForward(op);
+    std::vector<Func> outputs;
+    switch (step.kind) {
+    case plan::StepKind::Forward:
+      outputs = lowerForward(op);
+      break;
+    case plan::StepKind::Prepare:
+      outputs = lowerPrepare(op);
+      break;
+    default:
+      outputs = lowerTraining(op);
+      break;
+    }
     for (size_t i = 0; i < outputs.size(); ++i)
       constrainOutput(outputs[i], step.outputs[i]);
     Pipeline pipeline(outputs);
@@ -55,7 +66,8 @@ private:
       const Shape &s = plan.tensors[a.index].shape;
       return {s.c, s.w, s.h, -1};
     }
-    case ArgKind::Param: {
+    case ArgKind::Param:
+    case ArgKind::Grad: {
       const auto &shape = plan.params[a.index].shape;
       return std::vector<int64_t>(shape.rbegin(), shape.rend());
     }
@@ -125,6 +137,151 @@ private:
     }
     halide::schedulePrepare(p);
     return {p.packed, p.folded};
+  }
+
+  const Shape &tensorShape(int t) const { return plan.tensors[t].shape; }
+
+  /// Training-mode forward steps and gradients (Gradients.h).
+  std::vector<Func> lowerTraining(const Op &op) {
+    const Shape &in = op.inputs.empty() ? outputShape() : tensorShape(op.inputs[0]);
+    const Shape &out = tensorShape(op.output);
+    switch (step.kind) {
+    case plan::StepKind::TransposeWeights: {
+      ImageParam w = declare("weight");
+      const plan::Derived &t = plan.derived[step.outputs[0].index];
+      Func f = halide::transposeWeightsAlgorithm(op, in.c, t.dims[1], w);
+      return {f};
+    }
+    case plan::StepKind::BatchNormTrain: {
+      ImageParam x = declare("input");
+      ImageParam gamma = declare("gamma");
+      ImageParam beta = declare("beta");
+      halide::BatchNormTrainFuncs f = halide::batchNormTrainAlgorithm(
+          v, op, x, x.dim(3).extent(), in, gamma, beta, step.activation, step.slope);
+      halide::scheduleBatchNormTrain(v, f, in, vec);
+      return {f.output, f.mean, f.var};
+    }
+    case plan::StepKind::DropoutApply: {
+      ImageParam a = declare("input");
+      ImageParam mask = declare("mask");
+      Func f = halide::multiplyAlgorithm(v, a, mask);
+      halide::scheduleElementwise(v, f, in, vec);
+      return {f};
+    }
+    case plan::StepKind::ActivationGrad: {
+      ImageParam y = declare("output");
+      ImageParam dy = declare("grad");
+      Func f = halide::activationGradAlgorithm(v, y, dy, step.activation, step.slope);
+      halide::scheduleElementwise(v, f, shapeOfInput(0), vec);
+      return {f};
+    }
+    case plan::StepKind::ConvGradData: {
+      ImageParam dy = declare("grad");
+      ImageParam wt = declare("transposed_weight");
+      halide::ConvGradDataFuncs f = halide::convGradDataAlgorithm(v, op, dy, in, out, wt);
+      halide::scheduleConvGradData(v, f, op, out, vec);
+      return {f.fold.defined() ? f.fold : f.conv.output};
+    }
+    case plan::StepKind::ConvGradWeight: {
+      ImageParam dy = declare("grad");
+      ImageParam x = declare("input");
+      halide::WeightGradFuncs f =
+          halide::convGradWeightAlgorithm(v, op, dy, x, x.dim(3).extent(), in, out, vec);
+      halide::scheduleWeightGrad(v, f, out.c, in.c / op.groups, true, vec);
+      if (op.bias >= 0)
+        return {f.weight, f.bias};
+      return {f.weight};
+    }
+    case plan::StepKind::DenseGradWeight: {
+      ImageParam dy = declare("grad");
+      ImageParam x = declare("input");
+      const Shape &xs = shapeOfInput(1);
+      halide::WeightGradFuncs f = halide::denseGradWeightAlgorithm(
+          v, dy, x, x.dim(3).extent(), xs, out, step.flattenInput, vec);
+      halide::scheduleWeightGrad(v, f, xs.elements(), out.c, false, vec);
+      if (op.bias >= 0)
+        return {f.weight, f.bias};
+      return {f.weight};
+    }
+    case plan::StepKind::DenseGradData: {
+      ImageParam dy = declare("grad");
+      ImageParam w = declare("weight");
+      const Shape &xs = tensorShape(step.outputs[0].index);
+      halide::DenseGradDataFuncs f = halide::denseGradDataAlgorithm(
+          v, dy, dy.dim(3).extent(), xs, out, w, step.flattenInput, vec);
+      halide::scheduleDenseGradData(v, f, xs, step.flattenInput, vec);
+      return {step.flattenInput ? f.output : f.dense.output};
+    }
+    case plan::StepKind::BatchNormGrad: {
+      ImageParam x = declare("input");
+      ImageParam dy = declare("grad");
+      ImageParam gamma = declare("gamma");
+      ImageParam mean = declare("mean");
+      ImageParam var = declare("var");
+      halide::BatchNormGradFuncs f =
+          halide::batchNormGradAlgorithm(v, op, x, dy, x.dim(3).extent(), in, gamma, mean, var);
+      halide::scheduleBatchNormGrad(v, f, in, vec);
+      return {f.output, f.dgamma, f.dbeta};
+    }
+    case plan::StepKind::PoolGrad: {
+      ImageParam x = declare("input");
+      ImageParam dy = declare("grad");
+      Func y;
+      if (op.kind == OpKind::L2Pool)
+        y = declare("output");
+      halide::PoolGradFuncs f = halide::poolGradAlgorithm(v, op, x, dy, y, in, out);
+      halide::schedulePoolGrad(v, f, in, out, vec);
+      return {f.pool.output};
+    }
+    case plan::StepKind::GlobalPoolGrad: {
+      ImageParam dy = declare("grad");
+      Func f = halide::globalPoolGradAlgorithm(v, dy, in);
+      halide::scheduleElementwise(v, f, in, vec);
+      return {f};
+    }
+    case plan::StepKind::SoftmaxGrad: {
+      ImageParam y = declare("output");
+      ImageParam dy = declare("grad");
+      halide::PoolFuncs f = halide::softmaxGradAlgorithm(v, y, dy, out);
+      halide::scheduleChannelReduction(v, f, out, vec);
+      return {f.output};
+    }
+    case plan::StepKind::LRNGrad: {
+      ImageParam x = declare("input");
+      ImageParam dy = declare("grad");
+      halide::PoolFuncs f = halide::lrnGradAlgorithm(v, op, x, dy, in);
+      halide::scheduleChannelReduction(v, f, in, vec);
+      return {f.output};
+    }
+    case plan::StepKind::FlattenGrad: {
+      ImageParam dy = declare("grad");
+      Func f = halide::flattenGradAlgorithm(v, dy, in);
+      halide::scheduleElementwise(v, f, in, vec);
+      return {f};
+    }
+    case plan::StepKind::ConcatGrad: {
+      ImageParam dy = declare("grad");
+      std::vector<int64_t> channels;
+      for (int t : op.inputs)
+        channels.push_back(tensorShape(t).c);
+      std::vector<Func> slices = halide::concatGradAlgorithm(v, dy, channels);
+      for (size_t i = 0; i < slices.size(); ++i)
+        halide::scheduleElementwise(v, slices[i], tensorShape(op.inputs[i]), vec);
+      return slices;
+    }
+    case plan::StepKind::Accumulate: {
+      std::vector<Func> parts;
+      while (next < step.inputs.size())
+        parts.push_back(declare("part"));
+      Func f = halide::addAlgorithm(v, parts, plan::Activation::None, 0);
+      halide::scheduleElementwise(v, f, outputShape(), vec);
+      return {f};
+    }
+    default:
+      break;
+    }
+    throw CompileError("no lowering for training step " +
+                       std::string(plan::stepKindName(step.kind)));
   }
 
   std::vector<Func> lowerForward(const Op &op) {

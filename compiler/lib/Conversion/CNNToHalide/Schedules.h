@@ -10,6 +10,7 @@
 #define CNNC_CONVERSION_CNNTOHALIDE_SCHEDULES_H
 
 #include "Algorithms.h"
+#include "Gradients.h"
 
 namespace cnnc::halide {
 
@@ -21,6 +22,25 @@ void scheduleGlobalPool(const Vars &v, PoolFuncs &f, const plan::Shape &out, int
 void scheduleChannelReduction(const Vars &v, PoolFuncs &f, const plan::Shape &out, int vec);
 void scheduleElementwise(const Vars &v, Halide::Func out, const plan::Shape &shape, int vec);
 void schedulePrepare(PackedWeights &p);
+
+// Training steps (GradientSchedules.cpp).
+void scheduleBatchNormTrain(const Vars &v, BatchNormTrainFuncs &f, const plan::Shape &shape,
+                            int vec);
+void scheduleBatchNormGrad(const Vars &v, BatchNormGradFuncs &f, const plan::Shape &shape,
+                           int vec);
+void scheduleConvGradData(const Vars &v, ConvGradDataFuncs &f, const plan::Op &op,
+                          const plan::Shape &dy, int vec);
+/// `outer` x `inner`: the extents of the tile's first two dimensions (conv:
+/// filters x input channels per group; dense: features x units); the first
+/// is vectorized, the second unrolled.
+/// `separateOutput`: the tile is not the pipeline's output (conv's is
+/// transposed to PyTorch's layout after it).
+void scheduleWeightGrad(const Vars &v, WeightGradFuncs &f, int64_t outer, int64_t inner,
+                        bool separateOutput, int vec);
+void scheduleDenseGradData(const Vars &v, DenseGradDataFuncs &f, const plan::Shape &in,
+                           bool flattened, int vec);
+void schedulePoolGrad(const Vars &v, PoolGradFuncs &f, const plan::Shape &in,
+                      const plan::Shape &out, int vec);
 
 } // namespace cnnc::halide
 

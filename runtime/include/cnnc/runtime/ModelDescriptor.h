@@ -16,12 +16,13 @@
 extern "C" {
 #endif
 
-#define CNNC_DESCRIPTOR_VERSION 1
+#define CNNC_DESCRIPTOR_VERSION 2
 
 /* A Halide AOT function in its argv form: buffers in step argument order. */
 typedef int (*cnnc_pipeline_fn)(void **args);
 
-enum { CNNC_ARG_TENSOR = 0, CNNC_ARG_PARAM = 1, CNNC_ARG_DERIVED = 2 };
+/* GRAD: the gradient of parameter `index`, same shape as the parameter. */
+enum { CNNC_ARG_TENSOR = 0, CNNC_ARG_PARAM = 1, CNNC_ARG_DERIVED = 2, CNNC_ARG_GRAD = 3 };
 enum { CNNC_INIT_WEIGHT = 0, CNNC_INIT_BIAS = 1, CNNC_INIT_ONES = 2, CNNC_INIT_ZEROS = 3 };
 
 typedef struct cnnc_tensor_desc {
@@ -65,6 +66,25 @@ typedef struct cnnc_io_desc {
   int64_t c, h, w;
 } cnnc_io_desc;
 
+/* A dropout of the training step: the runtime fills tensor `mask` with 0 or
+ * 1 / (1 - p) before each training forward pass. */
+typedef struct cnnc_dropout_desc {
+  const char *layer;
+  int32_t mask;
+  float p;
+} cnnc_dropout_desc;
+
+/* A batchnorm of the training step: its BatchNormTrain step writes the
+ * batch's mean and biased variance (derived buffers), from which the runtime
+ * updates the running statistics (params) as PyTorch does. */
+typedef struct cnnc_batch_stats_desc {
+  const char *layer;
+  int32_t batch_mean, batch_var;     /* derived */
+  int32_t running_mean, running_var; /* params */
+  float momentum;
+  int64_t pixels; /* H x W of the normalized tensor */
+} cnnc_batch_stats_desc;
+
 typedef struct cnnc_model_desc {
   int32_t version;
   const char *name;
@@ -85,6 +105,19 @@ typedef struct cnnc_model_desc {
   const cnnc_step_desc *steps;
   const unsigned char *embedded_weights; /* safetensors bytes, or NULL */
   uint64_t embedded_weights_size;
+  /* The training step (loss_input < 0: none, `no_training` says why). */
+  const char *no_training;
+  int32_t num_train_prepare;
+  const cnnc_step_desc *train_prepare;
+  int32_t num_train_forward;
+  const cnnc_step_desc *train_forward;
+  int32_t num_backward;
+  const cnnc_step_desc *backward;
+  int32_t loss_input, loss_grad; /* tensors: logits (N x classes) and d(loss)/d(logits) */
+  int32_t num_dropouts;
+  const cnnc_dropout_desc *dropouts;
+  int32_t num_batch_stats;
+  const cnnc_batch_stats_desc *batch_stats;
 } cnnc_model_desc;
 
 /* Defined by the generated glue of each model. */

@@ -124,6 +124,79 @@ CNNC_API cnnc_status cnnc_set_param(cnnc_model *model, const char *name, const f
 CNNC_API cnnc_status cnnc_forward(cnnc_model *model, int64_t batch, const float *const *inputs,
                                   float *const *outputs);
 
+/* ---- Training (docs/training.md) ---------------------------------------- */
+
+typedef enum cnnc_optimizer {
+  CNNC_OPTIMIZER_SGD = 0,  /* torch.optim.SGD: momentum, dampening, nesterov, weight_decay */
+  CNNC_OPTIMIZER_ADAM = 1, /* torch.optim.Adam: weight_decay added to the gradient (L2) */
+  CNNC_OPTIMIZER_ADAMW = 2 /* torch.optim.AdamW: decoupled weight decay */
+} cnnc_optimizer;
+
+/* The hyperparameters of one training step; cnnc_default_hyperparams fills
+ * PyTorch's defaults (SGD lr 0.01 without momentum; Adam betas 0.9, 0.999,
+ * eps 1e-8). They may change from one step to the next (schedules). */
+typedef struct cnnc_hyperparams {
+  cnnc_optimizer optimizer;
+  float learning_rate;
+  float momentum;     /* SGD */
+  float dampening;    /* SGD */
+  int32_t nesterov;   /* SGD: nonzero for Nesterov momentum */
+  float weight_decay; /* SGD, Adam: L2 added to the gradient; AdamW: decoupled */
+  float beta1, beta2, epsilon; /* Adam, AdamW */
+  float label_smoothing;       /* of the cross-entropy, in [0, 1) */
+  uint64_t seed;               /* of the dropout masks (with the step count) */
+} cnnc_hyperparams;
+CNNC_API void cnnc_default_hyperparams(cnnc_hyperparams *hyper);
+
+/* What a training step measured on its batch, before the update. */
+typedef struct cnnc_train_result {
+  float loss;      /* mean softmax cross-entropy over the batch */
+  int64_t correct; /* samples whose largest logit is their label */
+} cnnc_train_result;
+
+/* One training step on `batch` samples: the forward pass in training mode
+ * (batchnorm on batch statistics, updating the running statistics as
+ * PyTorch does; dropout masks), the softmax cross-entropy of the first
+ * output against labels[batch] (class indices; a softmax ending the network
+ * is folded into the loss), the gradient of every trainable parameter, and
+ * the optimizer's update of them in place. `result` may be NULL. Fails with
+ * CNNC_ERROR_ARGUMENT for a label outside [0, classes). */
+CNNC_API cnnc_status cnnc_train_step(cnnc_model *model, int64_t batch, const float *const *inputs,
+                                     const int32_t *labels, const cnnc_hyperparams *hyper,
+                                     cnnc_train_result *result);
+
+/* The gradient of parameter `name` computed by the last training step
+ * (before the optimizer's weight decay; zeros before any step and for
+ * frozen parameters). `count` must equal its number of elements. */
+CNNC_API cnnc_status cnnc_get_grad(cnnc_model *model, const char *name, float *data, size_t count);
+
+/* Whether the model has a training step (1) or not (0, then
+ * cnnc_last_error-style text in *reason, e.g. a network whose first output
+ * is not N x classes). */
+CNNC_API int32_t cnnc_can_train(const char **reason);
+
+/* Freezes (trainable = 0) or unfreezes the parameters of layer `layer` (its
+ * parameters are named "layer.*"; "" selects every layer). Frozen parameters
+ * get no gradient computation and no update; layers declared `frozen: true`
+ * start frozen. Running statistics are buffers and keep being updated by
+ * batchnorm layers in training mode, as in PyTorch. Returns
+ * CNNC_ERROR_MISSING when no parameter matches. */
+CNNC_API cnnc_status cnnc_set_trainable(cnnc_model *model, const char *layer, int32_t trainable);
+/* 1 if parameter `name` is trained, 0 if frozen or a buffer, -1 if unknown. */
+CNNC_API int32_t cnnc_param_trainable(const cnnc_model *model, const char *name);
+
+/* Re-initializes the parameters of layer `layer` (as cnnc_init_params_with)
+ * and clears their optimizer state: a new head on a loaded body. */
+CNNC_API cnnc_status cnnc_reinit_layer(cnnc_model *model, const char *layer, uint64_t seed,
+                                       cnnc_init_scheme scheme);
+
+/* A checkpoint: the weights (as cnnc_save_weights) plus the optimizer state
+ * ("optimizer.<param>.momentum_buffer", ".exp_avg", ".exp_avg_sq", ".step"
+ * and "optimizer.train_steps"), written atomically. cnnc_load_weights reads
+ * both kinds of files and restores the optimizer state it finds, so that
+ * training resumes exactly. */
+CNNC_API cnnc_status cnnc_save_checkpoint(cnnc_model *model, const char *path);
+
 /* Threads of this model library's worker pool (default: one per core). */
 CNNC_API void cnnc_set_num_threads(int32_t threads);
 

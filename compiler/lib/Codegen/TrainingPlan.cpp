@@ -1,0 +1,280 @@
+//===- TrainingPlan.cpp - The training step of a model plan ---------------===//
+//
+// The training step is three lists of steps and one loss in between:
+//   trainPrepare  packed filters (no batchnorm folding) and the transposed
+//                 filters the conv data gradients read, every step;
+//   trainForward  the forward pass in training mode (Fusion.cpp with
+//                 `training`): batchnorm on batch statistics, dropout masks;
+//   (the runtime: softmax cross-entropy of the first output, d(logits))
+//   backward      the forward steps in reverse, each replaced by its adjoint
+//                 steps: a fused activation's derivative first, then the
+//                 layer's data gradient and its parameter gradient as separate
+//                 steps (different loop nests; the runtime skips the ones that
+//                 frozen layers make useless).
+// A tensor read by several layers gets one gradient contribution from each;
+// an Accumulate step sums them before the gradient is used. Add passes its
+// output gradient to every input unchanged (no step).
+//
+//===----------------------------------------------------------------------===//
+#include "cnnc/Codegen/ModelPlan.h"
+
+#include <algorithm>
+
+namespace cnnc::plan {
+namespace {
+
+int64_t roundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+
+/// Transposed conv filters round input channels up to whole vectors (the
+/// data-gradient schedule vectorizes over input channels, as the forward
+/// conv does over output channels).
+constexpr int64_t kChannelPadding = 16;
+
+class BackwardBuilder {
+public:
+  explicit BackwardBuilder(ModelPlan &plan) : plan(plan) {}
+
+  void run() {
+    formTrainingForward(plan);
+    const Output &out = plan.outputs.at(0);
+    int logits = out.trainTensor >= 0 ? out.trainTensor : out.tensor;
+    const Shape &shape = plan.tensors[logits].shape;
+    if (shape.h != 1 || shape.w != 1) {
+      plan.noTrainingReason = "the first output '" + out.name + "' is " + shapeString(shape) +
+                              " per sample; the loss needs N x classes logits";
+      plan.trainPrepare.clear();
+      plan.trainForward.clear();
+      plan.batchStats.clear();
+      plan.dropoutMasks.clear();
+      return;
+    }
+    size_t count = plan.tensors.size();
+    contributions.assign(count, {});
+    readers.assign(count, 0);
+    isInput.assign(count, false);
+    for (const Input &in : plan.inputs)
+      isInput[in.tensor] = true;
+    for (const Step &s : plan.trainForward)
+      for (const Arg &a : s.inputs)
+        if (a.kind == ArgKind::Tensor)
+          ++readers[a.index];
+
+    // A softmax that produces the output is fused into the loss: the
+    // cross-entropy of its input's softmax is the same loss, computed stably.
+    int skip = -1;
+    plan.lossInput = logits;
+    for (size_t i = 0; i < plan.trainForward.size(); ++i) {
+      const Step &s = plan.trainForward[i];
+      if (s.outputs[0].index == logits && plan.ops[s.ops[0]].kind == OpKind::Softmax) {
+        plan.lossInput = s.inputs[0].index;
+        skip = static_cast<int>(i);
+      }
+    }
+    plan.lossGrad = addTensor("d(" + plan.tensors[plan.lossInput].name + ")",
+                              plan.tensors[plan.lossInput].shape);
+    contributions[plan.lossInput].push_back(plan.lossGrad);
+    for (int i = static_cast<int>(plan.trainForward.size()) - 1; i >= 0; --i)
+      if (i != skip)
+        backwardOf(plan.trainForward[i]);
+  }
+
+private:
+  ModelPlan &plan;
+  std::vector<std::vector<int>> contributions; ///< tensor -> its gradient contributions
+  std::vector<int> readers;                     ///< tensor -> training steps reading it
+  std::vector<bool> isInput;
+
+  static Arg tensor(int i) { return {ArgKind::Tensor, i}; }
+  static Arg param(int i) { return {ArgKind::Param, i}; }
+  static Arg grad(int i) { return {ArgKind::Grad, i}; }
+  static Arg derived(int i) { return {ArgKind::Derived, i}; }
+
+  int addTensor(const std::string &name, const Shape &shape) {
+    plan.tensors.push_back({name, shape});
+    return static_cast<int>(plan.tensors.size()) - 1;
+  }
+
+  /// A new tensor for the gradient that `layer` passes to `t`.
+  int contribution(int t, const std::string &layer) {
+    std::string name = "d(" + plan.tensors[t].name + ")";
+    if (readers[t] > 1)
+      name += " from " + layer;
+    int id = addTensor(name, plan.tensors[t].shape);
+    contributions[t].push_back(id);
+    return id;
+  }
+
+  /// The gradient of `t`, summing its contributions when there are several;
+  /// -1 when the loss does not depend on `t`.
+  int gradientOf(int t, int op) {
+    const std::vector<int> &parts = contributions[t];
+    if (parts.empty())
+      return -1;
+    if (parts.size() == 1)
+      return parts[0];
+    Step sum;
+    sum.kind = StepKind::Accumulate;
+    sum.ops = {op};
+    for (int p : parts)
+      sum.inputs.push_back(tensor(p));
+    int total = addTensor("d(" + plan.tensors[t].name + ")", plan.tensors[t].shape);
+    sum.outputs = {tensor(total)};
+    plan.backward.push_back(sum);
+    return total;
+  }
+
+  bool frozen(int p) const { return p < 0 || plan.params[p].frozen; }
+
+  Step make(StepKind kind, int op, std::vector<Arg> inputs, std::vector<Arg> outputs) {
+    Step s;
+    s.kind = kind;
+    s.ops = {op};
+    s.inputs = std::move(inputs);
+    s.outputs = std::move(outputs);
+    return s;
+  }
+
+  void backwardOf(const Step &step) {
+    int primary = step.ops[0];
+    const Op &op = plan.ops[primary];
+    int out = step.outputs[0].index;
+    int g = gradientOf(out, step.ops.back());
+    if (g < 0)
+      return; // an output the loss does not read (an auxiliary head)
+    if (step.activation != Activation::None) {
+      Step act = make(StepKind::ActivationGrad, step.ops.back(), {tensor(out), tensor(g)}, {});
+      act.activation = step.activation;
+      act.slope = step.slope;
+      int dz = addTensor("d(" + plan.tensors[op.output].name + ")", plan.tensors[op.output].shape);
+      act.outputs = {tensor(dz)};
+      plan.backward.push_back(act);
+      g = dz;
+    }
+    int x = step.inputs.empty() ? -1 : step.inputs[0].index;
+    auto wantsData = [&](int t) { return !isInput[t]; };
+    switch (step.kind) {
+    case StepKind::BatchNormTrain: {
+      Step s = make(StepKind::BatchNormGrad, primary,
+                    {tensor(x), tensor(g), param(op.weight), step.outputs[1], step.outputs[2]},
+                    {});
+      s.outputs = {tensor(contribution(x, op.layer)), grad(op.weight), grad(op.bias)};
+      plan.backward.push_back(s);
+      return;
+    }
+    case StepKind::DropoutApply:
+      if (wantsData(x))
+        plan.backward.push_back(make(StepKind::DropoutApply, primary, {tensor(g), step.inputs[1]},
+                                     {tensor(contribution(x, op.layer))}));
+      return;
+    default:
+      break;
+    }
+    switch (op.kind) {
+    case OpKind::Conv: {
+      if (!frozen(op.weight)) {
+        Step s = make(StepKind::ConvGradWeight, primary, {tensor(g), tensor(x)}, {grad(op.weight)});
+        if (op.bias >= 0)
+          s.outputs.push_back(grad(op.bias));
+        plan.backward.push_back(s);
+      }
+      if (wantsData(x)) {
+        const Shape &in = plan.tensors[x].shape;
+        int64_t perGroup = plan.tensors[op.output].shape.c / op.groups;
+        plan.derived.push_back({op.layer + ".transposed_weight",
+                                {roundUp(in.c, kChannelPadding), perGroup, op.kernel[1],
+                                 op.kernel[0]}});
+        int wt = static_cast<int>(plan.derived.size()) - 1;
+        plan.trainPrepare.push_back(
+            make(StepKind::TransposeWeights, primary, {param(op.weight)}, {derived(wt)}));
+        plan.backward.push_back(make(StepKind::ConvGradData, primary, {tensor(g), derived(wt)},
+                                     {tensor(contribution(x, op.layer))}));
+      }
+      return;
+    }
+    case OpKind::Dense: {
+      if (!frozen(op.weight)) {
+        Step s =
+            make(StepKind::DenseGradWeight, primary, {tensor(g), tensor(x)}, {grad(op.weight)});
+        if (op.bias >= 0)
+          s.outputs.push_back(grad(op.bias));
+        s.flattenInput = step.flattenInput;
+        plan.backward.push_back(s);
+      }
+      if (wantsData(x)) {
+        Step s = make(StepKind::DenseGradData, primary, {tensor(g), param(op.weight)},
+                      {tensor(contribution(x, op.layer))});
+        s.flattenInput = step.flattenInput;
+        plan.backward.push_back(s);
+      }
+      return;
+    }
+    case OpKind::Add:
+      for (int t : op.inputs)
+        if (wantsData(t))
+          contributions[t].push_back(g);
+      return;
+    case OpKind::Concat: {
+      Step s = make(StepKind::ConcatGrad, primary, {tensor(g)}, {});
+      for (const Arg &a : step.inputs)
+        s.outputs.push_back(tensor(isInput[a.index] ? addTensor("d(" + plan.tensors[a.index].name +
+                                                                    ") unused",
+                                                                plan.tensors[a.index].shape)
+                                                    : contribution(a.index, op.layer)));
+      plan.backward.push_back(s);
+      return;
+    }
+    default:
+      break;
+    }
+    if (!wantsData(x))
+      return;
+    int dx = contribution(x, op.layer);
+    switch (op.kind) {
+    case OpKind::MaxPool:
+    case OpKind::AvgPool:
+      plan.backward.push_back(make(StepKind::PoolGrad, primary, {tensor(x), tensor(g)}, {tensor(dx)}));
+      return;
+    case OpKind::L2Pool:
+      plan.backward.push_back(
+          make(StepKind::PoolGrad, primary, {tensor(x), tensor(g), tensor(out)}, {tensor(dx)}));
+      return;
+    case OpKind::GlobalAvgPool:
+      plan.backward.push_back(make(StepKind::GlobalPoolGrad, primary, {tensor(g)}, {tensor(dx)}));
+      return;
+    case OpKind::Softmax:
+      plan.backward.push_back(
+          make(StepKind::SoftmaxGrad, primary, {tensor(out), tensor(g)}, {tensor(dx)}));
+      return;
+    case OpKind::LRN:
+      plan.backward.push_back(make(StepKind::LRNGrad, primary, {tensor(x), tensor(g)}, {tensor(dx)}));
+      return;
+    case OpKind::Flatten:
+      plan.backward.push_back(make(StepKind::FlattenGrad, primary, {tensor(g)}, {tensor(dx)}));
+      return;
+    case OpKind::ReLU:
+    case OpKind::LeakyReLU:
+    case OpKind::Sigmoid:
+    case OpKind::Tanh: {
+      Step s = make(StepKind::ActivationGrad, primary, {tensor(out), tensor(g)}, {tensor(dx)});
+      s.activation = op.kind == OpKind::ReLU        ? Activation::ReLU
+                     : op.kind == OpKind::LeakyReLU ? Activation::LeakyReLU
+                     : op.kind == OpKind::Sigmoid   ? Activation::Sigmoid
+                                                    : Activation::Tanh;
+      s.slope = op.slope;
+      plan.backward.push_back(s);
+      return;
+    }
+    default:
+      return;
+    }
+  }
+};
+
+} // namespace
+
+void formTrainingSteps(ModelPlan &plan) {
+  BackwardBuilder(plan).run();
+  nameFunctions(plan);
+}
+
+} // namespace cnnc::plan

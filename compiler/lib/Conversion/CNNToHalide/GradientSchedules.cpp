@@ -1,0 +1,139 @@
+//===- GradientSchedules.cpp - CPU schedules of the training steps --------===//
+//
+// The same principles as the forward schedules (Schedules.cpp): channels
+// vectorized, register tiles for the multiply-adds, rows or tiles in
+// parallel. A parameter gradient is a reduction over the batch and the
+// pixels with little pure parallelism per element, so its tiles of
+// (filters x input channels x taps) are the parallel tasks, each keeping a
+// small block of accumulators in registers over the whole reduction.
+//
+//===----------------------------------------------------------------------===//
+#include "Schedules.h"
+
+#include <algorithm>
+
+using namespace Halide;
+
+namespace cnnc::halide {
+
+using plan::Shape;
+
+namespace {
+
+/// Per-row partial sums over a row's pixels of every image (parallel over
+/// rows, vectorized over channels), then their per-channel totals.
+void scheduleRowReduction(const Vars &v, Func rows, Func total, int64_t channels, int vec) {
+  rows.compute_root();
+  rows.update().parallel(v.y);
+  total.compute_root();
+  if (channels >= vec) {
+    rows.vectorize(v.c, vec, TailStrategy::ShiftInwards);
+    rows.update().vectorize(v.c, vec, TailStrategy::GuardWithIf);
+    total.update().vectorize(v.c, vec, TailStrategy::GuardWithIf);
+  }
+}
+
+/// The largest of 4, 3, 2, 1 that divides `n`.
+int divisorTile(int64_t n) {
+  for (int t : {4, 3, 2})
+    if (n % t == 0)
+      return t;
+  return 1;
+}
+
+} // namespace
+
+void scheduleBatchNormTrain(const Vars &v, BatchNormTrainFuncs &f, const Shape &shape, int vec) {
+  scheduleRowReduction(v, f.rowSum, f.sum, shape.c, vec);
+  scheduleRowReduction(v, f.rowSquares, f.squares, shape.c, vec);
+  scheduleElementwise(v, f.output, shape, vec);
+}
+
+void scheduleBatchNormGrad(const Vars &v, BatchNormGradFuncs &f, const Shape &shape, int vec) {
+  scheduleRowReduction(v, f.rowSum, f.sum, shape.c, vec);
+  scheduleRowReduction(v, f.rowDot, f.dot, shape.c, vec);
+  scheduleElementwise(v, f.output, shape, vec);
+}
+
+void scheduleConvGradData(const Vars &v, ConvGradDataFuncs &f, const plan::Op &op,
+                          const Shape &dy, int vec) {
+  scheduleConv(v, f.conv, op, dy, f.domain, vec);
+  if (!f.fold.defined())
+    return;
+  f.conv.output.compute_root();
+  f.fold.parallel(v.n);
+  f.fold.update().parallel(v.n);
+  if (f.domain.c >= vec) {
+    f.fold.vectorize(v.c, vec, TailStrategy::ShiftInwards);
+    f.fold.update().vectorize(v.c, vec, TailStrategy::GuardWithIf);
+  }
+}
+
+// A tile of 2 vectors of filters x up to 4 input channels (8 accumulators)
+// per task and tap, the reduction over the batch's pixels inside it.
+void scheduleWeightGrad(const Vars &v, WeightGradFuncs &f, int64_t outer, int64_t inner,
+                        bool separateOutput, int vec) {
+  // (filter, input, kx, ky) for a conv, (feature, unit) for a dense layer:
+  // the first vectorized, the second unrolled.
+  std::vector<Var> a = f.tile.args();
+  bool conv = a.size() == 4;
+  Var vecVar = a[0], unrollVar = a[1];
+  int tileV = outer % (2 * vec) == 0 ? 2 * vec : vec;
+  TailStrategy tail = outer % tileV == 0 ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf;
+  int tileU = divisorTile(inner);
+  Var vo("vo"), vi("vi"), uo("uo"), ui("ui"), t("t");
+  if (separateOutput)
+    f.tile.compute_root();
+  f.tile.split(vecVar, vo, vi, tileV, tail).split(unrollVar, uo, ui, tileU);
+  if (conv)
+    f.tile.reorder(vi, ui, uo, a[2], a[3], vo).fuse(uo, a[2], t).fuse(t, a[3], t).fuse(t, vo, t);
+  else
+    f.tile.reorder(vi, ui, uo, vo).fuse(uo, vo, t);
+  f.tile.vectorize(vi, vec).unroll(ui).parallel(t);
+  f.acc.compute_at(f.tile, t)
+      .vectorize(vecVar, vec, TailStrategy::RoundUp)
+      .unroll(vecVar)
+      .unroll(unrollVar);
+  std::vector<VarOrRVar> order = {vecVar, unrollVar};
+  for (int i = 0; i < f.r.dimensions(); ++i)
+    order.push_back(f.r[i]);
+  for (size_t i = 2; i < a.size(); ++i)
+    order.push_back(a[i]);
+  f.acc.update()
+      .reorder(order)
+      .vectorize(vecVar, vec, TailStrategy::RoundUp)
+      .unroll(vecVar)
+      .unroll(unrollVar);
+  f.input.compute_root().parallel(f.input.args().back());
+  if (f.biasAcc.defined()) {
+    f.biasAcc.compute_root();
+    if (outer >= vec && conv)
+      f.biasAcc.update().vectorize(v.c, vec, TailStrategy::GuardWithIf);
+  }
+}
+
+void scheduleDenseGradData(const Vars &v, DenseGradDataFuncs &f, const Shape &in, bool flattened,
+                           int vec) {
+  Shape flat;
+  flat.c = in.elements();
+  flat.rank = 2;
+  scheduleDense(v, f.dense, flat, vec);
+  if (flattened) {
+    f.dense.output.compute_root();
+    scheduleElementwise(v, f.output, in, vec);
+  }
+}
+
+void schedulePoolGrad(const Vars &v, PoolGradFuncs &f, const Shape &in, const Shape &out,
+                      int vec) {
+  if (f.argmax.defined()) {
+    f.argmax.compute_root();
+    if (out.c >= vec)
+      f.argmax.vectorize(v.c, vec, TailStrategy::ShiftInwards);
+    Var yn("yn");
+    f.argmax.fuse(v.y, v.n, yn).parallel(yn);
+  }
+  schedulePool(v, f.pool, in, vec);
+}
+
+} // namespace cnnc::halide

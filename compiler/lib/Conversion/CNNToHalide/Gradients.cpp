@@ -1,0 +1,399 @@
+//===- Gradients.cpp - Training-mode and gradient algorithms --------------===//
+//
+// Formulas are PyTorch's (torch 1.13 autograd), checked op by op against it
+// (test/conformance/gradients.py). Notation: y the layer's output, dy its
+// gradient, x its input, M = N * H * W the values per batchnorm channel.
+//
+//===----------------------------------------------------------------------===//
+#include "Gradients.h"
+
+#include <limits>
+
+using namespace Halide;
+
+namespace cnnc::halide {
+
+using plan::Activation;
+using plan::Op;
+using plan::Shape;
+
+BatchNormTrainFuncs batchNormTrainAlgorithm(const Vars &v, const Op &op, Func input, Expr batch,
+                                            const Shape &in, Func gamma, Func beta,
+                                            Activation act, double slope) {
+  BatchNormTrainFuncs f;
+  Expr count = cast<float>(batch * i32(in.h * in.w));
+  RDom row(0, i32(in.w), 0, batch, "row");
+  RDom rows(0, i32(in.h), "rows");
+  f.rowSum = Func("bn_row_sum");
+  f.rowSum(v.c, v.y) = 0.0f;
+  f.rowSum(v.c, v.y) += input(v.c, row.x, v.y, row.y);
+  f.sum = Func("bn_sum");
+  f.sum(v.c) = 0.0f;
+  f.sum(v.c) += f.rowSum(v.c, rows);
+  f.mean = Func("batch_mean");
+  f.mean(v.c) = f.sum(v.c) / count;
+  // Two passes: the variance from centred values, as PyTorch computes it.
+  Expr centred = input(v.c, row.x, v.y, row.y) - f.mean(v.c);
+  f.rowSquares = Func("bn_row_squares");
+  f.rowSquares(v.c, v.y) = 0.0f;
+  f.rowSquares(v.c, v.y) += centred * centred;
+  f.squares = Func("bn_squares");
+  f.squares(v.c) = 0.0f;
+  f.squares(v.c) += f.rowSquares(v.c, rows);
+  f.var = Func("batch_var");
+  f.var(v.c) = f.squares(v.c) / count;
+  Expr scale = gamma(v.c) / sqrt(f.var(v.c) + static_cast<float>(op.epsilon));
+  f.output = Func("batchnorm_train_output");
+  f.output(v.c, v.x, v.y, v.n) =
+      activate((input(v.c, v.x, v.y, v.n) - f.mean(v.c)) * scale + beta(v.c), act, slope);
+  return f;
+}
+
+Func multiplyAlgorithm(const Vars &v, Func a, Func b) {
+  Func out("masked");
+  out(v.c, v.x, v.y, v.n) = a(v.c, v.x, v.y, v.n) * b(v.c, v.x, v.y, v.n);
+  return out;
+}
+
+Func activationGradAlgorithm(const Vars &v, Func y, Func dy, Activation act, double slope) {
+  Expr out = y(v.c, v.x, v.y, v.n);
+  Expr derivative = 1.0f;
+  switch (act) {
+  case Activation::None:
+    break;
+  case Activation::ReLU: // PyTorch: 0 at 0
+    derivative = select(out > 0.0f, 1.0f, 0.0f);
+    break;
+  case Activation::LeakyReLU:
+    derivative = select(out > 0.0f, 1.0f, static_cast<float>(slope));
+    break;
+  case Activation::Sigmoid:
+    derivative = out * (1.0f - out);
+    break;
+  case Activation::Tanh:
+    derivative = 1.0f - out * out;
+    break;
+  }
+  Func f("activation_grad");
+  f(v.c, v.x, v.y, v.n) = dy(v.c, v.x, v.y, v.n) * derivative;
+  return f;
+}
+
+Func transposeWeightsAlgorithm(const Op &op, int64_t inChannels, int64_t outPerGroup,
+                               Func weight) {
+  Var c("c"), o("o"), kx("kx"), ky("ky");
+  int64_t inPerGroup = inChannels / op.groups;
+  Expr cc = min(c, i32(inChannels - 1));
+  Expr group = cc / i32(inPerGroup);
+  Expr i = cc - group * i32(inPerGroup);
+  Expr filter = group * i32(outPerGroup) + o;
+  Expr w = weight(kx, ky, i, filter);
+  if (!op.table.empty())
+    w = w * connectionMask(op, inPerGroup, outPerGroup * op.groups)(i, filter);
+  Func t("transposed_weight");
+  t(c, o, kx, ky) = select(c < i32(inChannels), w, 0.0f);
+  return t;
+}
+
+ConvGradDataFuncs convGradDataAlgorithm(const Vars &v, const Op &op, Func dy, const Shape &in,
+                                        const Shape &out, Func transposed) {
+  ConvGradDataFuncs f;
+  bool zeros = op.padMode == plan::PadMode::Zeros;
+  // dx at padded coordinate p gathers dy at o where p = o * stride + k * dilation.
+  f.domain = in;
+  if (!zeros) {
+    f.domain.w = in.w + op.pad[1] + op.pad[3];
+    f.domain.h = in.h + op.pad[0] + op.pad[2];
+  }
+  Expr px = zeros ? v.x + i32(op.pad[1]) : Expr(v.x);
+  Expr py = zeros ? v.y + i32(op.pad[0]) : Expr(v.y);
+  int64_t inPerGroup = in.c / op.groups, outPerGroup = out.c / op.groups;
+  f.conv.padded = Func("dy_padded");
+  Func bounded = BoundaryConditions::constant_exterior(dy, 0.0f, spatialBox(out));
+  f.conv.padded(v.c, v.x, v.y, v.n) = bounded(v.c, v.x, v.y, v.n);
+  f.conv.r = RDom(0, i32(outPerGroup), 0, i32(op.kernel[1]), 0, i32(op.kernel[0]), "r");
+  const RDom &r = f.conv.r;
+  Expr group = op.groups == 1 ? Expr(0) : min(v.c / i32(inPerGroup), i32(op.groups - 1));
+  Expr tx = px - r.y * i32(op.dilation[1]);
+  Expr ty = py - r.z * i32(op.dilation[0]);
+  // Halide's division rounds down, so taps left of the image read zeros.
+  Expr value = f.conv.padded(group * i32(outPerGroup) + r.x, tx / i32(op.stride[1]),
+                             ty / i32(op.stride[0]), v.n);
+  if (op.stride[0] > 1 || op.stride[1] > 1)
+    value = select(tx % i32(op.stride[1]) == 0 && ty % i32(op.stride[0]) == 0, value, 0.0f);
+  f.conv.conv = Func("conv_grad_data");
+  f.conv.conv(v.c, v.x, v.y, v.n) = 0.0f;
+  f.conv.conv(v.c, v.x, v.y, v.n) += transposed(v.c, r.x, r.y, r.z) * value;
+  f.conv.output = Func("padded_grad");
+  f.conv.output(v.c, v.x, v.y, v.n) = f.conv.conv(v.c, v.x, v.y, v.n);
+  if (zeros)
+    return f;
+  // Each padded pixel copied an input pixel: add its gradient to that pixel.
+  auto source = [&](Expr p, int64_t n, int64_t before) {
+    Expr i = p - i32(before);
+    if (op.padMode == plan::PadMode::Replicate)
+      return clamp(i, 0, i32(n - 1));
+    return select(i < 0, -i, select(i >= i32(n), i32(2 * (n - 1)) - i, i));
+  };
+  RDom all(0, i32(f.domain.w), 0, i32(f.domain.h), "all");
+  f.fold = Func("conv_grad_data_folded");
+  f.fold(v.c, v.x, v.y, v.n) = 0.0f;
+  f.fold(v.c, source(all.x, in.w, op.pad[1]), source(all.y, in.h, op.pad[0]), v.n) +=
+      f.conv.output(v.c, all.x, all.y, v.n);
+  return f;
+}
+
+namespace {
+
+/// Bias gradient: dy summed over pixels and the batch, per channel.
+void biasGradient(const Vars &v, WeightGradFuncs &f, Func dy, Expr batch, const Shape &out) {
+  RDom all(0, i32(out.w), 0, i32(out.h), 0, batch, "pixels");
+  f.biasAcc = Func("bias_grad_sum");
+  f.biasAcc(v.c) = 0.0f;
+  f.biasAcc(v.c) += dy(v.c, all.x, all.y, all.z);
+  f.bias = Func("bias_grad");
+  f.bias(v.c) = f.biasAcc(v.c);
+}
+
+/// Reading channel `c` of a tensor with `channels` channels from a schedule
+/// that rounds vectors up: clamped when the last vector would run past.
+Expr channelIndex(Expr c, int64_t channels, int vec) {
+  return channels % vec == 0 ? c : min(c, i32(channels - 1));
+}
+
+} // namespace
+
+WeightGradFuncs convGradWeightAlgorithm(const Vars &v, const Op &op, Func dy, Func input,
+                                        Expr batch, const Shape &in, const Shape &out, int vec) {
+  WeightGradFuncs f;
+  Func boundary = convBoundary(op, input, in);
+  f.input = Func("padded_input");
+  f.input(v.c, v.x, v.y, v.n) = boundary(v.c, v.x, v.y, v.n);
+  Var o("o"), i("i"), kx("kx"), ky("ky");
+  int64_t inPerGroup = in.c / op.groups, outPerGroup = out.c / op.groups;
+  f.r = RDom(0, i32(out.w), 0, i32(out.h), 0, batch, "r");
+  Expr oc = channelIndex(o, out.c, vec);
+  Expr group = op.groups == 1 ? Expr(0) : oc / i32(outPerGroup);
+  Expr ix = f.r.x * i32(op.stride[1]) + kx * i32(op.dilation[1]) - i32(op.pad[1]);
+  Expr iy = f.r.y * i32(op.stride[0]) + ky * i32(op.dilation[0]) - i32(op.pad[0]);
+  // dw(o, i, kx, ky) = sum over n, y, x of dy(o, x, y, n) * x_padded(i, ...).
+  f.acc = Func("weight_grad_sum");
+  f.acc(o, i, kx, ky) = 0.0f;
+  f.acc(o, i, kx, ky) += dy(oc, f.r.x, f.r.y, f.r.z) *
+                         f.input(group * i32(inPerGroup) + i, ix, iy, f.r.z);
+  f.tile = Func("weight_grad_tile");
+  f.tile(o, i, kx, ky) = f.acc(o, i, kx, ky);
+  Expr w = f.tile(o, i, kx, ky);
+  if (!op.table.empty())
+    w = w * connectionMask(op, inPerGroup, out.c)(i, o);
+  f.weight = Func("weight_grad");
+  f.weight(kx, ky, i, o) = w;
+  if (op.bias >= 0)
+    biasGradient(v, f, dy, batch, out);
+  return f;
+}
+
+WeightGradFuncs denseGradWeightAlgorithm(const Vars &v, Func dy, Func input, Expr batch,
+                                         const Shape &in, const Shape &out, bool flattened,
+                                         int vec) {
+  WeightGradFuncs f;
+  Var fe("f"), u("u");
+  // The input in PyTorch's flatten order (c, y, x), one row per sample.
+  f.input = Func("flat_input");
+  if (flattened)
+    f.input(fe, v.n) = input(fe / i32(in.h * in.w), fe % i32(in.w), (fe / i32(in.w)) % i32(in.h),
+                             v.n);
+  else
+    f.input(fe, v.n) = input(fe, 0, 0, v.n);
+  f.r = RDom(0, batch, "r");
+  f.acc = Func("weight_grad_sum");
+  f.acc(fe, u) = 0.0f;
+  f.acc(fe, u) += f.input(channelIndex(fe, in.elements(), vec), f.r) * dy(u, 0, 0, f.r);
+  f.tile = Func("weight_grad");
+  f.tile(fe, u) = f.acc(fe, u);
+  f.weight = f.tile;
+  biasGradient(v, f, dy, batch, out);
+  return f;
+}
+
+DenseGradDataFuncs denseGradDataAlgorithm(const Vars &v, Func dy, Expr batch, const Shape &in,
+                                          const Shape &out, Func weight, bool flattened, int vec) {
+  DenseGradDataFuncs f;
+  int64_t features = in.elements();
+  Func clamped("clamped_dy");
+  clamped(v.c, v.n) = dy(v.c, 0, 0, clamp(v.n, 0, batch - 1));
+  // Three dimensions, as the dense schedule expects (the last two are unit).
+  f.dense.r = RDom(0, i32(out.c), 0, 1, 0, 1, "r");
+  f.dense.acc = Func("dense_grad_data");
+  f.dense.acc(v.c, v.n) = 0.0f;
+  f.dense.acc(v.c, v.n) +=
+      weight(channelIndex(v.c, features, vec), f.dense.r.x) * clamped(f.dense.r.x, v.n);
+  f.dense.output = Func("flat_grad");
+  f.dense.output(v.c, v.x, v.y, v.n) = f.dense.acc(v.c, v.n);
+  f.output = Func("dense_grad_data_output");
+  if (flattened)
+    f.output(v.c, v.x, v.y, v.n) =
+        f.dense.output(v.c * i32(in.h * in.w) + v.y * i32(in.w) + v.x, 0, 0, v.n);
+  else
+    f.output(v.c, v.x, v.y, v.n) = f.dense.output(v.c, v.x, v.y, v.n);
+  return f;
+}
+
+BatchNormGradFuncs batchNormGradAlgorithm(const Vars &v, const Op &op, Func input, Func dy,
+                                          Expr batch, const Shape &in, Func gamma, Func mean,
+                                          Func var) {
+  BatchNormGradFuncs f;
+  Expr count = cast<float>(batch * i32(in.h * in.w));
+  Func invStd("inv_std");
+  invStd(v.c) = 1.0f / sqrt(var(v.c) + static_cast<float>(op.epsilon));
+  auto xhat = [&](Expr x, Expr y, Expr n) {
+    return (input(v.c, x, y, n) - mean(v.c)) * invStd(v.c);
+  };
+  RDom row(0, i32(in.w), 0, batch, "row");
+  RDom rows(0, i32(in.h), "rows");
+  f.rowSum = Func("bn_grad_row_sum");
+  f.rowSum(v.c, v.y) = 0.0f;
+  f.rowSum(v.c, v.y) += dy(v.c, row.x, v.y, row.y);
+  f.rowDot = Func("bn_grad_row_dot");
+  f.rowDot(v.c, v.y) = 0.0f;
+  f.rowDot(v.c, v.y) += dy(v.c, row.x, v.y, row.y) * xhat(row.x, v.y, row.y);
+  f.sum = Func("bn_grad_sum");
+  f.sum(v.c) = 0.0f;
+  f.sum(v.c) += f.rowSum(v.c, rows);
+  f.dot = Func("bn_grad_dot");
+  f.dot(v.c) = 0.0f;
+  f.dot(v.c) += f.rowDot(v.c, rows);
+  f.dbeta = Func("beta_grad");
+  f.dbeta(v.c) = f.sum(v.c);
+  f.dgamma = Func("gamma_grad");
+  f.dgamma(v.c) = f.dot(v.c);
+  // dx = gamma / sqrt(var + eps) / M * (M dy - sum dy - xhat * sum(dy xhat)).
+  f.output = Func("batchnorm_grad_output");
+  f.output(v.c, v.x, v.y, v.n) =
+      gamma(v.c) * invStd(v.c) / count *
+      (count * dy(v.c, v.x, v.y, v.n) - f.sum(v.c) - xhat(v.x, v.y, v.n) * f.dot(v.c));
+  return f;
+}
+
+PoolGradFuncs poolGradAlgorithm(const Vars &v, const Op &op, Func input, Func dy, Func y,
+                                const Shape &in, const Shape &out) {
+  PoolGradFuncs f;
+  bool isMax = op.kind == plan::OpKind::MaxPool;
+  if (isMax) {
+    // The first maximum of each window in row-major order, as PyTorch's
+    // max_pool2d picks it: the tap index kx + ky * kw.
+    Func padded = BoundaryConditions::constant_exterior(
+        input, -std::numeric_limits<float>::infinity(), spatialBox(in));
+    RDom w(0, i32(op.kernel[1]), 0, i32(op.kernel[0]), "window");
+    Expr ix = v.x * i32(op.stride[1]) + w.x * i32(op.dilation[1]) - i32(op.pad[1]);
+    Expr iy = v.y * i32(op.stride[0]) + w.y * i32(op.dilation[0]) - i32(op.pad[0]);
+    f.argmax = Func("pool_argmax");
+    Tuple best = argmax(w, padded(v.c, ix, iy, v.n));
+    f.argmax(v.c, v.x, v.y, v.n) = best[0] + best[1] * i32(op.kernel[1]);
+  }
+  // Input pixel x is tap k of output o when x + pad = o * stride + k * dilation.
+  RDom t(0, i32(op.kernel[1]), 0, i32(op.kernel[0]), "taps");
+  Expr tx = v.x + i32(op.pad[1]) - t.x * i32(op.dilation[1]);
+  Expr ty = v.y + i32(op.pad[0]) - t.y * i32(op.dilation[0]);
+  Expr ox = tx / i32(op.stride[1]), oy = ty / i32(op.stride[0]);
+  Expr valid = tx % i32(op.stride[1]) == 0 && ty % i32(op.stride[0]) == 0 && ox >= 0 &&
+               ox < i32(out.w) && oy >= 0 && oy < i32(out.h);
+  Expr cx = clamp(ox, 0, i32(out.w - 1)), cy = clamp(oy, 0, i32(out.h - 1));
+  Expr g = dy(v.c, cx, cy, v.n);
+  Expr term;
+  switch (op.kind) {
+  case plan::OpKind::MaxPool:
+    term = select(valid && f.argmax(v.c, cx, cy, v.n) == t.x + t.y * i32(op.kernel[1]), g, 0.0f);
+    break;
+  case plan::OpKind::AvgPool:
+    term = select(valid, g / cast<float>(poolDivisor(op, in, cx, cy)), 0.0f);
+    break;
+  default: {
+    // y = sqrt(K / divisor * sum x^2): dy/dx = K / divisor * x / y (0 where y is 0).
+    Expr pooled = y(v.c, cx, cy, v.n);
+    Expr k = static_cast<float>(op.kernel[0] * op.kernel[1]);
+    Expr scale = k / cast<float>(poolDivisor(op, in, cx, cy));
+    term = select(valid && pooled > 0.0f,
+                  g * scale * input(v.c, v.x, v.y, v.n) / max(pooled, 1e-30f), 0.0f);
+    break;
+  }
+  }
+  f.pool.acc = Func("pool_grad_sum");
+  f.pool.acc(v.c, v.x, v.y, v.n) = 0.0f;
+  f.pool.acc(v.c, v.x, v.y, v.n) += term;
+  f.pool.output = Func("pool_grad");
+  f.pool.output(v.c, v.x, v.y, v.n) = f.pool.acc(v.c, v.x, v.y, v.n);
+  return f;
+}
+
+Func globalPoolGradAlgorithm(const Vars &v, Func dy, const Shape &in) {
+  Func f("global_pool_grad");
+  f(v.c, v.x, v.y, v.n) = dy(v.c, 0, 0, v.n) / static_cast<float>(in.h * in.w);
+  return f;
+}
+
+PoolFuncs softmaxGradAlgorithm(const Vars &v, Func y, Func dy, const Shape &shape) {
+  // dx = y * (dy - sum_c dy * y)
+  PoolFuncs f;
+  RDom r(0, i32(shape.c), "r");
+  f.acc = Func("softmax_grad_dot");
+  f.acc(v.x, v.y, v.n) = 0.0f;
+  f.acc(v.x, v.y, v.n) += dy(r, v.x, v.y, v.n) * y(r, v.x, v.y, v.n);
+  f.output = Func("softmax_grad");
+  f.output(v.c, v.x, v.y, v.n) =
+      y(v.c, v.x, v.y, v.n) * (dy(v.c, v.x, v.y, v.n) - f.acc(v.x, v.y, v.n));
+  return f;
+}
+
+PoolFuncs lrnGradAlgorithm(const Vars &v, const Op &op, Func input, Func dy, const Shape &in) {
+  // y_j = x_j D_j^-beta, D_j = k + alpha / size * sum_{i in window(j)} x_i^2, so
+  // dx_j = dy_j D_j^-beta - 2 alpha beta / size * x_j * sum_{i: j in window(i)} dy_i x_i D_i^(-beta-1).
+  PoolFuncs f;
+  Func x = BoundaryConditions::constant_exterior(input, 0.0f, spatialBox(in));
+  RDom r(0, i32(op.size), "r");
+  Func sum("lrn_sum");
+  sum(v.c, v.x, v.y, v.n) = 0.0f;
+  Expr neighbour = x(v.c + r - i32(op.size / 2), v.x, v.y, v.n);
+  sum(v.c, v.x, v.y, v.n) += neighbour * neighbour;
+  Func base("lrn_base");
+  base(v.c, v.x, v.y, v.n) = static_cast<float>(op.k) +
+                             static_cast<float>(op.alpha / op.size) * sum(v.c, v.x, v.y, v.n);
+  Func term("lrn_term");
+  term(v.c, v.x, v.y, v.n) = select(
+      v.c >= 0 && v.c < i32(in.c),
+      dy(clamp(v.c, 0, i32(in.c - 1)), v.x, v.y, v.n) * x(v.c, v.x, v.y, v.n) *
+          pow(base(clamp(v.c, 0, i32(in.c - 1)), v.x, v.y, v.n), -static_cast<float>(op.beta) - 1.0f),
+      0.0f);
+  // Channel i's window covers j when i = j + size/2 - r for r in [0, size).
+  f.acc = Func("lrn_grad_sum");
+  f.acc(v.c, v.x, v.y, v.n) = 0.0f;
+  f.acc(v.c, v.x, v.y, v.n) += term(v.c + i32(op.size / 2) - r, v.x, v.y, v.n);
+  f.output = Func("lrn_grad");
+  f.output(v.c, v.x, v.y, v.n) =
+      dy(v.c, v.x, v.y, v.n) * pow(base(v.c, v.x, v.y, v.n), -static_cast<float>(op.beta)) -
+      static_cast<float>(2.0 * op.alpha * op.beta / op.size) * input(v.c, v.x, v.y, v.n) *
+          f.acc(v.c, v.x, v.y, v.n);
+  f.perPixel = {sum, term};
+  return f;
+}
+
+Func flattenGradAlgorithm(const Vars &v, Func dy, const Shape &in) {
+  Func f("flatten_grad");
+  f(v.c, v.x, v.y, v.n) = dy(v.c * i32(in.h * in.w) + v.y * i32(in.w) + v.x, 0, 0, v.n);
+  return f;
+}
+
+std::vector<Func> concatGradAlgorithm(const Vars &v, Func dy,
+                                      const std::vector<int64_t> &channels) {
+  std::vector<Func> slices;
+  int64_t offset = 0;
+  for (int64_t c : channels) {
+    Func f("concat_grad");
+    f(v.c, v.x, v.y, v.n) = dy(v.c + i32(offset), v.x, v.y, v.n);
+    slices.push_back(f);
+    offset += c;
+  }
+  return slices;
+}
+
+} // namespace cnnc::halide

@@ -1,0 +1,117 @@
+//===- Gradients.h - Training-mode and gradient algorithms -----*- C++ -*-===//
+//
+// THE ADJOINTS. The Halide algorithm of every training step that inference
+// does not have: batchnorm on batch statistics, dropout masking, and the
+// gradient of every layer, written per op as gathers (each output element
+// of a gradient is a sum its step computes, never a scatter), so that the
+// schedules (Schedules.h) can vectorize over channels and run rows or tiles
+// in parallel exactly as the forward pass does. docs/training.md derives
+// each formula and says why per-op adjoints were chosen over Halide's
+// propagate_adjoints.
+//
+//===----------------------------------------------------------------------===//
+#ifndef CNNC_CONVERSION_CNNTOHALIDE_GRADIENTS_H
+#define CNNC_CONVERSION_CNNTOHALIDE_GRADIENTS_H
+
+#include "Algorithms.h"
+
+namespace cnnc::halide {
+
+/// Batchnorm on the batch's statistics: per-row partial sums (parallel over
+/// rows), their totals, the mean and the biased variance (outputs, for the
+/// running statistics and the gradient), and the normalized output.
+struct BatchNormTrainFuncs {
+  Halide::Func rowSum, sum, mean, rowSquares, squares, var, output;
+};
+BatchNormTrainFuncs batchNormTrainAlgorithm(const Vars &v, const plan::Op &op,
+                                            Halide::Func input, Halide::Expr batch,
+                                            const plan::Shape &in, Halide::Func gamma,
+                                            Halide::Func beta, plan::Activation act,
+                                            double slope);
+
+/// a * b elementwise (dropout: x * mask forward, dy * mask backward).
+Halide::Func multiplyAlgorithm(const Vars &v, Halide::Func a, Halide::Func b);
+
+/// dz = dy * act'(z), from the activation's output y.
+Halide::Func activationGradAlgorithm(const Vars &v, Halide::Func y, Halide::Func dy,
+                                     plan::Activation act, double slope);
+
+/// Conv filters w(kx, ky, i, o) to t(c, o_in_group, kx, ky): input channels
+/// innermost, zero beyond the input channels, the connection table applied.
+Halide::Func transposeWeightsAlgorithm(const plan::Op &op, int64_t inChannels,
+                                       int64_t outPerGroup, Halide::Func weight);
+
+/// The conv data gradient, a conv of dy with the transposed filters: `conv`
+/// is its accumulation over the padded input (`padded` is dy with zeros
+/// outside). With zero padding `conv` is over the input itself and `output`
+/// is it; replicate / reflect padding fold the padded border back onto the
+/// pixels it copies (`fold`, a scatter over the padded image).
+struct ConvGradDataFuncs {
+  ConvFuncs conv;
+  Halide::Func fold; ///< defined only for replicate / reflect padding
+  plan::Shape domain; ///< the shape `conv` is computed over
+};
+ConvGradDataFuncs convGradDataAlgorithm(const Vars &v, const plan::Op &op, Halide::Func dy,
+                                        const plan::Shape &in, const plan::Shape &out,
+                                        Halide::Func transposed);
+
+/// A parameter gradient reduced over the batch (and the pixels): `acc`
+/// accumulates a tile of `tile`, `weight` is the gradient in the parameter's
+/// layout, `bias` the sum of dy per output channel (when the layer has one).
+/// `input` is the padded (conv) or flattened (dense) input, materialized.
+struct WeightGradFuncs {
+  Halide::Func input, acc, tile, weight, biasAcc, bias;
+  Halide::RDom r;
+};
+WeightGradFuncs convGradWeightAlgorithm(const Vars &v, const plan::Op &op, Halide::Func dy,
+                                        Halide::Func input, Halide::Expr batch,
+                                        const plan::Shape &in, const plan::Shape &out, int vec);
+WeightGradFuncs denseGradWeightAlgorithm(const Vars &v, Halide::Func dy, Halide::Func input,
+                                         Halide::Expr batch, const plan::Shape &in,
+                                         const plan::Shape &out, bool flattened, int vec);
+
+/// The dense data gradient dx(f, n) = sum_u w(f, u) dy(u, n): `dense.output`
+/// is dx in flatten order; `output` is it in the input's layout.
+struct DenseGradDataFuncs {
+  DenseFuncs dense;
+  Halide::Func output;
+};
+DenseGradDataFuncs denseGradDataAlgorithm(const Vars &v, Halide::Func dy, Halide::Expr batch,
+                                          const plan::Shape &in, const plan::Shape &out,
+                                          Halide::Func weight, bool flattened, int vec);
+
+/// Batchnorm's gradient: per-row partial sums of dy and dy * xhat, their
+/// totals (the beta and gamma gradients), and dx.
+struct BatchNormGradFuncs {
+  Halide::Func rowSum, rowDot, sum, dot, dgamma, dbeta, output;
+};
+BatchNormGradFuncs batchNormGradAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input,
+                                          Halide::Func dy, Halide::Expr batch,
+                                          const plan::Shape &in, Halide::Func gamma,
+                                          Halide::Func mean, Halide::Func var);
+
+/// Pooling gradients gather over the window taps that cover each input
+/// pixel; max pooling recomputes the window's first maximum (`argmax`, as
+/// PyTorch picks it). `y` is the pool's output (L2 pooling only).
+struct PoolGradFuncs {
+  PoolFuncs pool;
+  Halide::Func argmax; ///< max pooling only
+};
+PoolGradFuncs poolGradAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input,
+                                Halide::Func dy, Halide::Func y, const plan::Shape &in,
+                                const plan::Shape &out);
+Halide::Func globalPoolGradAlgorithm(const Vars &v, Halide::Func dy, const plan::Shape &in);
+PoolFuncs softmaxGradAlgorithm(const Vars &v, Halide::Func y, Halide::Func dy,
+                               const plan::Shape &shape);
+/// LRN: `perPixel` holds the window sums and the per-channel terms summed
+/// back over the windows.
+PoolFuncs lrnGradAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input,
+                           Halide::Func dy, const plan::Shape &in);
+Halide::Func flattenGradAlgorithm(const Vars &v, Halide::Func dy, const plan::Shape &in);
+/// One slice of the concat's output gradient per input.
+std::vector<Halide::Func> concatGradAlgorithm(const Vars &v, Halide::Func dy,
+                                              const std::vector<int64_t> &channels);
+
+} // namespace cnnc::halide
+
+#endif // CNNC_CONVERSION_CNNTOHALIDE_GRADIENTS_H

@@ -1,0 +1,415 @@
+//===- ModelContext.h - The state of a model context (internal) -*- C++ -*-===//
+//
+// Shared by the runtime's translation units (Model.cpp: the inference and
+// weights interface; Training.cpp: the training step). Not installed.
+//
+//===----------------------------------------------------------------------===//
+#ifndef CNNC_RUNTIME_MODELCONTEXT_H
+#define CNNC_RUNTIME_MODELCONTEXT_H
+
+#define CNNC_BUILDING_RUNTIME 1
+#include "cnnc/runtime/ModelDescriptor.h"
+#include "cnnc/runtime/cnnc.h"
+
+#include <HalideRuntime.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <new>
+#include <string>
+#include <vector>
+
+namespace cnnc::rt {
+
+inline const cnnc_model_desc &desc() { return cnnc_model_descriptor; }
+
+/// Messages of halide_error() for the pipeline call on this thread.
+inline thread_local std::string halideMessage;
+
+/// Why the last cnnc_create on this thread failed.
+inline thread_local std::string createError;
+
+inline void captureHalideError(void *, const char *message) { halideMessage += message; }
+
+struct FreeDeleter {
+  void operator()(float *p) const { std::free(p); }
+};
+using FloatArray = std::unique_ptr<float[], FreeDeleter>;
+
+inline FloatArray allocate(size_t count) {
+  void *p = nullptr;
+  if (posix_memalign(&p, 64, std::max<size_t>(count, 1) * sizeof(float)) != 0)
+    return nullptr;
+  return FloatArray(static_cast<float *>(p));
+}
+
+inline int64_t paramElements(const cnnc_param_desc &p) {
+  int64_t n = 1;
+  for (int i = 0; i < p.rank; ++i)
+    n *= p.shape[i];
+  return n;
+}
+
+inline int64_t derivedElements(const cnnc_derived_desc &d) {
+  int64_t n = 1;
+  for (int i = 0; i < d.rank; ++i)
+    n *= d.dims[i];
+  return n;
+}
+
+inline int64_t tensorElements(const cnnc_tensor_desc &t) { return t.c * t.h * t.w; }
+
+class Failure {
+public:
+  Failure(cnnc_status status, std::string message) : status(status), message(std::move(message)) {}
+  cnnc_status status;
+  std::string message;
+};
+
+/// A dense Halide buffer over `host` with `dims` (innermost first).
+struct HalideBuffer {
+  halide_buffer_t buffer{};
+  halide_dimension_t dim[4]{};
+
+  HalideBuffer(float *host, const int64_t *dims, int rank) {
+    int64_t stride = 1;
+    for (int i = 0; i < rank; ++i) {
+      dim[i].min = 0;
+      dim[i].extent = static_cast<int32_t>(dims[i]);
+      dim[i].stride = static_cast<int32_t>(stride);
+      stride *= dims[i];
+    }
+    buffer.host = reinterpret_cast<uint8_t *>(host);
+    buffer.type.code = halide_type_float;
+    buffer.type.bits = 32;
+    buffer.type.lanes = 1;
+    buffer.dimensions = rank;
+    buffer.dim = dim;
+  }
+};
+
+/// Transposes each of `n` row-major `rows` x `cols` matrices. NCHW (caller)
+/// to channels-innermost (slots) is (C, HW) -> (HW, C), and back is
+/// (HW, C) -> (C, HW); flat tensors (one row or column) are copied.
+inline void transposeEach(const float *src, float *dst, int64_t n, int64_t rows, int64_t cols) {
+  if (rows == 1 || cols == 1) {
+    std::memcpy(dst, src, sizeof(float) * n * rows * cols);
+    return;
+  }
+  for (int64_t b = 0; b < n; ++b, src += rows * cols, dst += rows * cols)
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c)
+        dst[c * rows + r] = src[r * cols + c];
+}
+
+inline bool endsWith(const std::string &s, const std::string &suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+/// Activation storage shared by liveness over a sequence of events (a step
+/// reads its input tensors and writes its outputs): a slot holds a tensor
+/// from the event that writes it to the last event that reads it. Slots
+/// are sized per sample and grown when a call brings a larger batch.
+struct SlotSet {
+  struct Event {
+    std::vector<int> reads, writes;
+  };
+  std::vector<int> slotOf; ///< tensor -> slot, -1 for tensors never written
+  std::vector<int64_t> slotElements;
+  std::vector<FloatArray> slots;
+  int64_t capacity = 0; ///< batch size the slots hold
+
+  void assign(const std::vector<Event> &events, int numTensors) {
+    std::vector<int> lastUse(numTensors, -1);
+    for (size_t e = 0; e < events.size(); ++e) {
+      for (int t : events[e].reads)
+        lastUse[t] = static_cast<int>(e);
+      for (int t : events[e].writes)
+        lastUse[t] = std::max(lastUse[t], static_cast<int>(e));
+    }
+    slotOf.assign(numTensors, -1);
+    std::vector<bool> busy;
+    for (size_t e = 0; e < events.size(); ++e) {
+      for (int t : events[e].writes) {
+        if (slotOf[t] >= 0)
+          continue;
+        int64_t need = tensorElements(desc().tensors[t]);
+        int best = -1;
+        for (size_t s = 0; s < busy.size(); ++s)
+          if (!busy[s] && (best < 0 || std::llabs(slotElements[s] - need) <
+                                           std::llabs(slotElements[best] - need)))
+            best = static_cast<int>(s);
+        if (best < 0) {
+          best = static_cast<int>(busy.size());
+          busy.push_back(false);
+          slotElements.push_back(0);
+        }
+        busy[best] = true;
+        slotElements[best] = std::max(slotElements[best], need);
+        slotOf[t] = best;
+      }
+      for (const auto *list : {&events[e].reads, &events[e].writes})
+        for (int t : *list)
+          if (lastUse[t] == static_cast<int>(e) && slotOf[t] >= 0)
+            busy[slotOf[t]] = false;
+    }
+    slots.resize(slotElements.size());
+  }
+
+  void reserve(int64_t batch) {
+    if (batch <= capacity)
+      return;
+    for (size_t s = 0; s < slots.size(); ++s) {
+      slots[s] = allocate(static_cast<size_t>(slotElements[s] * batch));
+      if (!slots[s]) {
+        capacity = 0;
+        throw Failure(CNNC_ERROR_MEMORY,
+                      "cannot allocate activations for batch " + std::to_string(batch));
+      }
+    }
+    capacity = batch;
+  }
+
+  float *data(int t) { return slots[slotOf[t]].get(); }
+
+  /// Floats per sample of the largest slot.
+  int64_t largestSample() const {
+    int64_t largest = 1;
+    for (int64_t e : slotElements)
+      largest = std::max(largest, e);
+    return largest;
+  }
+};
+
+/// One event per step: its tensor inputs read, its tensor outputs written.
+inline void appendStepEvents(std::vector<SlotSet::Event> &events, const cnnc_step_desc *steps,
+                             int count) {
+  for (int s = 0; s < count; ++s) {
+    SlotSet::Event e;
+    for (int a = 0; a < steps[s].num_inputs + steps[s].num_outputs; ++a)
+      if (steps[s].args[a].kind == CNNC_ARG_TENSOR)
+        (a < steps[s].num_inputs ? e.reads : e.writes).push_back(steps[s].args[a].index);
+    events.push_back(std::move(e));
+  }
+}
+
+} // namespace cnnc::rt
+
+/// The state behind a cnnc_model handle.
+struct cnnc_model {
+  std::vector<std::vector<float>> params;
+  std::vector<cnnc::rt::FloatArray> derived;
+  std::map<std::string, int64_t> batchesTracked; ///< batchnorm prefix -> count
+  bool prepared = false;
+
+  cnnc::rt::SlotSet slots; ///< inference activations
+
+  // The training step (Training.cpp).
+  cnnc::rt::SlotSet trainSlots;           ///< training activations and gradients
+  std::vector<std::vector<float>> grads;  ///< per parameter (empty until training)
+  std::vector<char> frozen;               ///< per parameter, set at run time
+  std::vector<char> backwardEnabled;      ///< per backward step, from `frozen`
+  std::vector<char> receivesGradient;     ///< per parameter, from `frozen`
+  bool backwardPlanned = false;
+  /// Optimizer state per parameter (empty vectors: none yet), as PyTorch
+  /// names it: SGD's momentum_buffer, Adam's exp_avg and exp_avg_sq.
+  std::vector<std::vector<float>> momentumBuffer, expAvg, expAvgSq;
+  std::vector<int64_t> paramSteps; ///< Adam's per-parameter step count
+  int64_t trainSteps = 0;          ///< training steps taken (dropout masks' stream)
+
+  std::string error;
+
+  /// CNNC_PROFILE=1 in the environment: seconds per forward step, printed
+  /// to stderr when the context is destroyed (docs/runtime-api.md).
+  bool profiling = false;
+  std::vector<double> stepSeconds;
+  int64_t profiledCalls = 0;
+
+  ~cnnc_model() {
+    if (!profiling || profiledCalls == 0)
+      return;
+    const cnnc_model_desc &d = cnnc::rt::desc();
+    double total = 0;
+    for (double t : stepSeconds)
+      total += t;
+    std::fprintf(stderr, "cnnc profile of %s: %lld forward calls, %.3f ms per call\n", d.name,
+                 static_cast<long long>(profiledCalls), 1e3 * total / profiledCalls);
+    for (int s = 0; s < d.num_steps; ++s)
+      std::fprintf(stderr, "  %8.3f ms %5.1f %%  %s  [%s]\n", 1e3 * stepSeconds[s] / profiledCalls,
+                   100 * stepSeconds[s] / total, d.steps[s].function, d.steps[s].layers);
+  }
+
+  cnnc_model() {
+    using namespace cnnc::rt;
+    const char *profile = std::getenv("CNNC_PROFILE");
+    profiling = profile && *profile && *profile != '0';
+    stepSeconds.assign(desc().num_steps, 0.0);
+    const cnnc_model_desc &d = desc();
+    params.resize(d.num_params);
+    for (int i = 0; i < d.num_params; ++i)
+      params[i].assign(paramElements(d.params[i]), 0.0f);
+    for (int i = 0; i < d.num_derived; ++i) {
+      derived.push_back(allocate(derivedElements(d.derived[i])));
+      if (!derived.back())
+        throw std::bad_alloc();
+    }
+    for (int i = 0; i < d.num_params; ++i) {
+      std::string name = d.params[i].name;
+      const std::string suffix = ".running_mean";
+      if (endsWith(name, suffix))
+        batchesTracked[name.substr(0, name.size() - suffix.size())] = 0;
+    }
+    frozen.assign(d.num_params, 0);
+    for (int i = 0; i < d.num_params; ++i)
+      frozen[i] = (d.params[i].flags & CNNC_PARAM_FROZEN) != 0;
+    momentumBuffer.resize(d.num_params);
+    expAvg.resize(d.num_params);
+    expAvgSq.resize(d.num_params);
+    paramSteps.assign(d.num_params, 0);
+    // Inference: inputs are written first, outputs read last.
+    std::vector<SlotSet::Event> events(1);
+    for (int i = 0; i < d.num_inputs; ++i)
+      events[0].writes.push_back(d.inputs[i].tensor);
+    appendStepEvents(events, d.steps, d.num_steps);
+    events.emplace_back();
+    for (int o = 0; o < d.num_outputs; ++o)
+      events.back().reads.push_back(d.outputs[o].tensor);
+    slots.assign(events, d.num_tensors);
+  }
+
+  int paramIndex(const std::string &name) const {
+    for (int i = 0; i < cnnc::rt::desc().num_params; ++i)
+      if (name == cnnc::rt::desc().params[i].name)
+        return i;
+    return -1;
+  }
+
+  /// The parameter `name`, checked against a caller's buffer of `count`.
+  std::vector<float> &param(const char *name, bool haveBuffer, size_t count) {
+    using cnnc::rt::Failure;
+    int i = name ? paramIndex(name) : -1;
+    if (i < 0)
+      throw Failure(CNNC_ERROR_MISSING,
+                    std::string("no parameter named '") + (name ? name : "(null)") + "'");
+    if (!haveBuffer || count != params[i].size())
+      throw Failure(CNNC_ERROR_SHAPE, std::string("parameter '") + name + "' has " +
+                                          std::to_string(params[i].size()) +
+                                          " elements, the buffer " + std::to_string(count));
+    return params[i];
+  }
+
+  void runSteps(const cnnc_step_desc *steps, int count, int64_t batch, cnnc::rt::SlotSet &set,
+                const std::vector<char> *enabled = nullptr) {
+    const cnnc_model_desc &d = cnnc::rt::desc();
+    for (int s = 0; s < count; ++s) {
+      const cnnc_step_desc &step = steps[s];
+      if (enabled && !(*enabled)[s])
+        continue;
+      std::vector<cnnc::rt::HalideBuffer> buffers;
+      buffers.reserve(step.num_inputs + step.num_outputs);
+      for (int a = 0; a < step.num_inputs + step.num_outputs; ++a) {
+        const cnnc_arg_desc &arg = step.args[a];
+        switch (arg.kind) {
+        case CNNC_ARG_TENSOR: {
+          const cnnc_tensor_desc &t = d.tensors[arg.index];
+          int64_t dims[4] = {t.c, t.w, t.h, batch};
+          buffers.emplace_back(set.data(arg.index), dims, 4);
+          break;
+        }
+        case CNNC_ARG_PARAM:
+        case CNNC_ARG_GRAD: {
+          const cnnc_param_desc &p = d.params[arg.index];
+          int64_t dims[4];
+          for (int i = 0; i < p.rank; ++i)
+            dims[i] = p.shape[p.rank - 1 - i];
+          std::vector<float> &v =
+              arg.kind == CNNC_ARG_PARAM ? params[arg.index] : grads[arg.index];
+          buffers.emplace_back(v.data(), dims, p.rank);
+          break;
+        }
+        default: {
+          const cnnc_derived_desc &dd = d.derived[arg.index];
+          buffers.emplace_back(derived[arg.index].get(), dd.dims, dd.rank);
+          break;
+        }
+        }
+      }
+      std::vector<void *> argv;
+      for (cnnc::rt::HalideBuffer &b : buffers) {
+        b.buffer.dim = b.dim; // the vector may have moved them
+        argv.push_back(&b.buffer);
+      }
+      cnnc::rt::halideMessage.clear();
+      auto start = std::chrono::steady_clock::now();
+      int rc = step.fn(argv.data());
+      if (profiling && steps == cnnc::rt::desc().steps)
+        stepSeconds[s] +=
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (rc != 0)
+        throw cnnc::rt::Failure(CNNC_ERROR_RUNTIME, std::string("step ") + step.function + " (" +
+                                              step.layers + ") failed: " + cnnc::rt::halideMessage);
+    }
+  }
+
+  void prepare() {
+    if (prepared)
+      return;
+    runSteps(cnnc::rt::desc().prepare, cnnc::rt::desc().num_prepare, 1, slots);
+    prepared = true;
+  }
+};
+
+namespace cnnc::rt {
+
+struct SafetensorsEntry;
+struct TensorToWrite;
+
+/// Optimizer state found in a weights file, applied only once the whole
+/// file is valid (Training.cpp).
+struct OptimizerStaging {
+  struct Tensor {
+    int param, kind;
+    const SafetensorsEntry *entry;
+  };
+  std::vector<Tensor> tensors;
+  std::vector<std::pair<int, int64_t>> steps;
+  int64_t trainSteps = -1;
+};
+/// True if `e` is optimizer state ("optimizer.*"), checked and staged.
+bool stageOptimizerEntry(cnnc_model *m, const SafetensorsEntry &e, const std::string &source,
+                         OptimizerStaging &staging);
+void applyOptimizerState(cnnc_model *m, const OptimizerStaging &staging);
+void appendOptimizerState(cnnc_model *m, std::vector<TensorToWrite> &tensors);
+/// Forgets the optimizer state of parameter `param` (-1: of all, and the
+/// step count).
+void clearOptimizerState(cnnc_model *m, int param);
+
+/// Runs `body`, turning failures into a status and the context's message.
+template <typename F> cnnc_status guarded(cnnc_model *m, F &&body) {
+  if (!m)
+    return CNNC_ERROR_ARGUMENT;
+  m->error.clear();
+  try {
+    body();
+    return CNNC_OK;
+  } catch (const Failure &f) {
+    m->error = f.message;
+    return f.status;
+  } catch (const std::bad_alloc &) {
+    m->error = "out of memory";
+    return CNNC_ERROR_MEMORY;
+  } catch (const std::exception &e) {
+    m->error = e.what();
+    return CNNC_ERROR_RUNTIME;
+  }
+}
+
+} // namespace cnnc::rt
+
+#endif // CNNC_RUNTIME_MODELCONTEXT_H
