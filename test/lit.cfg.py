@@ -9,7 +9,7 @@ config.name = "cnnc"
 config.test_format = lit.formats.ShTest(not lit_config.isWindows)
 config.suffixes = [".cnn", ".mlir", ".test", ".py"]
 config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "Inputs", "unit", "CMakeLists.txt",
-                   "torch_models.py", "cnnc_model.py", "fuzz", "make_idx.py"]
+                   "torch_models.py", "cnnc_model.py", "op_cases.py", "fuzz", "make_idx.py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.cnnc_obj_root, "test")
 

@@ -109,7 +109,7 @@ void initParams(cnnc_model *m, uint64_t seed, cnnc_init_scheme scheme,
         x = p.init == CNNC_INIT_ONES ? 1.0f : 0.0f;
     }
   }
-  if (!any)
+  if (!any && !layer.empty())
     throw Failure(CNNC_ERROR_MISSING, "no parameters in layer '" + layer + "'");
   for (auto &entry : m->batchesTracked)
     if (layer.empty() || entry.first == layer)

@@ -269,8 +269,12 @@ void printPlan(std::ostream &os, const ModelPlan &plan) {
     os << "  $" << d.name << ": " << dimsString(d.dims.data(), d.dims.size())
        << " (innermost first)\n";
   }
-  os << "functions: " << plan.uniqueFunctions().size() << " for "
-     << plan.prepare.size() + plan.steps.size() << " inference and "
+  std::set<std::string> inference;
+  for (const auto *list : {&plan.prepare, &plan.steps})
+    for (const Step &s : *list)
+      inference.insert(s.function);
+  os << "functions: " << inference.size() << " for " << plan.prepare.size() + plan.steps.size()
+     << " steps; " << plan.uniqueFunctions().size() << " with the "
      << plan.trainPrepare.size() + plan.trainForward.size() + plan.backward.size()
      << " training steps\n";
 }

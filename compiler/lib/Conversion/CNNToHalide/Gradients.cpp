@@ -133,7 +133,9 @@ ConvGradDataFuncs convGradDataAlgorithm(const Vars &v, const Op &op, Func dy, co
     Expr i = p - i32(before);
     if (op.padMode == plan::PadMode::Replicate)
       return clamp(i, 0, i32(n - 1));
-    return select(i < 0, -i, select(i >= i32(n), i32(2 * (n - 1)) - i, i));
+    // Clamped as well, so that bounds inference sees the range [0, n).
+    return clamp(select(i < 0, -i, select(i >= i32(n), i32(2 * (n - 1)) - i, i)), 0,
+                 i32(n - 1));
   };
   RDom all(0, i32(f.domain.w), 0, i32(f.domain.h), "all");
   f.fold = Func("conv_grad_data_folded");

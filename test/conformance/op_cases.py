@@ -1,0 +1,186 @@
+"""The operator cases shared by ops.py (forward) and gradients.py (backward):
+each is a small network body in the .cnn language, its input shape, torch's
+forward for it and the parameters it has. Random hyperparameters: strides,
+per-side paddings, dilations, groups, padding modes, ceil mode, odd sizes."""
+import os
+import random
+
+import torch
+import torch.nn.functional as F
+
+SEED = int(os.environ.get("CNNC_TEST_SEED", "1234"))
+rng = random.Random(SEED)
+torch.manual_seed(SEED)
+cases = []
+
+
+def out_size(n, k, s, pb, pe, d=1, ceil=False):
+    eff = d * (k - 1) + 1
+    span = n + pb + pe - eff
+    if span < 0:
+        return 0
+    o = (span + (s - 1 if ceil else 0)) // s + 1
+    if ceil and (o - 1) * s >= n + pb:
+        o -= 1
+    return o
+
+
+def case(name, shape, body, forward, params, batch=None):
+    """params: name -> shape of the tensors the network has; forward(x, p)
+    computes torch's result from those tensors (a dict of torch tensors)."""
+    cases.append(dict(name=name, shape=shape, body=body, forward=forward, params=params,
+                      batch=batch or rng.choice([1, 2, 3])))
+
+
+def pair(a, b):
+    return f"[{a}, {b}]"
+
+
+# conv: every hyperparameter at random, including per-side padding and modes.
+for i in range(14):
+    while True:
+        groups = rng.choice([1, 1, 1, 2, 3])
+        cin = groups * rng.choice([1, 2, 3, 5])
+        cout = groups * rng.choice([1, 3, 8, 11, 24, 35])
+        kh, kw = rng.choice([1, 2, 3, 5]), rng.choice([1, 3, 4])
+        sh, sw = rng.choice([1, 1, 2, 3]), rng.choice([1, 2])
+        dh, dw = rng.choice([1, 1, 2]), rng.choice([1, 2])
+        h, w = rng.randint(4, 17), rng.randint(4, 17)
+        mode = rng.choice(["zeros", "zeros", "replicate", "reflect"])
+        per_side = rng.random() < 0.4
+        pads = [rng.randint(0, 2) for _ in range(4)] if per_side else [rng.randint(0, 2)] * 2
+        t, l, b, r = pads if per_side else (pads[0], pads[1], pads[0], pads[1])
+        if mode == "reflect" and max(t, b) >= h or mode == "reflect" and max(l, r) >= w:
+            continue
+        if out_size(h, kh, sh, t, b, dh) >= 1 and out_size(w, kw, sw, l, r, dw) >= 1:
+            break
+    bias = rng.random() < 0.7
+    pad_text = f"[{t}, {l}, {b}, {r}]" if per_side else pair(t, l)
+    body = (f"c: conv({cout}, kernel: {pair(kh, kw)}, stride: {pair(sh, sw)}, pad: {pad_text}, "
+            f"dilation: {pair(dh, dw)}, groups: {groups}, bias: {str(bias).lower()}, mode: {mode})")
+
+    def fwd(x, p, t=t, l=l, b=b, r=r, mode=mode, sh=sh, sw=sw, dh=dh, dw=dw, groups=groups):
+        if mode == "zeros":
+            x = F.pad(x, (l, r, t, b))
+        else:
+            x = F.pad(x, (l, r, t, b), mode={"replicate": "replicate", "reflect": "reflect"}[mode])
+        return F.conv2d(x, p["c.weight"], p.get("c.bias"), (sh, sw), 0, (dh, dw), groups)
+    params = {"c.weight": (cout, cin // groups, kh, kw)}
+    if bias:
+        params["c.bias"] = (cout,)
+    case(f"conv{i} {body}", (cin, h, w), body, fwd, params)
+
+# LeNet-5's partial connection table.
+table = [sorted(rng.sample(range(6), rng.randint(1, 6))) for _ in range(16)]
+table_text = "[" + ", ".join("[" + ", ".join(map(str, row)) + "]" for row in table) + "]"
+mask = torch.zeros(16, 6, 1, 1)
+for o, row in enumerate(table):
+    for c in row:
+        mask[o, c] = 1
+case("conv table", (6, 14, 14), f"c: conv(16, kernel: 5, table: {table_text})",
+     lambda x, p: F.conv2d(x, p["c.weight"] * mask, p["c.bias"]),
+     {"c.weight": (16, 6, 5, 5), "c.bias": (16,)})
+
+
+# Batchnorm in training mode (batch statistics, running statistics updated
+# in place with momentum 0.1) when gradients.py sets it.
+TRAINING = False
+
+
+def bn(x, p, prefix, eps):
+    return F.batch_norm(x, p[prefix + ".running_mean"], p[prefix + ".running_var"],
+                        p[prefix + ".weight"], p[prefix + ".bias"], TRAINING, 0.1, eps)
+
+
+def bn_params(prefix, c):
+    return {f"{prefix}.weight": (c,), f"{prefix}.bias": (c,), f"{prefix}.running_mean": (c,),
+            f"{prefix}.running_var": (c,)}
+
+
+ACTIVATIONS = {
+    "relu": (lambda x: F.relu(x)),
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "leaky_relu(slope: 0.2)": (lambda x: F.leaky_relu(x, 0.2)),
+}
+
+# conv + batchnorm (folded into the filters) + each activation (fused).
+for i, (act, act_fn) in enumerate(ACTIVATIONS.items()):
+    cout = rng.choice([5, 16, 40, 70])
+    body = f"c: conv({cout}, kernel: 3, pad: 1, bias: {'true' if i % 2 else 'false'}) " \
+           f"n: batchnorm(eps: 0.001) {act}"
+    params = {"c.weight": (cout, 4, 3, 3), **bn_params("n", cout)}
+    if i % 2:
+        params["c.bias"] = (cout,)
+    case(f"conv+bn+{act}", (4, 9, 12), body,
+         lambda x, p, act_fn=act_fn: act_fn(bn(F.conv2d(x, p["c.weight"], p.get("c.bias"),
+                                                         padding=1), p, "n", 0.001)),
+         params)
+
+# Pooling with ceil mode, padding, dilation, count_include_pad.
+for i in range(12):
+    kind = ["maxpool", "avgpool", "l2pool"][i % 3]
+    while True:
+        k, s = rng.randint(1, 4), rng.randint(1, 3)
+        h, w = rng.randint(3, 15), rng.randint(3, 15)
+        ceil = rng.random() < 0.5
+        p = 0 if kind == "l2pool" else rng.randint(0, k // 2)
+        d = rng.choice([1, 2]) if kind == "maxpool" else 1
+        if out_size(h, k, s, p, p, d, ceil) >= 1 and out_size(w, k, s, p, p, d, ceil) >= 1:
+            break
+    c = rng.choice([3, 16, 20])
+    if kind == "maxpool":
+        body = f"maxpool({k}, stride: {s}, pad: {p}, dilation: {d}, ceil: {str(ceil).lower()})"
+        fwd = (lambda x, _, k=k, s=s, p=p, d=d, ceil=ceil:
+               F.max_pool2d(x, k, s, p, d, ceil_mode=ceil))
+    elif kind == "avgpool":
+        cip = rng.random() < 0.5
+        body = (f"avgpool({k}, stride: {s}, pad: {p}, ceil: {str(ceil).lower()}, "
+                f"count_include_pad: {str(cip).lower()})")
+        fwd = (lambda x, _, k=k, s=s, p=p, ceil=ceil, cip=cip:
+               F.avg_pool2d(x, k, s, p, ceil_mode=ceil, count_include_pad=cip))
+    else:
+        body = f"l2pool({k}, stride: {s}, ceil: {str(ceil).lower()})"
+        fwd = (lambda x, _, k=k, s=s, ceil=ceil: F.lp_pool2d(x, 2, k, s, ceil_mode=ceil))
+    case(f"{body}", (c, h, w), body, fwd, {})
+
+case("global_avgpool", (24, 7, 5), "global_avgpool",
+     lambda x, p: F.adaptive_avg_pool2d(x, 1), {})
+
+# dense reading a flattened C x H x W input, then dense on features.
+case("flatten dense relu dense(no bias)", (5, 3, 4),
+     "flatten f: dense(37) relu g: dense(10, bias: false)",
+     lambda x, p: F.linear(F.relu(F.linear(torch.flatten(x, 1), p["f.weight"], p["f.bias"])),
+                           p["g.weight"]),
+     {"f.weight": (37, 60), "f.bias": (37,), "g.weight": (10, 37)}, batch=5)
+case("flatten as output", (3, 4, 5), "flatten", lambda x, p: torch.flatten(x, 1), {})
+
+# Layers that stand alone (after a pool, so nothing fuses them).
+case("batchnorm relu (alone)", (20, 6, 6), "maxpool(2) n: batchnorm relu",
+     lambda x, p: F.relu(bn(F.max_pool2d(x, 2), p, "n", 1e-5)), bn_params("n", 20))
+for act, act_fn in ACTIVATIONS.items():
+    case(f"{act} (alone)", (17, 5, 5), f"maxpool(1) {act}",
+         lambda x, p, act_fn=act_fn: act_fn(x), {})
+case("lrn", (12, 5, 7), "lrn(size: 5, alpha: 0.0005, beta: 0.75, k: 2)",
+     lambda x, p: F.local_response_norm(x, 5, 0.0005, 0.75, 2.0), {})
+case("lrn even size", (7, 4, 4), "lrn(size: 4, alpha: 0.01, beta: 0.5, k: 1)",
+     lambda x, p: F.local_response_norm(x, 4, 0.01, 0.5, 1.0), {})
+case("softmax over channels", (9, 3, 4), "softmax", lambda x, p: F.softmax(x, 1), {})
+case("dense softmax", (2, 3, 3), "flatten f: dense(21) softmax",
+     lambda x, p: F.softmax(F.linear(torch.flatten(x, 1), p["f.weight"], p["f.bias"]), 1),
+     {"f.weight": (21, 18), "f.bias": (21,)})
+case("dropout (identity)", (3, 5, 5), "dropout(0.3) relu", lambda x, p: F.relu(x), {})
+
+# Branches: concat of different widths, add with a fused relu.
+case("concat", (6, 8, 8),
+     "concat { { a: conv(5, kernel: 1) } { b: conv(19, kernel: 3, pad: 1) } { maxpool(3, stride: 1, pad: 1) } }",
+     lambda x, p: torch.cat([F.conv2d(x, p["a.weight"], p["a.bias"]),
+                             F.conv2d(x, p["b.weight"], p["b.bias"], padding=1),
+                             F.max_pool2d(x, 3, 1, 1)], 1),
+     {"a.weight": (5, 6, 1, 1), "a.bias": (5,), "b.weight": (19, 6, 3, 3), "b.bias": (19,)})
+case("add relu", (16, 7, 7),
+     "add { { a: conv(16, kernel: 3, pad: 1) } { } } relu",
+     lambda x, p: F.relu(F.conv2d(x, p["a.weight"], p["a.bias"], padding=1) + x),
+     {"a.weight": (16, 16, 3, 3), "a.bias": (16,)})
+
+
