@@ -434,6 +434,8 @@ cnnc_status cnnc_get_grad(cnnc_model *model, const char *name, float *data, size
   });
 }
 
+int64_t cnnc_train_steps(const cnnc_model *model) { return model ? model->trainSteps : 0; }
+
 int32_t cnnc_param_trainable(const cnnc_model *model, const char *name) {
   if (!model || !name)
     return -1;

@@ -4,6 +4,8 @@
 //   cnnrun init    MODEL.so --seed S [--init kaiming_normal|...] -o weights.safetensors
 //   cnnrun predict MODEL.so [--weights W] (--idx IMAGES [--labels LABELS] | IMAGE.png|pgm ...)
 //   cnnrun bench   MODEL.so [--weights W] [--batch 1,64] [--threads N] [--seconds S]
+//   cnnrun train   MODEL.so [--data DIR] [--epochs E] [--batch B] [--optimizer sgd|adam|adamw]
+//                  [--lr R] [--log CSV] [--checkpoint FILE [--resume]] [--freeze L] ...
 //
 // The library is opened with dlopen and driven only through the C interface
 // of cnnc.h, exactly as an application would. Images are scaled to [0, 1]
@@ -12,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 #include "cnnc/runtime/Idx.h"
 #include "cnnc/runtime/Image.h"
+#include "Api.h"
 #include "cnnc/runtime/cnnc.h"
 
 #include <CLI/CLI.hpp>
@@ -28,135 +31,8 @@
 #include <string>
 #include <vector>
 
+namespace cnnrun {
 namespace {
-
-/// The C interface, resolved from the library.
-struct Api {
-  void *handle = nullptr;
-#define CNNC_FN(name) decltype(&::name) name = nullptr;
-  CNNC_FN(cnnc_status_string)
-  CNNC_FN(cnnc_model_name)
-  CNNC_FN(cnnc_model_target)
-  CNNC_FN(cnnc_num_inputs)
-  CNNC_FN(cnnc_num_outputs)
-  CNNC_FN(cnnc_num_params)
-  CNNC_FN(cnnc_input_info)
-  CNNC_FN(cnnc_output_info)
-  CNNC_FN(cnnc_param_info)
-  CNNC_FN(cnnc_create)
-  CNNC_FN(cnnc_destroy)
-  CNNC_FN(cnnc_last_error)
-  CNNC_FN(cnnc_init_params)
-  CNNC_FN(cnnc_init_params_with)
-  CNNC_FN(cnnc_load_weights)
-  CNNC_FN(cnnc_save_weights)
-  CNNC_FN(cnnc_forward)
-  CNNC_FN(cnnc_set_num_threads)
-#undef CNNC_FN
-
-  bool open(const std::string &path, std::string &error) {
-    std::string p = path.find('/') == std::string::npos ? "./" + path : path;
-    handle = dlopen(p.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (!handle) {
-      error = dlerror();
-      return false;
-    }
-    bool ok = true;
-    auto get = [&](auto &fn, const char *name) {
-      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(dlsym(handle, name));
-      if (!fn) {
-        error = std::string("'") + path + "' is not a cnnc model: it lacks " + name;
-        ok = false;
-      }
-    };
-#define CNNC_GET(name) get(name, #name);
-    CNNC_GET(cnnc_status_string)
-    CNNC_GET(cnnc_model_name)
-    CNNC_GET(cnnc_model_target)
-    CNNC_GET(cnnc_num_inputs)
-    CNNC_GET(cnnc_num_outputs)
-    CNNC_GET(cnnc_num_params)
-    CNNC_GET(cnnc_input_info)
-    CNNC_GET(cnnc_output_info)
-    CNNC_GET(cnnc_param_info)
-    CNNC_GET(cnnc_create)
-    CNNC_GET(cnnc_destroy)
-    CNNC_GET(cnnc_last_error)
-    CNNC_GET(cnnc_init_params)
-    CNNC_GET(cnnc_init_params_with)
-    CNNC_GET(cnnc_load_weights)
-    CNNC_GET(cnnc_save_weights)
-    CNNC_GET(cnnc_forward)
-    CNNC_GET(cnnc_set_num_threads)
-#undef CNNC_GET
-    return ok;
-  }
-};
-
-struct Failed {
-  std::string message;
-};
-
-int64_t elements(const cnnc_tensor_info &info) {
-  int64_t n = 1;
-  for (int i = 0; i < info.rank; ++i)
-    n *= info.dims[i];
-  return n;
-}
-
-std::string dimsText(const cnnc_tensor_info &info) {
-  std::string s;
-  for (int i = 0; i < info.rank; ++i)
-    s += (i ? "x" : "") + std::to_string(info.dims[i]);
-  return s;
-}
-
-/// A model context that loads or initializes its weights.
-struct Session {
-  Api &api;
-  cnnc_model *model = nullptr;
-
-  /// Without --weights or --seed the context keeps what cnnc_create gave it:
-  /// embedded weights, or the initialization from seed 0.
-  Session(Api &api, const std::string &weights, const uint64_t *seed, cnnc_init_scheme scheme)
-      : api(api) {
-    if (api.cnnc_create(&model) != CNNC_OK)
-      throw Failed{std::string("cannot create the model: ") + api.cnnc_last_error(nullptr)};
-    if (!weights.empty())
-      check(api.cnnc_load_weights(model, weights.c_str(), CNNC_LOAD_STRICT));
-    else if (seed)
-      check(api.cnnc_init_params_with(model, *seed, scheme));
-  }
-  ~Session() { api.cnnc_destroy(model); }
-
-  void check(cnnc_status s) {
-    if (s != CNNC_OK)
-      throw Failed{std::string(api.cnnc_status_string(s)) + ": " + api.cnnc_last_error(model)};
-  }
-
-  cnnc_tensor_info input() {
-    if (api.cnnc_num_inputs() != 1 || api.cnnc_num_outputs() < 1)
-      throw Failed{"cnnrun drives models with one input"};
-    cnnc_tensor_info info;
-    api.cnnc_input_info(0, &info);
-    return info;
-  }
-
-  /// Runs `batch` samples; returns the first output.
-  std::vector<float> forward(const float *data, int64_t batch) {
-    std::vector<std::vector<float>> outs(api.cnnc_num_outputs());
-    std::vector<float *> outPtrs;
-    for (int i = 0; i < api.cnnc_num_outputs(); ++i) {
-      cnnc_tensor_info info;
-      api.cnnc_output_info(i, &info);
-      outs[i].resize(elements(info) * batch);
-      outPtrs.push_back(outs[i].data());
-    }
-    const float *in[] = {data};
-    check(api.cnnc_forward(model, batch, in, outPtrs.data()));
-    return outs[0];
-  }
-};
 
 int info(Api &api) {
   std::cout << "model " << api.cnnc_model_name() << " (target " << api.cnnc_model_target() << ")\n";
@@ -235,6 +111,32 @@ int run(int argc, char **argv) {
   predict->add_option("--std", stdev, "divided by after subtracting the mean");
   predict->add_option("--top", top, "classes to print per image")->check(CLI::Range(1, 100));
   predict->add_option("images", images, "PGM/PPM or PNG images");
+  CLI::App *trainCmd = app.add_subcommand("train", "train on an IDX dataset (Fashion-MNIST)");
+  TrainOptions t;
+  addCommon(trainCmd);
+  trainCmd->add_option("--data", t.data,
+                       "directory of {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]");
+  trainCmd->add_option("--epochs", t.epochs, "epochs")->check(CLI::PositiveNumber);
+  trainCmd->add_option("--batch", t.batch, "samples per step")->check(CLI::PositiveNumber);
+  trainCmd->add_option("--limit", t.limit, "train on the first N samples only");
+  trainCmd->add_option("--optimizer", t.optimizer, "sgd, adam or adamw")
+      ->check(CLI::IsMember({"sgd", "adam", "adamw"}));
+  trainCmd->add_option("--lr", t.learningRate, "learning rate (default: sgd 0.05, adam 0.001)");
+  trainCmd->add_option("--momentum", t.momentum, "SGD momentum");
+  trainCmd->add_flag("--nesterov", t.nesterov, "SGD with Nesterov momentum");
+  trainCmd->add_option("--weight-decay", t.weightDecay, "weight decay");
+  trainCmd->add_option("--label-smoothing", t.labelSmoothing, "label smoothing in [0, 1)");
+  trainCmd->add_option("--mean", t.mean, "subtracted after scaling to [0, 1]");
+  trainCmd->add_option("--std", t.stdev, "divided by after subtracting the mean");
+  trainCmd->add_option("--log", t.log, "CSV file of per-epoch metrics");
+  trainCmd->add_option("--checkpoint", t.checkpoint,
+                       "weights + optimizer state, written atomically after each epoch");
+  trainCmd->add_flag("--resume", t.resume, "continue from --checkpoint if it exists");
+  trainCmd->add_option("--freeze", t.freeze, "layers not to train (repeatable)");
+  trainCmd->add_option("--reinit", t.reinit, "layers to re-initialize first (a new head)");
+  trainCmd->add_option("--early-stop", t.earlyStop,
+                       "stop after N epochs without a better test accuracy");
+  trainCmd->add_option("-o,--output", t.output, "final weights (safetensors)");
   CLI::App *bench = app.add_subcommand("bench", "latency and throughput");
   addCommon(bench);
   bench->add_option("--batch", batches, "comma-separated batch sizes");
@@ -259,6 +161,10 @@ int run(int argc, char **argv) {
     bool seeded = std::any_of(seedOptions.begin(), seedOptions.end(),
                               [](CLI::Option *o) { return o->count() > 0; });
     Session session(api, weights, seeded ? &seed : nullptr, scheme);
+    if (trainCmd->parsed()) {
+      t.seed = seed;
+      return train(api, session, t);
+    }
     if (initCmd->parsed()) {
       session.check(api.cnnc_save_weights(session.model, output.c_str()));
       std::cout << "wrote " << output << "\n";
@@ -374,5 +280,6 @@ int run(int argc, char **argv) {
 }
 
 } // namespace
+} // namespace cnnrun
 
-int main(int argc, char **argv) { return run(argc, argv); }
+int main(int argc, char **argv) { return cnnrun::run(argc, argv); }

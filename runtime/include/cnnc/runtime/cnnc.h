@@ -197,6 +197,10 @@ CNNC_API cnnc_status cnnc_reinit_layer(cnnc_model *model, const char *layer, uin
  * training resumes exactly. */
 CNNC_API cnnc_status cnnc_save_checkpoint(cnnc_model *model, const char *path);
 
+/* Training steps taken since initialization (restored by loading a
+ * checkpoint). */
+CNNC_API int64_t cnnc_train_steps(const cnnc_model *model);
+
 /* Threads of this model library's worker pool (default: one per core). */
 CNNC_API void cnnc_set_num_threads(int32_t threads);
 

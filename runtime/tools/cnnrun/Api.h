@@ -1,0 +1,177 @@
+//===- Api.h - cnnrun's view of a model library -----------------*- C++ -*-===//
+#ifndef CNNC_TOOLS_CNNRUN_API_H
+#define CNNC_TOOLS_CNNRUN_API_H
+
+#include "cnnc/runtime/cnnc.h"
+
+#include <dlfcn.h>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace cnnrun {
+
+/// The C interface, resolved from the library.
+struct Api {
+  void *handle = nullptr;
+#define CNNC_FN(name) decltype(&::name) name = nullptr;
+  CNNC_FN(cnnc_status_string)
+  CNNC_FN(cnnc_model_name)
+  CNNC_FN(cnnc_model_target)
+  CNNC_FN(cnnc_num_inputs)
+  CNNC_FN(cnnc_num_outputs)
+  CNNC_FN(cnnc_num_params)
+  CNNC_FN(cnnc_input_info)
+  CNNC_FN(cnnc_output_info)
+  CNNC_FN(cnnc_param_info)
+  CNNC_FN(cnnc_create)
+  CNNC_FN(cnnc_destroy)
+  CNNC_FN(cnnc_last_error)
+  CNNC_FN(cnnc_init_params)
+  CNNC_FN(cnnc_init_params_with)
+  CNNC_FN(cnnc_load_weights)
+  CNNC_FN(cnnc_save_weights)
+  CNNC_FN(cnnc_forward)
+  CNNC_FN(cnnc_set_num_threads)
+  CNNC_FN(cnnc_train_step)
+  CNNC_FN(cnnc_default_hyperparams)
+  CNNC_FN(cnnc_can_train)
+  CNNC_FN(cnnc_set_trainable)
+  CNNC_FN(cnnc_reinit_layer)
+  CNNC_FN(cnnc_save_checkpoint)
+  CNNC_FN(cnnc_train_steps)
+#undef CNNC_FN
+
+  bool open(const std::string &path, std::string &error) {
+    std::string p = path.find('/') == std::string::npos ? "./" + path : path;
+    handle = dlopen(p.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+      error = dlerror();
+      return false;
+    }
+    bool ok = true;
+    auto get = [&](auto &fn, const char *name) {
+      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(dlsym(handle, name));
+      if (!fn) {
+        error = std::string("'") + path + "' is not a cnnc model: it lacks " + name;
+        ok = false;
+      }
+    };
+#define CNNC_GET(name) get(name, #name);
+    CNNC_GET(cnnc_status_string)
+    CNNC_GET(cnnc_model_name)
+    CNNC_GET(cnnc_model_target)
+    CNNC_GET(cnnc_num_inputs)
+    CNNC_GET(cnnc_num_outputs)
+    CNNC_GET(cnnc_num_params)
+    CNNC_GET(cnnc_input_info)
+    CNNC_GET(cnnc_output_info)
+    CNNC_GET(cnnc_param_info)
+    CNNC_GET(cnnc_create)
+    CNNC_GET(cnnc_destroy)
+    CNNC_GET(cnnc_last_error)
+    CNNC_GET(cnnc_init_params)
+    CNNC_GET(cnnc_init_params_with)
+    CNNC_GET(cnnc_load_weights)
+    CNNC_GET(cnnc_save_weights)
+    CNNC_GET(cnnc_forward)
+    CNNC_GET(cnnc_set_num_threads)
+    CNNC_GET(cnnc_train_step)
+    CNNC_GET(cnnc_default_hyperparams)
+    CNNC_GET(cnnc_can_train)
+    CNNC_GET(cnnc_set_trainable)
+    CNNC_GET(cnnc_reinit_layer)
+    CNNC_GET(cnnc_save_checkpoint)
+    CNNC_GET(cnnc_train_steps)
+#undef CNNC_GET
+    return ok;
+  }
+};
+
+struct Failed {
+  std::string message;
+};
+
+inline int64_t elements(const cnnc_tensor_info &info) {
+  int64_t n = 1;
+  for (int i = 0; i < info.rank; ++i)
+    n *= info.dims[i];
+  return n;
+}
+
+inline std::string dimsText(const cnnc_tensor_info &info) {
+  std::string s;
+  for (int i = 0; i < info.rank; ++i)
+    s += (i ? "x" : "") + std::to_string(info.dims[i]);
+  return s;
+}
+
+/// A model context that loads or initializes its weights.
+struct Session {
+  Api &api;
+  cnnc_model *model = nullptr;
+
+  /// Without --weights or --seed the context keeps what cnnc_create gave it:
+  /// embedded weights, or the initialization from seed 0.
+  Session(Api &api, const std::string &weights, const uint64_t *seed, cnnc_init_scheme scheme)
+      : api(api) {
+    if (api.cnnc_create(&model) != CNNC_OK)
+      throw Failed{std::string("cannot create the model: ") + api.cnnc_last_error(nullptr)};
+    if (!weights.empty())
+      check(api.cnnc_load_weights(model, weights.c_str(), CNNC_LOAD_STRICT));
+    else if (seed)
+      check(api.cnnc_init_params_with(model, *seed, scheme));
+  }
+  ~Session() { api.cnnc_destroy(model); }
+
+  void check(cnnc_status s) {
+    if (s != CNNC_OK)
+      throw Failed{std::string(api.cnnc_status_string(s)) + ": " + api.cnnc_last_error(model)};
+  }
+
+  cnnc_tensor_info input() {
+    if (api.cnnc_num_inputs() != 1 || api.cnnc_num_outputs() < 1)
+      throw Failed{"cnnrun drives models with one input"};
+    cnnc_tensor_info info;
+    api.cnnc_input_info(0, &info);
+    return info;
+  }
+
+  /// Runs `batch` samples; returns the first output.
+  std::vector<float> forward(const float *data, int64_t batch) {
+    std::vector<std::vector<float>> outs(api.cnnc_num_outputs());
+    std::vector<float *> outPtrs;
+    for (int i = 0; i < api.cnnc_num_outputs(); ++i) {
+      cnnc_tensor_info info;
+      api.cnnc_output_info(i, &info);
+      outs[i].resize(elements(info) * batch);
+      outPtrs.push_back(outs[i].data());
+    }
+    const float *in[] = {data};
+    check(api.cnnc_forward(model, batch, in, outPtrs.data()));
+    return outs[0];
+  }
+};
+
+
+/// `cnnrun train` (Train.cpp).
+struct TrainOptions {
+  std::string data = "/usr/share/datasets/fashion-mnist";
+  int epochs = 5;
+  int64_t batch = 64;
+  int64_t limit = -1;
+  std::string optimizer = "sgd";
+  float learningRate = -1, momentum = 0.9f, weightDecay = 0, labelSmoothing = 0;
+  bool nesterov = false;
+  float mean = 0, stdev = 1;
+  uint64_t seed = 0;
+  std::string log, checkpoint, output;
+  bool resume = false;
+  std::vector<std::string> freeze, reinit;
+  int earlyStop = 0;
+};
+int train(Api &api, Session &session, const TrainOptions &options);
+
+} // namespace cnnrun
+
+#endif // CNNC_TOOLS_CNNRUN_API_H

@@ -1,0 +1,228 @@
+//===- Train.cpp - cnnrun train: a training loop over IDX data -------------===//
+//
+// Reads the four IDX files of an MNIST-style dataset (Debian's
+// dataset-fashion-mnist by default), scales images to [0, 1] (then --mean /
+// --std), and for each epoch shuffles the training set with a seeded
+// generator (so a resumed run sees the same order), runs cnnc_train_step on
+// each mini-batch (a progress bar on a terminal), evaluates on the test set,
+// appends a line to the CSV log and writes the checkpoint atomically. The
+// epoch to resume from is the checkpoint's step count divided by the steps
+// per epoch. docs/training.md documents the options.
+//
+//===----------------------------------------------------------------------===//
+#include "Api.h"
+#include "cnnc/runtime/Idx.h"
+#include "cnnc/runtime/Random.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <numeric>
+#include <unistd.h>
+
+namespace cnnrun {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Split {
+  std::vector<float> images;
+  std::vector<int32_t> labels;
+  int64_t count = 0;
+};
+
+/// `dir`/`stem` with or without .gz.
+std::string dataFile(const std::string &dir, const std::string &stem) {
+  std::string plain = dir + "/" + stem;
+  return access((plain + ".gz").c_str(), R_OK) == 0 ? plain + ".gz" : plain;
+}
+
+Split readSplit(const std::string &dir, const std::string &prefix, int64_t sampleSize,
+                const TrainOptions &o, int64_t limit) {
+  Split s;
+  cnnc::rt::IdxArray images, labels;
+  std::string error;
+  std::string imagePath = dataFile(dir, prefix + "-images-idx3-ubyte");
+  std::string labelPath = dataFile(dir, prefix + "-labels-idx1-ubyte");
+  if (!cnnc::rt::readIdx(imagePath, images, error) || !cnnc::rt::readIdx(labelPath, labels, error))
+    throw Failed{error};
+  int64_t n = images.dims.empty() ? 0 : images.dims[0];
+  if (n == 0 || static_cast<int64_t>(images.values.size()) != n * sampleSize)
+    throw Failed{"'" + imagePath + "' does not hold images of " + std::to_string(sampleSize) +
+                 " values (the model's input)"};
+  if (static_cast<int64_t>(labels.values.size()) != n)
+    throw Failed{"'" + labelPath + "' has " + std::to_string(labels.values.size()) +
+                 " labels for " + std::to_string(n) + " images"};
+  if (limit > 0)
+    n = std::min(n, limit);
+  s.count = n;
+  s.images.resize(n * sampleSize);
+  for (int64_t i = 0; i < n * sampleSize; ++i)
+    s.images[i] = (images.values[i] / 255.0f - o.mean) / o.stdev;
+  s.labels.assign(labels.values.begin(), labels.values.begin() + n);
+  return s;
+}
+
+/// Mean cross-entropy and accuracy of the inference forward pass.
+void evaluate(Session &session, const Split &test, int64_t sampleSize, double &loss,
+              double &accuracy) {
+  const int64_t batch = 256;
+  double total = 0;
+  int64_t correct = 0;
+  for (int64_t start = 0; start < test.count; start += batch) {
+    int64_t b = std::min(batch, test.count - start);
+    std::vector<float> out = session.forward(test.images.data() + start * sampleSize, b);
+    int64_t classes = static_cast<int64_t>(out.size()) / b;
+    for (int64_t i = 0; i < b; ++i) {
+      const float *z = out.data() + i * classes;
+      int64_t best = std::max_element(z, z + classes) - z;
+      double sum = 0;
+      for (int64_t k = 0; k < classes; ++k)
+        sum += std::exp(static_cast<double>(z[k] - z[best]));
+      total += -(z[test.labels[start + i]] - z[best] - std::log(sum));
+      correct += best == test.labels[start + i];
+    }
+  }
+  loss = total / test.count;
+  accuracy = static_cast<double>(correct) / test.count;
+}
+
+void progress(int epoch, int epochs, int64_t done, int64_t total, double loss, double accuracy,
+              double rate) {
+  const int width = 30;
+  int filled = static_cast<int>(width * done / std::max<int64_t>(total, 1));
+  std::fprintf(stderr, "\repoch %d/%d [%s%s] %lld/%lld loss %.4f acc %.2f%% %.0f img/s ", epoch,
+               epochs, std::string(filled, '#').c_str(), std::string(width - filled, '.').c_str(),
+               static_cast<long long>(done), static_cast<long long>(total), loss,
+               100.0 * accuracy, rate);
+}
+
+} // namespace
+
+int train(Api &api, Session &session, const TrainOptions &o) {
+  const char *reason = nullptr;
+  if (!api.cnnc_can_train(&reason))
+    throw Failed{std::string("this model has no training step: ") + reason};
+  cnnc_tensor_info in = session.input();
+  int64_t sampleSize = elements(in);
+  Split trainSet = readSplit(o.data, "train", sampleSize, o, o.limit);
+  Split testSet = readSplit(o.data, "t10k", sampleSize, o, -1);
+
+  cnnc_hyperparams h;
+  api.cnnc_default_hyperparams(&h);
+  if (o.optimizer == "sgd") {
+    h.optimizer = CNNC_OPTIMIZER_SGD;
+    h.momentum = o.momentum;
+    h.nesterov = o.nesterov;
+  } else {
+    h.optimizer = o.optimizer == "adam" ? CNNC_OPTIMIZER_ADAM : CNNC_OPTIMIZER_ADAMW;
+  }
+  h.learning_rate = o.learningRate >= 0 ? o.learningRate : (o.optimizer == "sgd" ? 0.05f : 1e-3f);
+  h.weight_decay = o.weightDecay;
+  h.label_smoothing = o.labelSmoothing;
+  h.seed = o.seed;
+
+  for (const std::string &layer : o.reinit)
+    session.check(api.cnnc_reinit_layer(session.model, layer.c_str(), o.seed + 1,
+                                        CNNC_INIT_PYTORCH_DEFAULT));
+  for (const std::string &layer : o.freeze)
+    session.check(api.cnnc_set_trainable(session.model, layer.c_str(), 0));
+
+  int64_t stepsPerEpoch = (trainSet.count + o.batch - 1) / o.batch;
+  int firstEpoch = 0;
+  bool fresh = !(o.resume && access(o.checkpoint.c_str(), R_OK) == 0);
+  if (o.resume && o.checkpoint.empty())
+    throw Failed{"--resume needs --checkpoint"};
+  if (!fresh) {
+    // Checkpoints are written at the end of epochs: the step count they
+    // carry says which epoch comes next.
+    session.check(api.cnnc_load_weights(session.model, o.checkpoint.c_str(), CNNC_LOAD_STRICT));
+    firstEpoch = static_cast<int>(api.cnnc_train_steps(session.model) / stepsPerEpoch);
+    std::fprintf(stderr, "resuming from %s at epoch %d\n", o.checkpoint.c_str(), firstEpoch + 1);
+  }
+  std::ofstream csv;
+  if (!o.log.empty()) {
+    bool exists = access(o.log.c_str(), R_OK) == 0;
+    csv.open(o.log, fresh ? std::ios::trunc : std::ios::app);
+    if (!csv)
+      throw Failed{"cannot write the log '" + o.log + "'"};
+    if (fresh || !exists)
+      csv << "epoch,train_loss,train_accuracy,test_loss,test_accuracy,images_per_second,"
+             "seconds\n";
+  }
+
+  bool tty = isatty(2);
+  double bestAccuracy = -1;
+  int sinceBest = 0;
+  std::vector<float> batchImages(o.batch * sampleSize);
+  std::vector<int32_t> batchLabels(o.batch);
+  for (int epoch = firstEpoch; epoch < o.epochs; ++epoch) {
+    std::vector<int64_t> order(trainSet.count);
+    std::iota(order.begin(), order.end(), 0);
+    cnnc::rt::Random rng(o.seed + static_cast<uint64_t>(epoch), "shuffle");
+    for (int64_t i = trainSet.count - 1; i > 0; --i)
+      std::swap(order[i], order[rng.next() % static_cast<uint64_t>(i + 1)]);
+    auto start = Clock::now();
+    double lossSum = 0;
+    int64_t correct = 0, seen = 0;
+    for (int64_t step = 0; step < stepsPerEpoch; ++step) {
+      int64_t b = std::min(o.batch, trainSet.count - step * o.batch);
+      for (int64_t i = 0; i < b; ++i) {
+        int64_t src = order[step * o.batch + i];
+        std::copy_n(trainSet.images.data() + src * sampleSize, sampleSize,
+                    batchImages.data() + i * sampleSize);
+        batchLabels[i] = trainSet.labels[src];
+      }
+      const float *inputs[] = {batchImages.data()};
+      cnnc_train_result r;
+      session.check(api.cnnc_train_step(session.model, b, inputs, batchLabels.data(), &h, &r));
+      if (!std::isfinite(r.loss))
+        throw Failed{"the loss diverged (" + std::to_string(r.loss) + ") at epoch " +
+                     std::to_string(epoch + 1) + ", step " + std::to_string(step + 1) +
+                     ": lower the learning rate"};
+      lossSum += r.loss * b;
+      correct += r.correct;
+      seen += b;
+      double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+      if (tty && (step % 10 == 0 || step + 1 == stepsPerEpoch))
+        progress(epoch + 1, o.epochs, seen, trainSet.count, lossSum / seen,
+                 static_cast<double>(correct) / seen, seen / std::max(elapsed, 1e-9));
+    }
+    double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    double testLoss, testAccuracy;
+    evaluate(session, testSet, sampleSize, testLoss, testAccuracy);
+    if (tty)
+      std::fprintf(stderr, "\n");
+    std::printf("epoch %d/%d: train loss %.4f, accuracy %.2f %%; test loss %.4f, accuracy %.2f "
+                "%%; %.0f images/s, %.1f s\n",
+                epoch + 1, o.epochs, lossSum / seen, 100.0 * correct / seen, testLoss,
+                100.0 * testAccuracy, seen / seconds, seconds);
+    std::fflush(stdout);
+    if (csv.is_open()) {
+      csv << epoch + 1 << "," << lossSum / seen << "," << static_cast<double>(correct) / seen
+          << "," << testLoss << "," << testAccuracy << "," << seen / seconds << "," << seconds
+          << "\n";
+      csv.flush();
+    }
+    if (!o.checkpoint.empty())
+      session.check(api.cnnc_save_checkpoint(session.model, o.checkpoint.c_str()));
+    if (testAccuracy > bestAccuracy) {
+      bestAccuracy = testAccuracy;
+      sinceBest = 0;
+    } else if (o.earlyStop > 0 && ++sinceBest >= o.earlyStop) {
+      std::printf("early stop: no better test accuracy in %d epochs (best %.2f %%)\n", o.earlyStop,
+                  100.0 * bestAccuracy);
+      break;
+    }
+  }
+  if (!o.output.empty()) {
+    session.check(api.cnnc_save_weights(session.model, o.output.c_str()));
+    std::printf("wrote %s\n", o.output.c_str());
+  }
+  return 0;
+}
+
+} // namespace cnnrun
