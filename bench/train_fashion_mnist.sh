@@ -10,8 +10,8 @@ out=${1:-build/train-fashion-mnist}
 mkdir -p "$out"
 build/bin/cnnc examples/fashion_mnist.cnn -o "$out/fashion.so"
 start=$(date +%s)
-build/bin/cnnrun train "$out/fashion.so" --seed 1 --epochs 5 --batch 64 --optimizer sgd \
-  --lr 0.05 --momentum 0.9 --weight-decay 5e-4 --log "$out/log.csv" \
+build/bin/cnnrun train "$out/fashion.so" --seed 1 --epochs 5 --batch 64 --optimizer adam \
+  --lr 1e-3 --log "$out/log.csv" \
   --checkpoint "$out/checkpoint.safetensors" -o "$out/weights.safetensors" | tee "$out/output.txt"
 echo "wall time: $(( $(date +%s) - start )) s"
 final=$(tail -n 1 "$out/log.csv" | cut -d, -f5)
