@@ -68,10 +68,7 @@ void initParams(cnnc_model *m, uint64_t seed, cnnc_init_scheme scheme,
   bool any = false;
   for (int i = 0; i < d.num_params; ++i) {
     const cnnc_param_desc &p = d.params[i];
-    std::string name = p.name;
-    if (!layer.empty() &&
-        !(name.size() > layer.size() && name.compare(0, layer.size(), layer) == 0 &&
-          name[layer.size()] == '.'))
+    if (!inLayer(p.name, layer))
       continue;
     any = true;
     clearOptimizerState(m, i);
@@ -365,14 +362,10 @@ cnnc_status cnnc_forward(cnnc_model *model, int64_t batch, const float *const *i
                          float *const *outputs) {
   return guarded(model, [&] {
     const cnnc_model_desc &d = desc();
-    if (batch < 1 || batch > (int64_t(1) << 30))
-      throw Failure(CNNC_ERROR_ARGUMENT,
-                    "batch size " + std::to_string(batch) + " is not in [1, 2^30]");
+    checkBatch(batch);
     if (!inputs || !outputs)
       throw Failure(CNNC_ERROR_ARGUMENT, "inputs or outputs is null");
-    for (int i = 0; i < d.num_inputs; ++i)
-      if (!inputs[i])
-        throw Failure(CNNC_ERROR_ARGUMENT, std::string("input '") + d.inputs[i].name + "' is null");
+    checkInputs(inputs);
     for (int i = 0; i < d.num_outputs; ++i)
       if (!outputs[i])
         throw Failure(CNNC_ERROR_ARGUMENT,

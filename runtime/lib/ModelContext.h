@@ -112,6 +112,29 @@ inline bool endsWith(const std::string &s, const std::string &suffix) {
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+/// Whether parameter `name` belongs to layer `layer` ("layer.*"; "" = every
+/// layer).
+inline bool inLayer(const std::string &name, const std::string &layer) {
+  return layer.empty() ||
+         (name.size() > layer.size() && name.compare(0, layer.size(), layer) == 0 &&
+          name[layer.size()] == '.');
+}
+
+/// Argument checks shared by cnnc_forward and cnnc_train_step: a batch in
+/// [1, 2^30], and a buffer for every input (of a non-null array).
+inline void checkBatch(int64_t batch) {
+  if (batch < 1 || batch > (int64_t(1) << 30))
+    throw Failure(CNNC_ERROR_ARGUMENT,
+                  "batch size " + std::to_string(batch) + " is not in [1, 2^30]");
+}
+
+inline void checkInputs(const float *const *inputs) {
+  for (int i = 0; i < desc().num_inputs; ++i)
+    if (!inputs[i])
+      throw Failure(CNNC_ERROR_ARGUMENT,
+                    std::string("input '") + desc().inputs[i].name + "' is null");
+}
+
 /// Activation storage shared by liveness over a sequence of events (a step
 /// reads its input tensors and writes its outputs): a slot holds a tensor
 /// from the event that writes it to the last event that reads it. Slots

@@ -22,13 +22,6 @@ namespace {
 
 bool isBuffer(int p) { return (desc().params[p].flags & CNNC_PARAM_BUFFER) != 0; }
 
-/// Whether parameter `p` belongs to layer `layer` ("" = every layer).
-bool inLayer(const std::string &name, const std::string &layer) {
-  return layer.empty() ||
-         (name.size() > layer.size() && name.compare(0, layer.size(), layer) == 0 &&
-          name[layer.size()] == '.');
-}
-
 /// Which backward steps to run: those that produce the gradient of a
 /// trainable parameter or a tensor gradient that such a step reads.
 void planBackward(cnnc_model *m) {
@@ -206,14 +199,10 @@ void trainStep(cnnc_model *m, int64_t batch, const float *const *inputs, const i
   if (d.loss_input < 0)
     throw Failure(CNNC_ERROR_ARGUMENT,
                   std::string("network '") + d.name + "' has no training step: " + d.no_training);
-  if (batch < 1 || batch > (int64_t(1) << 30))
-    throw Failure(CNNC_ERROR_ARGUMENT,
-                  "batch size " + std::to_string(batch) + " is not in [1, 2^30]");
+  checkBatch(batch);
   if (!inputs || !labels || !hyper)
     throw Failure(CNNC_ERROR_ARGUMENT, "inputs, labels or hyperparameters is null");
-  for (int i = 0; i < d.num_inputs; ++i)
-    if (!inputs[i])
-      throw Failure(CNNC_ERROR_ARGUMENT, std::string("input '") + d.inputs[i].name + "' is null");
+  checkInputs(inputs);
   checkHyperparams(*hyper);
   const cnnc_tensor_desc &logits = d.tensors[d.loss_input];
   int64_t classes = logits.c;

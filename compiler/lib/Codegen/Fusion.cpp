@@ -17,6 +17,7 @@
 // layers share one generated function.
 //
 //===----------------------------------------------------------------------===//
+#include "ChannelPadding.h"
 #include "cnnc/Codegen/ModelPlan.h"
 
 #include <map>
@@ -25,20 +26,13 @@
 namespace cnnc::plan {
 namespace {
 
-/// Packed buffers round output channels up to a multiple of this, so that
-/// the conv and dense schedules may compute whole vectors of them (16 floats
-/// is one AVX-512 vector, two AVX2 vectors).
-constexpr int64_t kChannelPadding = 16;
-
-int64_t roundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
-
 /// The row length of a packed weight buffer: output channels rounded up to
 /// whole vectors, plus one vector when the row would be a multiple of 512
 /// bytes, which would map the rows read one after another in the reduction
 /// onto the same few L1 cache sets (ResNet-18's 512-channel 3x3 conv ran
 /// 15 % faster with the extra vector).
 int64_t packedRow(int64_t channels) {
-  int64_t row = roundUp(channels, kChannelPadding);
+  int64_t row = paddedChannels(channels);
   return row % 128 == 0 ? row + kChannelPadding : row;
 }
 

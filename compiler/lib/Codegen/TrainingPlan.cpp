@@ -16,19 +16,13 @@
 // output gradient to every input unchanged (no step).
 //
 //===----------------------------------------------------------------------===//
+#include "ChannelPadding.h"
 #include "cnnc/Codegen/ModelPlan.h"
 
 #include <algorithm>
 
 namespace cnnc::plan {
 namespace {
-
-int64_t roundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
-
-/// Transposed conv filters round input channels up to whole vectors (the
-/// data-gradient schedule vectorizes over input channels, as the forward
-/// conv does over output channels).
-constexpr int64_t kChannelPadding = 16;
 
 class BackwardBuilder {
 public:
@@ -180,8 +174,9 @@ private:
       if (wantsData(x)) {
         const Shape &in = plan.tensors[x].shape;
         int64_t perGroup = plan.tensors[op.output].shape.c / op.groups;
+        // Input channels padded: the data gradient vectorizes over them.
         plan.derived.push_back({op.layer + ".transposed_weight",
-                                {roundUp(in.c, kChannelPadding), perGroup, op.kernel[1],
+                                {paddedChannels(in.c), perGroup, op.kernel[1],
                                  op.kernel[0]}});
         int wt = static_cast<int>(plan.derived.size()) - 1;
         plan.trainPrepare.push_back(

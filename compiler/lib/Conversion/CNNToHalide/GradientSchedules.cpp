@@ -22,7 +22,8 @@ namespace {
 
 /// Per-row partial sums over a row's pixels of every image (parallel over
 /// rows, vectorized over channels), then their per-channel totals.
-void scheduleRowReduction(const Vars &v, Func rows, Func total, int64_t channels, int vec) {
+void scheduleChannelSum(const Vars &v, ChannelSum &s, int64_t channels, int vec) {
+  Func rows = s.rows, total = s.total;
   rows.compute_root();
   rows.update().parallel(v.y);
   total.compute_root();
@@ -44,14 +45,14 @@ int divisorTile(int64_t n) {
 } // namespace
 
 void scheduleBatchNormTrain(const Vars &v, BatchNormTrainFuncs &f, const Shape &shape, int vec) {
-  scheduleRowReduction(v, f.rowSum, f.sum, shape.c, vec);
-  scheduleRowReduction(v, f.rowSquares, f.squares, shape.c, vec);
+  scheduleChannelSum(v, f.sum, shape.c, vec);
+  scheduleChannelSum(v, f.squares, shape.c, vec);
   scheduleElementwise(v, f.output, shape, vec);
 }
 
 void scheduleBatchNormGrad(const Vars &v, BatchNormGradFuncs &f, const Shape &shape, int vec) {
-  scheduleRowReduction(v, f.rowSum, f.sum, shape.c, vec);
-  scheduleRowReduction(v, f.rowDot, f.dot, shape.c, vec);
+  scheduleChannelSum(v, f.sum, shape.c, vec);
+  scheduleChannelSum(v, f.dot, shape.c, vec);
   scheduleElementwise(v, f.output, shape, vec);
 }
 

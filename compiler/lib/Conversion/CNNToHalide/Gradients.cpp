@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "Gradients.h"
 
+#include <functional>
 #include <limits>
 
 using namespace Halide;
@@ -17,31 +18,40 @@ using plan::Activation;
 using plan::Op;
 using plan::Shape;
 
+namespace {
+
+/// A per-channel sum of `value(x, y, n)` over every pixel of the batch:
+/// per-row partial sums (`rows`, parallel over rows) and their `total`.
+ChannelSum channelSum(const Vars &v, const std::string &name, Expr batch, const Shape &in,
+                      const std::function<Expr(Expr, Expr, Expr)> &value) {
+  RDom row(0, i32(in.w), 0, batch, "row");
+  RDom rows(0, i32(in.h), "rows");
+  ChannelSum s{Func(name + "_rows"), Func(name)};
+  s.rows(v.c, v.y) = 0.0f;
+  s.rows(v.c, v.y) += value(row.x, v.y, row.y);
+  s.total(v.c) = 0.0f;
+  s.total(v.c) += s.rows(v.c, rows);
+  return s;
+}
+
+} // namespace
+
 BatchNormTrainFuncs batchNormTrainAlgorithm(const Vars &v, const Op &op, Func input, Expr batch,
                                             const Shape &in, Func gamma, Func beta,
                                             Activation act, double slope) {
   BatchNormTrainFuncs f;
   Expr count = cast<float>(batch * i32(in.h * in.w));
-  RDom row(0, i32(in.w), 0, batch, "row");
-  RDom rows(0, i32(in.h), "rows");
-  f.rowSum = Func("bn_row_sum");
-  f.rowSum(v.c, v.y) = 0.0f;
-  f.rowSum(v.c, v.y) += input(v.c, row.x, v.y, row.y);
-  f.sum = Func("bn_sum");
-  f.sum(v.c) = 0.0f;
-  f.sum(v.c) += f.rowSum(v.c, rows);
+  f.sum = channelSum(v, "bn_sum", batch, in,
+                     [&](Expr x, Expr y, Expr n) { return input(v.c, x, y, n); });
   f.mean = Func("batch_mean");
-  f.mean(v.c) = f.sum(v.c) / count;
+  f.mean(v.c) = f.sum.total(v.c) / count;
   // Two passes: the variance from centred values, as PyTorch computes it.
-  Expr centred = input(v.c, row.x, v.y, row.y) - f.mean(v.c);
-  f.rowSquares = Func("bn_row_squares");
-  f.rowSquares(v.c, v.y) = 0.0f;
-  f.rowSquares(v.c, v.y) += centred * centred;
-  f.squares = Func("bn_squares");
-  f.squares(v.c) = 0.0f;
-  f.squares(v.c) += f.rowSquares(v.c, rows);
+  f.squares = channelSum(v, "bn_squares", batch, in, [&](Expr x, Expr y, Expr n) {
+    Expr centred = input(v.c, x, y, n) - f.mean(v.c);
+    return centred * centred;
+  });
   f.var = Func("batch_var");
-  f.var(v.c) = f.squares(v.c) / count;
+  f.var(v.c) = f.squares.total(v.c) / count;
   Expr scale = gamma(v.c) / sqrt(f.var(v.c) + static_cast<float>(op.epsilon));
   f.output = Func("batchnorm_train_output");
   f.output(v.c, v.x, v.y, v.n) =
@@ -251,29 +261,19 @@ BatchNormGradFuncs batchNormGradAlgorithm(const Vars &v, const Op &op, Func inpu
   auto xhat = [&](Expr x, Expr y, Expr n) {
     return (input(v.c, x, y, n) - mean(v.c)) * invStd(v.c);
   };
-  RDom row(0, i32(in.w), 0, batch, "row");
-  RDom rows(0, i32(in.h), "rows");
-  f.rowSum = Func("bn_grad_row_sum");
-  f.rowSum(v.c, v.y) = 0.0f;
-  f.rowSum(v.c, v.y) += dy(v.c, row.x, v.y, row.y);
-  f.rowDot = Func("bn_grad_row_dot");
-  f.rowDot(v.c, v.y) = 0.0f;
-  f.rowDot(v.c, v.y) += dy(v.c, row.x, v.y, row.y) * xhat(row.x, v.y, row.y);
-  f.sum = Func("bn_grad_sum");
-  f.sum(v.c) = 0.0f;
-  f.sum(v.c) += f.rowSum(v.c, rows);
-  f.dot = Func("bn_grad_dot");
-  f.dot(v.c) = 0.0f;
-  f.dot(v.c) += f.rowDot(v.c, rows);
+  f.sum = channelSum(v, "bn_grad_sum", batch, in,
+                     [&](Expr x, Expr y, Expr n) { return dy(v.c, x, y, n); });
+  f.dot = channelSum(v, "bn_grad_dot", batch, in,
+                     [&](Expr x, Expr y, Expr n) { return dy(v.c, x, y, n) * xhat(x, y, n); });
   f.dbeta = Func("beta_grad");
-  f.dbeta(v.c) = f.sum(v.c);
+  f.dbeta(v.c) = f.sum.total(v.c);
   f.dgamma = Func("gamma_grad");
-  f.dgamma(v.c) = f.dot(v.c);
+  f.dgamma(v.c) = f.dot.total(v.c);
   // dx = gamma / sqrt(var + eps) / M * (M dy - sum dy - xhat * sum(dy xhat)).
   f.output = Func("batchnorm_grad_output");
   f.output(v.c, v.x, v.y, v.n) =
       gamma(v.c) * invStd(v.c) / count *
-      (count * dy(v.c, v.x, v.y, v.n) - f.sum(v.c) - xhat(v.x, v.y, v.n) * f.dot(v.c));
+      (count * dy(v.c, v.x, v.y, v.n) - f.sum.total(v.c) - xhat(v.x, v.y, v.n) * f.dot.total(v.c));
   return f;
 }
 

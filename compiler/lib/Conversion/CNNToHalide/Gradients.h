@@ -17,11 +17,18 @@
 
 namespace cnnc::halide {
 
-/// Batchnorm on the batch's statistics: per-row partial sums (parallel over
-/// rows), their totals, the mean and the biased variance (outputs, for the
-/// running statistics and the gradient), and the normalized output.
+/// A per-channel sum over the batch's pixels: per-row partial sums
+/// (parallel over rows) and their total.
+struct ChannelSum {
+  Halide::Func rows, total;
+};
+
+/// Batchnorm on the batch's statistics: the sums of values and of squared
+/// deviations, the mean and the biased variance (outputs, for the running
+/// statistics and the gradient), and the normalized output.
 struct BatchNormTrainFuncs {
-  Halide::Func rowSum, sum, mean, rowSquares, squares, var, output;
+  ChannelSum sum, squares;
+  Halide::Func mean, var, output;
 };
 BatchNormTrainFuncs batchNormTrainAlgorithm(const Vars &v, const plan::Op &op,
                                             Halide::Func input, Halide::Expr batch,
@@ -80,10 +87,11 @@ DenseGradDataFuncs denseGradDataAlgorithm(const Vars &v, Halide::Func dy, Halide
                                           const plan::Shape &in, const plan::Shape &out,
                                           Halide::Func weight, bool flattened, int vec);
 
-/// Batchnorm's gradient: per-row partial sums of dy and dy * xhat, their
-/// totals (the beta and gamma gradients), and dx.
+/// Batchnorm's gradient: the sums of dy and dy * xhat (the beta and gamma
+/// gradients), and dx.
 struct BatchNormGradFuncs {
-  Halide::Func rowSum, rowDot, sum, dot, dgamma, dbeta, output;
+  ChannelSum sum, dot;
+  Halide::Func dgamma, dbeta, output;
 };
 BatchNormGradFuncs batchNormGradAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input,
                                           Halide::Func dy, Halide::Expr batch,
