@@ -89,6 +89,7 @@ private:
     return false;
   }
   void topologicalSort();
+  bool checkAugments();
 
   const Module &module;
   DiagnosticEngine &diags;
@@ -117,6 +118,8 @@ std::optional<Graph> Elaborator::run(const NetworkDef &net) {
   }
   if (graph.outputs.empty())
     graph.outputs.push_back({"output", current, graph.layers[current].range});
+  if (!checkAugments())
+    return std::nullopt;
   topologicalSort();
   return std::move(graph);
 }
@@ -335,6 +338,13 @@ std::optional<Value> Elaborator::normalize(const ParamSpec &p, const LayerSpec &
     if (v.isIntList() && v.list.size() == 2)
       return v;
     return typeError("an integer or a pair [h, w]");
+  case ParamType::FloatPair:
+    if (v.isNumber())
+      return Value::makeList({Value::real(v.asDouble()), Value::real(v.asDouble())});
+    if (v.kind == Value::Kind::List && v.list.size() == 2 && v.list[0].isNumber() &&
+        v.list[1].isNumber())
+      return Value::makeList({Value::real(v.list[0].asDouble()), Value::real(v.list[1].asDouble())});
+    return typeError("a number or a pair [a, b]");
   case ParamType::Padding:
     if (v.kind == Value::Kind::Symbol || v.kind == Value::Kind::String) {
       if (v.s == "same")
@@ -407,6 +417,16 @@ bool Elaborator::checkRange(const ParamSpec &p, const LayerSpec &spec, const Val
     return fail(range, where + " must be positive, got " + v.str());
   if (p.name == "momentum" && !(v.f >= 0 && v.f <= 1))
     return fail(range, where + " must be in [0, 1], got " + v.str());
+  // augment's ranges (the runtime checks the same for its API).
+  if (p.name == "translate" && !(v.list[0].f >= 0 && v.list[0].f <= 1 && v.list[1].f >= 0 &&
+                                 v.list[1].f <= 1))
+    return fail(range, where + " must be in [0, 1] (a fraction of the size), got " + v.str());
+  if (p.name == "rotate" && !(v.f >= 0 && v.f <= 180))
+    return fail(range, where + " must be in [0, 180] degrees, got " + v.str());
+  if (p.name == "shear" && !(v.f >= 0 && v.f < 80))
+    return fail(range, where + " must be in [0, 80) degrees, got " + v.str());
+  if (p.name == "scale" && !(v.list[0].f > 0 && v.list[0].f <= v.list[1].f && v.list[1].f <= 10))
+    return fail(range, where + " must be [min, max] with 0 < min <= max <= 10, got " + v.str());
   return true;
 }
 
@@ -763,6 +783,34 @@ std::optional<Value> Elaborator::eval(const Expr &e, const Env &env) {
   }
   }
   return std::nullopt;
+}
+
+/// An `augment` warps a network input while training: it must read an
+/// input directly and be its only reader (the runtime writes the caller's
+/// batch straight into the augmented tensor when augmentation is off).
+bool Elaborator::checkAugments() {
+  std::vector<std::vector<int>> readers(graph.layers.size());
+  for (size_t i = 0; i < graph.layers.size(); ++i)
+    for (int in : graph.layers[i].inputs)
+      readers[in].push_back(static_cast<int>(i));
+  for (const GraphOutput &o : graph.outputs)
+    readers[o.layer].push_back(-1);
+  for (size_t i = 0; i < graph.layers.size(); ++i) {
+    const Layer &l = graph.layers[i];
+    if (l.kind != LayerKind::Augment)
+      continue;
+    const Layer &in = graph.layers[l.inputs[0]];
+    if (in.kind != LayerKind::Input)
+      return fail(l.range, "`augment` warps a network input: put it right after `input`, "
+                           "not after `" + in.name + "`");
+    for (int r : readers[l.inputs[0]])
+      if (r != static_cast<int>(i))
+        return fail(r < 0 ? l.range : graph.layers[r].range,
+                    "input `" + in.name + "` is augmented by `" + l.name + "`, so `" +
+                        (r < 0 ? std::string("output") : graph.layers[r].name) +
+                        "` cannot read it directly; read the augmented tensor instead");
+  }
+  return true;
 }
 
 /// Reorders layers so that every layer comes after its inputs (a `project`

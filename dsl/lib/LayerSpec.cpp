@@ -136,6 +136,27 @@ std::vector<LayerSpec> buildSpecs() {
     s.push_back(l);
   }
   {
+    // Identity at inference; in training a random affine warp of the input
+    // (docs/training.md, "Data augmentation").
+    LayerSpec l{"augment",
+                LayerKind::Augment,
+                "augment",
+                false,
+                false,
+                {},
+                "random affine warp (shift, rotation, shear, zoom) and horizontal flip of a "
+                "network input while training"};
+    l.params.push_back(opt("translate", ParamType::FloatPair, Value::makeList({Value::real(0), Value::real(0)}),
+                           "largest shift as a fraction of the width and height: t or [tx, ty]"));
+    l.params.push_back(opt("rotate", ParamType::Float, Value::real(0), "largest rotation, degrees"));
+    l.params.push_back(opt("shear", ParamType::Float, Value::real(0), "largest horizontal shear, degrees"));
+    l.params.push_back(opt("scale", ParamType::FloatPair, Value::makeList({Value::real(1), Value::real(1)}),
+                           "zoom range [min, max]"));
+    l.params.push_back(opt("flip", ParamType::Bool, Value::boolean(false),
+                           "mirror horizontally with probability 1/2"));
+    s.push_back(l);
+  }
+  {
     LayerSpec l{"batchnorm",
                 LayerKind::BatchNorm,
                 "bn",

@@ -413,6 +413,15 @@ void appendOptimizerState(cnnc_model *m, std::vector<TensorToWrite> &tensors);
 /// step count).
 void clearOptimizerState(cnnc_model *m, int param);
 
+// Data augmentation (Augmentation.cpp).
+void checkAugmentation(const cnnc_augmentation &a);
+bool isIdentity(const cnnc_augmentation &a);
+cnnc_augmentation declaredAugmentation(const cnnc_augment_desc &d);
+void drawAugmentationMaps(const cnnc_augmentation &a, int64_t batch, int64_t height,
+                          int64_t width, uint64_t seed, float *maps);
+/// The augmentation step of network input `input`, or nullptr.
+const cnnc_augment_desc *augmentOfInput(int32_t input);
+
 /// Runs `body`, turning failures into a status and the context's message.
 template <typename F> cnnc_status guarded(cnnc_model *m, F &&body) {
   if (!m)

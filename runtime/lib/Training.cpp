@@ -62,6 +62,12 @@ void assignTrainingSlots(cnnc_model *m) {
     events[0].writes.push_back(d.inputs[i].tensor);
   for (int i = 0; i < d.num_dropouts; ++i)
     events[0].writes.push_back(d.dropouts[i].mask);
+  // An augmented tensor is written first too: with augmentation off the
+  // batch goes straight into it.
+  for (int i = 0; i < d.num_augments; ++i) {
+    events[0].writes.push_back(d.augments[i].maps);
+    events[0].writes.push_back(d.augments[i].output);
+  }
   appendStepEvents(events, d.train_forward, d.num_train_forward);
   events.push_back({{d.loss_input}, {d.loss_grad}});
   appendStepEvents(events, d.backward, d.num_backward);
@@ -90,6 +96,8 @@ void checkHyperparams(const cnnc_hyperparams &h) {
     if (!finite(h.epsilon) || h.epsilon <= 0)
       fail("Adam's epsilon must be > 0");
   }
+  if (h.augmentation)
+    checkAugmentation(*h.augmentation);
 }
 
 /// Softmax cross-entropy with label smoothing, mean over the batch: the
@@ -234,21 +242,35 @@ void trainStep(cnnc_model *m, int64_t batch, const float *const *inputs, const i
   m->trainSlots.reserve(batch);
 
   m->runSteps(d.train_prepare, d.num_train_prepare, 1, m->trainSlots);
+  // The random streams of this step (cnnc.h documents the seed).
+  uint64_t stepSeed =
+      hyper->seed ^ (0x9e3779b97f4a7c15ull * static_cast<uint64_t>(m->trainSteps + 1));
+  std::vector<char> forwardEnabled(d.num_train_forward, 1);
   for (int i = 0; i < d.num_inputs; ++i) {
     const cnnc_io_desc &io = d.inputs[i];
-    transposeEach(inputs[i], m->trainSlots.data(io.tensor), batch, io.c, io.h * io.w);
+    int target = io.tensor;
+    if (const cnnc_augment_desc *a = augmentOfInput(i)) {
+      cnnc_augmentation ranges =
+          hyper->augmentation ? *hyper->augmentation : declaredAugmentation(*a);
+      if (isIdentity(ranges)) {
+        target = a->output;
+        forwardEnabled[a->step] = 0;
+      } else {
+        drawAugmentationMaps(ranges, batch, io.h, io.w, stepSeed, m->trainSlots.data(a->maps));
+      }
+    }
+    transposeEach(inputs[i], m->trainSlots.data(target), batch, io.c, io.h * io.w);
   }
   for (int i = 0; i < d.num_dropouts; ++i) {
     const cnnc_dropout_desc &drop = d.dropouts[i];
     float keep = drop.p < 1 ? 1.0f / (1.0f - drop.p) : 0.0f;
-    Random rng(hyper->seed ^ (0x9e3779b97f4a7c15ull * static_cast<uint64_t>(m->trainSteps + 1)),
-               drop.layer);
+    Random rng(stepSeed, drop.layer);
     float *mask = m->trainSlots.data(drop.mask);
     int64_t count = tensorElements(d.tensors[drop.mask]) * batch;
     for (int64_t e = 0; e < count; ++e)
       mask[e] = rng.uniform() < drop.p ? 0.0f : keep;
   }
-  m->runSteps(d.train_forward, d.num_train_forward, batch, m->trainSlots);
+  m->runSteps(d.train_forward, d.num_train_forward, batch, m->trainSlots, &forwardEnabled);
   cnnc_train_result result{};
   crossEntropy(m->trainSlots.data(d.loss_input), m->trainSlots.data(d.loss_grad), labels, batch,
                classes, hyper->label_smoothing, result);

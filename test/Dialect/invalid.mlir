@@ -45,3 +45,28 @@ func @dropout(%x: tensor<?x1x8x8xf32>) -> tensor<*xf32> {
   %d = cnn.dropout %x {layer = "d", p = 1.0 : f64} : (tensor<?x1x8x8xf32>) -> tensor<*xf32>
   cnn.return %d {names = ["out"]} : tensor<*xf32>
 }
+
+// -----
+
+func @augment_not_an_argument(%x: tensor<?x1x8x8xf32>) -> tensor<*xf32> {
+  %r = cnn.relu %x {layer = "r"} : (tensor<?x1x8x8xf32>) -> tensor<?x1x8x8xf32>
+  // expected-error @+1 {{must read a function argument that nothing else reads}}
+  %a = cnn.augment %r {layer = "a", translate_x = 0.0 : f64, translate_y = 0.0 : f64, rotate = 10.0 : f64, shear = 0.0 : f64, scale_min = 1.0 : f64, scale_max = 1.0 : f64, flip = false} : (tensor<?x1x8x8xf32>) -> tensor<*xf32>
+  cnn.return %a {names = ["out"]} : tensor<*xf32>
+}
+
+// -----
+
+func @augment_range(%x: tensor<?x1x8x8xf32>) -> tensor<*xf32> {
+  // expected-error @+1 {{`shear` must be in [0, 80), got 90}}
+  %a = cnn.augment %x {layer = "a", translate_x = 0.0 : f64, translate_y = 0.0 : f64, rotate = 10.0 : f64, shear = 90.0 : f64, scale_min = 1.0 : f64, scale_max = 1.0 : f64, flip = false} : (tensor<?x1x8x8xf32>) -> tensor<*xf32>
+  cnn.return %a {names = ["out"]} : tensor<*xf32>
+}
+
+// -----
+
+func @augment_scale(%x: tensor<?x1x8x8xf32>) -> tensor<*xf32> {
+  // expected-error @+1 {{needs 0 < scale_min <= scale_max, got 1.2, 1.1}}
+  %a = cnn.augment %x {layer = "a", translate_x = 0.0 : f64, translate_y = 0.0 : f64, rotate = 10.0 : f64, shear = 0.0 : f64, scale_min = 1.2 : f64, scale_max = 1.1 : f64, flip = false} : (tensor<?x1x8x8xf32>) -> tensor<*xf32>
+  cnn.return %a {names = ["out"]} : tensor<*xf32>
+}

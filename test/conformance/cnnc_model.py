@@ -19,13 +19,29 @@ class TensorInfo(ctypes.Structure):
                 ("dims", ctypes.c_int64 * 4), ("flags", ctypes.c_int32)]
 
 
+class Augmentation(ctypes.Structure):
+    _fields_ = [("translate_x", ctypes.c_float), ("translate_y", ctypes.c_float),
+                ("rotate", ctypes.c_float), ("shear", ctypes.c_float),
+                ("scale_min", ctypes.c_float), ("scale_max", ctypes.c_float),
+                ("flip", ctypes.c_int32)]
+
+
+def augmentation(translate=(0, 0), rotate=0, shear=0, scale=(1, 1), flip=False):
+    return Augmentation(translate[0], translate[1], rotate, shear, scale[0], scale[1], int(flip))
+
+
+# The seed of training step t's random streams (cnnc.h).
+def step_seed(seed, step):
+    return (seed ^ (0x9e3779b97f4a7c15 * (step + 1))) & (2**64 - 1)
+
+
 class Hyperparams(ctypes.Structure):
     _fields_ = [("optimizer", ctypes.c_int), ("learning_rate", ctypes.c_float),
                 ("momentum", ctypes.c_float), ("dampening", ctypes.c_float),
                 ("nesterov", ctypes.c_int32), ("weight_decay", ctypes.c_float),
                 ("beta1", ctypes.c_float), ("beta2", ctypes.c_float),
                 ("epsilon", ctypes.c_float), ("label_smoothing", ctypes.c_float),
-                ("seed", ctypes.c_uint64)]
+                ("seed", ctypes.c_uint64), ("augmentation", ctypes.POINTER(Augmentation))]
 
 
 class TrainResult(ctypes.Structure):
@@ -88,6 +104,12 @@ class Model:
                                           ctypes.c_int]
         lib.cnnc_save_checkpoint.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
         lib.cnnc_can_train.argtypes = [ctypes.POINTER(ctypes.c_char_p)]
+        lib.cnnc_declared_augmentation.argtypes = [ctypes.c_int32, ctypes.POINTER(Augmentation)]
+        lib.cnnc_augmentation_maps.argtypes = [ctypes.POINTER(Augmentation), ctypes.c_int64,
+                                               ctypes.c_int64, ctypes.c_int64, ctypes.c_uint64,
+                                               ctypes.c_void_p]
+        lib.cnnc_augment.argtypes = [ctypes.c_void_p, ctypes.c_int32, ctypes.c_int64,
+                                     ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
         handle = ctypes.c_void_p()
         status = lib.cnnc_create(ctypes.byref(handle))
         if status:
@@ -167,11 +189,37 @@ class Model:
         run.keep_alive = (ins, outs)
         return run
 
+    def declared_augmentation(self, input=0):
+        a = Augmentation()
+        status = self.lib.cnnc_declared_augmentation(input, ctypes.byref(a))
+        if status:
+            raise CnncError(status, "no augmentation of input %d" % input)
+        return a
+
+    def augmentation_maps(self, aug, batch, height, width, seed):
+        maps = np.zeros((batch, 6), np.float32)
+        status = self.lib.cnnc_augmentation_maps(ctypes.byref(aug), batch, height, width, seed,
+                                                 maps.ctypes.data)
+        if status:
+            raise CnncError(status, "cnnc_augmentation_maps failed")
+        return maps
+
+    def augment(self, images, maps, input=0):
+        images = np.ascontiguousarray(images, dtype=np.float32)
+        maps = np.ascontiguousarray(maps, dtype=np.float32)
+        out = np.zeros_like(images)
+        self._check(self.lib.cnnc_augment(self.handle, input, images.shape[0], images.ctypes.data,
+                                          maps.ctypes.data, out.ctypes.data))
+        return out
+
     def hyperparams(self, **fields):
         """PyTorch's defaults (cnnc_default_hyperparams) with `fields` set."""
         h = Hyperparams()
         self.lib.cnnc_default_hyperparams(ctypes.byref(h))
         for k, v in fields.items():
+            if k == "augmentation":
+                h._augmentation = v  # kept alive with the struct
+                v = ctypes.pointer(v)
             setattr(h, k, v)
         return h
 

@@ -9,7 +9,8 @@
 // At inference a dropout is an alias of its input. In training
 // (`training` = true, called by TrainingPlan.cpp) a batchnorm is not folded
 // (it needs its batch's statistics and the conv output for its gradient)
-// and a dropout is a masking step.
+// and a dropout is a masking step; an augment (an alias at inference) is a
+// warp of its network input.
 // A layer is absorbed only when it is the single user of the tensor before it
 // and that tensor is not a network output, so no fused-away tensor is ever
 // needed. Per-layer pipelines keep Halide's compile time linear in the network
@@ -47,7 +48,7 @@ public:
     consumed.assign(plan.ops.size(), false);
     if (!training)
       for (size_t i = 0; i < plan.ops.size(); ++i)
-        if (plan.ops[i].kind == OpKind::Dropout) {
+        if (plan.ops[i].kind == OpKind::Dropout || plan.ops[i].kind == OpKind::Augment) {
           alias[plan.ops[i].output] = alias[plan.ops[i].inputs[0]];
           consumed[i] = true;
         }
@@ -81,7 +82,7 @@ private:
   bool training;
   std::vector<Step> &prepare;
   std::vector<Step> &steps;
-  std::vector<int> alias; ///< tensor -> the tensor that holds it (dropouts at inference)
+  std::vector<int> alias; ///< tensor -> the tensor that holds it (dropout, augment at inference)
   std::vector<std::vector<int>> users;
   std::vector<bool> isOutput;
   std::vector<bool> consumed;
@@ -241,6 +242,20 @@ private:
       int mask = static_cast<int>(plan.tensors.size()) - 1;
       plan.dropoutMasks.push_back({index, mask});
       step.inputs = {tensor(op.inputs[0]), {ArgKind::Tensor, mask}};
+      break;
+    }
+    case OpKind::Augment: {
+      // Training only: the runtime fills the maps (or skips the step and
+      // writes the batch into the output when augmentation is off).
+      step.kind = StepKind::AugmentApply;
+      plan.tensors.push_back({op.layer + ".warp", Shape{6, 1, 1, 2}});
+      int warp = static_cast<int>(plan.tensors.size()) - 1;
+      int input = -1;
+      for (size_t i = 0; i < plan.inputs.size(); ++i)
+        if (plan.inputs[i].tensor == op.inputs[0])
+          input = static_cast<int>(i);
+      plan.augmentations.push_back({index, input, warp});
+      step.inputs = {tensor(op.inputs[0]), {ArgKind::Tensor, warp}};
       break;
     }
     case OpKind::Add:

@@ -44,6 +44,8 @@ const char *opKindName(OpKind kind) {
     return "add";
   case OpKind::Dropout:
     return "dropout";
+  case OpKind::Augment:
+    return "augment";
   }
   return "?";
 }
@@ -60,6 +62,8 @@ const char *stepKindName(StepKind kind) {
     return "batchnorm_train";
   case StepKind::DropoutApply:
     return "dropout";
+  case StepKind::AugmentApply:
+    return "augment";
   case StepKind::ActivationGrad:
     return "activation_grad";
   case StepKind::ConvGradData:
@@ -218,6 +222,9 @@ std::string describeOp(const ModelPlan &plan, const Op &op) {
     break;
   case OpKind::Dropout:
     os << " p=" << op.p;
+    break;
+  case OpKind::Augment:
+    // Not the ranges: the generated warp reads its maps, whatever drew them.
     break;
   default:
     break;

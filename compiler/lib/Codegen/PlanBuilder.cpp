@@ -33,6 +33,7 @@ public:
       if (mlir::failed(t))
         return mlir::failure();
       result.inputs.push_back({name, *t});
+      addImplicitAugment(arg, name, *t);
     }
     for (mlir::Operation &op : func.getBody().front())
       if (mlir::failed(visit(&op)))
@@ -79,6 +80,27 @@ private:
   }
 
   int tensorOf(mlir::Value v) { return tensors.lookup(v); }
+
+  /// An image input that no `augment` reads gets an identity one (alias at
+  /// inference), so that every model's training step can augment its
+  /// inputs when the runtime is asked to; layers then read its output.
+  void addImplicitAugment(mlir::Value arg, const std::string &name, int tensor) {
+    const Shape &shape = result.tensors[tensor].shape;
+    if (shape.rank != 4 || shape.h * shape.w < 2)
+      return;
+    for (mlir::Operation *user : arg.getUsers())
+      if (llvm::isa<cnn::AugmentOp>(user))
+        return;
+    Op op;
+    op.kind = OpKind::Augment;
+    op.layer = name + ".augment";
+    op.implicit = true;
+    op.inputs = {tensor};
+    result.tensors.push_back({name + ".augmented", shape});
+    op.output = static_cast<int>(result.tensors.size()) - 1;
+    tensors[arg] = op.output;
+    result.ops.push_back(op);
+  }
 
   /// Records the init rule of the param behind operand `v` of a layer.
   int paramOf(mlir::Value v, InitKind init, int64_t fanIn) {
@@ -234,6 +256,17 @@ private:
             })
             .Case([&](cnn::AddOp) {
               op.kind = OpKind::Add;
+              return mlir::success();
+            })
+            .Case([&](cnn::AugmentOp a) {
+              op.kind = OpKind::Augment;
+              op.translate[0] = a.translate_x().convertToDouble();
+              op.translate[1] = a.translate_y().convertToDouble();
+              op.rotate = a.rotate().convertToDouble();
+              op.shear = a.shear().convertToDouble();
+              op.scale[0] = a.scale_min().convertToDouble();
+              op.scale[1] = a.scale_max().convertToDouble();
+              op.flip = a.flip();
               return mlir::success();
             })
             .Case([&](cnn::DropoutOp d) {

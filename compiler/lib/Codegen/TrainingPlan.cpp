@@ -40,6 +40,7 @@ public:
       plan.trainForward.clear();
       plan.batchStats.clear();
       plan.dropoutMasks.clear();
+      plan.augmentations.clear();
       return;
     }
     size_t count = plan.tensors.size();
@@ -48,6 +49,9 @@ public:
     isInput.assign(count, false);
     for (const Input &in : plan.inputs)
       isInput[in.tensor] = true;
+    // An augmented input is an input as far as gradients go.
+    for (const ModelPlan::Augmentation &a : plan.augmentations)
+      isInput[plan.ops[a.op].output] = true;
     for (const Step &s : plan.trainForward)
       for (const Arg &a : s.inputs)
         if (a.kind == ArgKind::Tensor)
@@ -76,7 +80,7 @@ private:
   ModelPlan &plan;
   std::vector<std::vector<int>> contributions; ///< tensor -> its gradient contributions
   std::vector<int> readers;                     ///< tensor -> training steps reading it
-  std::vector<bool> isInput;
+  std::vector<bool> isInput; ///< network inputs and their augmented forms: no gradient
 
   static Arg tensor(int i) { return {ArgKind::Tensor, i}; }
   static Arg param(int i) { return {ArgKind::Param, i}; }
@@ -155,6 +159,8 @@ private:
       plan.backward.push_back(s);
       return;
     }
+    case StepKind::AugmentApply:
+      return; // the warp's input is a network input: no gradient wanted
     case StepKind::DropoutApply:
       if (wantsData(x))
         plan.backward.push_back(make(StepKind::DropoutApply, primary, {tensor(g), step.inputs[1]},

@@ -10,6 +10,8 @@
 
 #include "mlir/IR/Builders.h"
 
+#include <sstream>
+
 using namespace mlir;
 using namespace cnnc::cnn;
 
@@ -76,6 +78,38 @@ static LogicalResult verify(DropoutOp op) {
   double p = op.p().convertToDouble();
   if (!(p >= 0 && p < 1))
     return op.emitOpError() << "p must be in [0, 1), got " << p;
+  return verifyLayer(op);
+}
+
+/// `v` as the .cnn file would write it (90, 1.2), not in exponent form.
+static std::string shortNumber(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
+static LogicalResult verify(AugmentOp op) {
+  auto range = [&](StringRef name, double v, int lo, int hi, bool hiOpen) {
+    bool ok = v >= lo && (hiOpen ? v < hi : v <= hi);
+    if (!ok)
+      op.emitOpError() << "`" << name << "` must be in [" << lo << ", " << hi << (hiOpen ? ")" : "]")
+                       << ", got " << shortNumber(v);
+    return ok;
+  };
+  double smin = op.scale_min().convertToDouble(), smax = op.scale_max().convertToDouble();
+  if (!range("translate_x", op.translate_x().convertToDouble(), 0, 1, false) ||
+      !range("translate_y", op.translate_y().convertToDouble(), 0, 1, false) ||
+      !range("rotate", op.rotate().convertToDouble(), 0, 180, false) ||
+      !range("shear", op.shear().convertToDouble(), 0, 80, true) ||
+      !range("scale_max", smax, 0, 10, false))
+    return failure();
+  if (!(smin > 0 && smin <= smax))
+    return op.emitOpError() << "needs 0 < scale_min <= scale_max, got " << shortNumber(smin)
+                             << ", " << shortNumber(smax);
+  // The runtime writes the caller's batch straight into the augmented tensor
+  // when augmentation is off: nothing else may read the raw input.
+  if (!op.input().isa<BlockArgument>() || !op.input().hasOneUse())
+    return op.emitOpError("must read a function argument that nothing else reads");
   return verifyLayer(op);
 }
 

@@ -334,6 +334,11 @@ FailureOr<InferredShapes> computeShapes(Operation *op) {
       })
       .Case([](DenseOp d) { return denseShapes(d); })
       .Case([](BatchNormOp b) { return batchNormShapes(b); })
+      .Case([](AugmentOp a) -> FailureOr<InferredShapes> {
+        if (failed(imageInput(a)))
+          return failure();
+        return sameAsInput(a);
+      })
       .Case([](LRNOp l) -> FailureOr<InferredShapes> {
         if (failed(imageInput(l)))
           return failure();
@@ -432,6 +437,7 @@ CNN_INFER_SHAPES(BatchNormOp)
 CNN_INFER_SHAPES(LRNOp)
 CNN_INFER_SHAPES(FlattenOp)
 CNN_INFER_SHAPES(DropoutOp)
+CNN_INFER_SHAPES(AugmentOp)
 CNN_INFER_SHAPES(ReLUOp)
 CNN_INFER_SHAPES(SigmoidOp)
 CNN_INFER_SHAPES(TanhOp)

@@ -127,6 +127,17 @@ Operation *Generator::build(const Layer &l, ArrayRef<Value> inputs) {
   case LayerKind::Dropout:
     f64("p", "p");
     return create(cnn::DropoutOp());
+  case LayerKind::Augment: {
+    auto pair = [&](const std::string &key, int i) { return l.attrs.at(key).list[i].asDouble(); };
+    attrs.push_back(attr("translate_x", builder.getF64FloatAttr(pair("translate", 0))));
+    attrs.push_back(attr("translate_y", builder.getF64FloatAttr(pair("translate", 1))));
+    f64("rotate", "rotate");
+    f64("shear", "shear");
+    attrs.push_back(attr("scale_min", builder.getF64FloatAttr(pair("scale", 0))));
+    attrs.push_back(attr("scale_max", builder.getF64FloatAttr(pair("scale", 1))));
+    attrs.push_back(attr("flip", builder.getBoolAttr(l.getBool("flip"))));
+    return create(cnn::AugmentOp());
+  }
   case LayerKind::BatchNorm:
     operands.push_back(param(l, "weight"));
     operands.push_back(param(l, "bias"));

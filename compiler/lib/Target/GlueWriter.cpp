@@ -19,6 +19,17 @@ std::string cString(const std::string &s) {
   return out + "\"";
 }
 
+/// A C float literal of `v` (`0` or `1` alone would not be one).
+std::string floatLiteral(double v) {
+  std::ostringstream os;
+  os.precision(9);
+  os << v;
+  std::string text = os.str();
+  if (text.find_first_of(".e") == std::string::npos)
+    text += ".0";
+  return text + "f";
+}
+
 std::string macroName(const std::string &s) {
   std::string out;
   for (char c : s)
@@ -140,19 +151,35 @@ std::string writeGlueSource(const ModelPlan &plan, const std::string &target,
   writeSteps(os, plan, plan.backward, "backward");
   os << "static const cnnc_dropout_desc dropouts[] = {\n";
   for (const ModelPlan::DropoutMask &d : plan.dropoutMasks)
-    os << "  {" << cString(plan.ops[d.op].layer) << ", " << d.tensor << ", " << plan.ops[d.op].p
-       << "f},\n";
+    os << "  {" << cString(plan.ops[d.op].layer) << ", " << d.tensor << ", "
+       << floatLiteral(plan.ops[d.op].p) << "},\n";
   if (plan.dropoutMasks.empty())
     os << "  {0, 0, 0},\n";
   os << "};\n\nstatic const cnnc_batch_stats_desc batch_stats[] = {\n";
   for (const ModelPlan::BatchStats &b : plan.batchStats) {
     const Op &op = plan.ops[b.op];
     os << "  {" << cString(op.layer) << ", " << b.mean << ", " << b.variance << ", " << op.mean
-       << ", " << op.var << ", " << op.momentum << "f, "
+       << ", " << op.var << ", " << floatLiteral(op.momentum) << ", "
        << plan.tensors[op.output].shape.h * plan.tensors[op.output].shape.w << "},\n";
   }
   if (plan.batchStats.empty())
     os << "  {0, 0, 0, 0, 0, 0, 0},\n";
+  os << "};\n\nstatic const cnnc_augment_desc augments[] = {\n";
+  for (const ModelPlan::Augmentation &a : plan.augmentations) {
+    const Op &op = plan.ops[a.op];
+    int step = -1;
+    for (size_t s = 0; s < plan.trainForward.size(); ++s)
+      if (plan.trainForward[s].ops[0] == a.op)
+        step = static_cast<int>(s);
+    os << "  {" << cString(op.layer) << ", " << a.input << ", " << step << ", " << a.warp << ", "
+       << op.output;
+    for (double v : {op.translate[0], op.translate[1], op.rotate, op.shear, op.scale[0],
+                     op.scale[1]})
+      os << ", " << floatLiteral(v);
+    os << ", " << (op.flip ? 1 : 0) << "},\n";
+  }
+  if (plan.augmentations.empty())
+    os << "  {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},\n";
   os << "};\n\n";
   if (!embeddedWeights.empty()) {
     // The assembler copies the file (the driver only passes paths without
@@ -176,7 +203,8 @@ std::string writeGlueSource(const ModelPlan &plan, const std::string &target,
      << ", train_forward, " << plan.backward.size() << ", backward,\n"
      << "  " << plan.lossInput << ", " << plan.lossGrad << ",\n"
      << "  " << plan.dropoutMasks.size() << ", dropouts, " << plan.batchStats.size()
-     << ", batch_stats,\n";
+     << ", batch_stats,\n"
+     << "  " << plan.augmentations.size() << ", augments,\n";
   os << "};\n";
   return os.str();
 }

@@ -40,6 +40,7 @@ struct Api {
   CNNC_FN(cnnc_reinit_layer)
   CNNC_FN(cnnc_save_checkpoint)
   CNNC_FN(cnnc_train_steps)
+  CNNC_FN(cnnc_declared_augmentation)
 #undef CNNC_FN
 
   bool open(const std::string &path, std::string &error) {
@@ -83,6 +84,7 @@ struct Api {
     CNNC_GET(cnnc_reinit_layer)
     CNNC_GET(cnnc_save_checkpoint)
     CNNC_GET(cnnc_train_steps)
+    CNNC_GET(cnnc_declared_augmentation)
 #undef CNNC_GET
     return ok;
   }
@@ -169,6 +171,10 @@ struct TrainOptions {
   bool resume = false;
   std::vector<std::string> freeze, reinit;
   int earlyStop = 0;
+  // Augmentation: any of these replaces the .cnn file's `augment` ranges.
+  std::vector<float> translate, scale; ///< one value (both axes / a fixed zoom) or two
+  float rotate = 0, shear = 0;
+  bool flip = false, noAugment = false;
 };
 int train(Api &api, Session &session, const TrainOptions &options);
 

@@ -100,6 +100,52 @@ void progress(int epoch, int epochs, int64_t done, int64_t total, double loss, d
                100.0 * accuracy, rate);
 }
 
+/// The augmentation the options choose; false when they choose none (the
+/// .cnn file's `augment` layers apply).
+bool chosenAugmentation(const TrainOptions &o, cnnc_augmentation &a) {
+  a = cnnc_augmentation{0, 0, 0, 0, 1, 1, 0};
+  bool any = !o.translate.empty() || !o.scale.empty() || o.rotate != 0 || o.shear != 0 || o.flip;
+  if (o.noAugment && any)
+    throw Failed{"--no-augment contradicts the other augmentation options"};
+  if (!o.translate.empty()) {
+    a.translate_x = o.translate[0];
+    a.translate_y = o.translate.back();
+  }
+  if (!o.scale.empty()) {
+    a.scale_min = o.scale[0];
+    a.scale_max = o.scale.back();
+  }
+  a.rotate = o.rotate;
+  a.shear = o.shear;
+  a.flip = o.flip;
+  return any || o.noAugment;
+}
+
+std::string describe(const cnnc_augmentation &a) {
+  std::string s;
+  char text[96];
+  auto add = [&](const char *part) { s += (s.empty() ? "" : ", ") + std::string(part); };
+  if (a.translate_x != 0 || a.translate_y != 0) {
+    std::snprintf(text, sizeof text, "translate %g x %g", a.translate_x, a.translate_y);
+    add(text);
+  }
+  if (a.rotate != 0) {
+    std::snprintf(text, sizeof text, "rotate %g deg", a.rotate);
+    add(text);
+  }
+  if (a.shear != 0) {
+    std::snprintf(text, sizeof text, "shear %g deg", a.shear);
+    add(text);
+  }
+  if (a.scale_min != 1 || a.scale_max != 1) {
+    std::snprintf(text, sizeof text, "scale %g..%g", a.scale_min, a.scale_max);
+    add(text);
+  }
+  if (a.flip)
+    add("flip");
+  return s.empty() ? "none" : s;
+}
+
 } // namespace
 
 int train(Api &api, Session &session, const TrainOptions &o) {
@@ -124,6 +170,13 @@ int train(Api &api, Session &session, const TrainOptions &o) {
   h.weight_decay = o.weightDecay;
   h.label_smoothing = o.labelSmoothing;
   h.seed = o.seed;
+  cnnc_augmentation augmentation;
+  if (chosenAugmentation(o, augmentation))
+    h.augmentation = &augmentation;
+  else if (api.cnnc_declared_augmentation(0, &augmentation) != CNNC_OK)
+    augmentation = cnnc_augmentation{0, 0, 0, 0, 1, 1, 0};
+  std::printf("augmentation%s: %s\n", h.augmentation ? "" : " (declared)",
+              describe(augmentation).c_str());
 
   for (const std::string &layer : o.reinit)
     session.check(api.cnnc_reinit_layer(session.model, layer.c_str(), o.seed + 1,

@@ -136,6 +136,17 @@ int run(int argc, char **argv) {
   trainCmd->add_option("--reinit", t.reinit, "layers to re-initialize first (a new head)");
   trainCmd->add_option("--early-stop", t.earlyStop,
                        "stop after N epochs without a better test accuracy");
+  trainCmd->add_option("--translate", t.translate,
+                       "augment: largest shift, fraction of the size (T or TX,TY)")
+      ->delimiter(',')
+      ->expected(1, 2);
+  trainCmd->add_option("--rotate", t.rotate, "augment: largest rotation, degrees");
+  trainCmd->add_option("--shear", t.shear, "augment: largest horizontal shear, degrees");
+  trainCmd->add_option("--scale", t.scale, "augment: zoom range MIN,MAX")
+      ->delimiter(',')
+      ->expected(1, 2);
+  trainCmd->add_flag("--flip", t.flip, "augment: mirror horizontally half of the time");
+  trainCmd->add_flag("--no-augment", t.noAugment, "ignore the .cnn file's augment layers");
   trainCmd->add_option("-o,--output", t.output, "final weights (safetensors)");
   CLI::App *bench = app.add_subcommand("bench", "latency and throughput");
   addCommon(bench);

@@ -28,7 +28,8 @@ namespace cnnc::plan {
 
 /// The layer kinds that reach code generation (`project` does not:
 /// projections are materialized earlier). Dropout is an alias at inference
-/// and a masking step in training.
+/// and a masking step in training; so is Augment, a random warp of a network
+/// input in training.
 enum class OpKind {
   Conv,
   Dense,
@@ -47,6 +48,7 @@ enum class OpKind {
   Concat,
   Add,
   Dropout,
+  Augment,
 };
 
 const char *opKindName(OpKind kind);
@@ -120,6 +122,11 @@ struct Op {
   int64_t size = 5;                        ///< lrn
   double alpha = 1e-4, beta = 0.75, k = 1; ///< lrn
   double p = 0.5;                          ///< dropout
+  /// augment: the ranges declared in the .cnn file (the runtime may be
+  /// given others); `implicit` for the identity one the builder puts on
+  /// every undeclared image input, so that any model can be augmented.
+  double translate[2] = {0, 0}, rotate = 0, shear = 0, scale[2] = {1, 1};
+  bool flip = false, implicit = false;
   // Set by formSteps for conv and dense: the derived buffers of its packed
   // weights (shared by the inference and training prepare steps).
   int packed = -1, folded = -1;
@@ -142,6 +149,7 @@ enum class StepKind {
   TransposeWeights, ///< conv filters with input channels innermost, for ConvGradData
   BatchNormTrain,   ///< batch statistics: outputs y, batch mean, biased batch variance
   DropoutApply,     ///< x * mask (forward and backward alike)
+  AugmentApply,     ///< bilinear affine warp of a network input, one 2x3 map per sample
   ActivationGrad,   ///< dz = dy * act'(y), from the activation's output
   ConvGradData,
   ConvGradWeight,
@@ -212,6 +220,12 @@ struct ModelPlan {
     int tensor; ///< its mask: 0 or 1 / (1 - p) per element, filled by the runtime
   };
   std::vector<DropoutMask> dropoutMasks;
+  struct Augmentation {
+    int op;    ///< the augment op (its input is a network input)
+    int input; ///< index into `inputs`
+    int warp;  ///< tensor of 6 floats per sample (the inverse map), filled by the runtime
+  };
+  std::vector<Augmentation> augmentations;
   struct BatchStats {
     int op;             ///< the batchnorm op
     int mean, variance; ///< derived buffers written by its BatchNormTrain step

@@ -297,4 +297,27 @@ Func flattenAlgorithm(const Vars &v, Func input, const Shape &in) {
   return out;
 }
 
+Func augmentAlgorithm(const Vars &v, Func input, Func maps, const Shape &in) {
+  Expr x = cast<float>(v.x), y = cast<float>(v.y);
+  auto m = [&](int i) { return maps(i, 0, 0, v.n); };
+  // Clamped a pixel beyond the border (all taps outside read zero) so that
+  // any map, even a degenerate one, gives finite integer coordinates.
+  Expr w = static_cast<float>(in.w), h = static_cast<float>(in.h);
+  Expr sx = clamp(m(0) * x + m(1) * y + m(2), -2.0f, w + 1.0f);
+  Expr sy = clamp(m(3) * x + m(4) * y + m(5), -2.0f, h + 1.0f);
+  Expr fx = floor(sx), fy = floor(sy);
+  Expr x0 = cast<int>(fx), y0 = cast<int>(fy);
+  Expr ax = sx - fx, ay = sy - fy;
+  auto tap = [&](Expr xi, Expr yi) {
+    Expr inside = xi >= 0 && xi < i32(in.w) && yi >= 0 && yi < i32(in.h);
+    return select(inside,
+                  input(v.c, clamp(xi, 0, i32(in.w - 1)), clamp(yi, 0, i32(in.h - 1)), v.n),
+                  0.0f);
+  };
+  Func out("augmented");
+  out(v.c, v.x, v.y, v.n) = (1 - ax) * (1 - ay) * tap(x0, y0) + ax * (1 - ay) * tap(x0 + 1, y0) +
+                            (1 - ax) * ay * tap(x0, y0 + 1) + ax * ay * tap(x0 + 1, y0 + 1);
+  return out;
+}
+
 } // namespace cnnc::halide

@@ -105,6 +105,13 @@ Halide::Func concatAlgorithm(const Vars &v, const std::vector<Halide::Func> &inp
                              const std::vector<int64_t> &channels);
 Halide::Func flattenAlgorithm(const Vars &v, Halide::Func input, const plan::Shape &in);
 
+/// Augment: output pixel (x, y) of sample n samples the input at
+/// (m0 x + m1 y + m2, m3 x + m4 y + m5), m = maps(0..5, 0, 0, n), pixel
+/// centers at integers, bilinearly, zero outside the image (grid_sample's
+/// bilinear / zeros / align_corners=False in pixel units).
+Halide::Func augmentAlgorithm(const Vars &v, Halide::Func input, Halide::Func maps,
+                              const plan::Shape &in);
+
 } // namespace cnnc::halide
 
 #endif // CNNC_CONVERSION_CNNTOHALIDE_ALGORITHMS_H

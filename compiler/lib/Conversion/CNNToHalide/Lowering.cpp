@@ -168,6 +168,13 @@ private:
       halide::scheduleElementwise(v, f, in, vec);
       return {f};
     }
+    case plan::StepKind::AugmentApply: {
+      ImageParam images = declare("input");
+      ImageParam maps = declare("maps");
+      Func f = halide::augmentAlgorithm(v, images, maps, in);
+      halide::scheduleAugment(v, f, in, vec);
+      return {f};
+    }
     case plan::StepKind::ActivationGrad: {
       ImageParam y = declare("output");
       ImageParam dy = declare("grad");

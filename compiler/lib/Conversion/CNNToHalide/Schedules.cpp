@@ -144,6 +144,17 @@ void scheduleElementwise(const Vars &v, Func out, const Shape &shape, int vec) {
   parallelRows(out, v);
 }
 
+// The warp gathers: vectors run along x (the maps are per pixel; stores
+// stride over the channels), a few channels unrolled, rows in parallel.
+void scheduleAugment(const Vars &v, Func out, const Shape &shape, int vec) {
+  out.reorder(v.x, v.c, v.y, v.n);
+  if (shape.w >= vec)
+    out.vectorize(v.x, vec, TailStrategy::ShiftInwards);
+  if (shape.c <= 4)
+    out.unroll(v.c);
+  parallelRows(out, v);
+}
+
 void schedulePrepare(PackedWeights &p) {
   p.packed.compute_root();
   p.folded.compute_root();

@@ -22,6 +22,7 @@ void scheduleGlobalPool(const Vars &v, PoolFuncs &f, const plan::Shape &out, int
 void scheduleChannelReduction(const Vars &v, PoolFuncs &f, const plan::Shape &out, int vec);
 void scheduleElementwise(const Vars &v, Halide::Func out, const plan::Shape &shape, int vec);
 void schedulePrepare(PackedWeights &p);
+void scheduleAugment(const Vars &v, Halide::Func out, const plan::Shape &shape, int vec);
 
 // Training steps (GradientSchedules.cpp).
 void scheduleBatchNormTrain(const Vars &v, BatchNormTrainFuncs &f, const plan::Shape &shape,

@@ -28,6 +28,7 @@ enum class LayerKind {
   Dense,
   Flatten,
   Dropout,
+  Augment,
   BatchNorm,
   LRN,
   Softmax,
@@ -46,6 +47,7 @@ enum class ParamType {
   Float,   // a number
   Bool,    // true / false
   IntPair, // `3` or `[3, 5]` or `3x5` -> [h, w]
+  FloatPair, // `0.1` or `[0.9, 1.1]` -> [a, b]
   Padding, // `1`, `[h, w]`, `[top, left, bottom, right]`, `same`, `valid`
   Enum,    // one of `choices`, as a bare name or a string
   Table,   // a list of lists of integers (connection table)

@@ -16,7 +16,7 @@
 extern "C" {
 #endif
 
-#define CNNC_DESCRIPTOR_VERSION 2
+#define CNNC_DESCRIPTOR_VERSION 3
 
 /* A Halide AOT function in its argv form: buffers in step argument order. */
 typedef int (*cnnc_pipeline_fn)(void **args);
@@ -74,6 +74,21 @@ typedef struct cnnc_dropout_desc {
   float p;
 } cnnc_dropout_desc;
 
+/* The augmentation of a network input in the training step: train_forward
+ * step `step` warps the input's tensor into tensor `output` by the maps the
+ * runtime writes into tensor `maps` (6 floats per sample). The ranges are the
+ * .cnn file's (translate 0, rotate 0, shear 0, scale 1..1, flip 0: none).
+ * With augmentation off the runtime skips the step and writes the batch
+ * straight into `output`. */
+typedef struct cnnc_augment_desc {
+  const char *layer;
+  int32_t input; /* index into inputs */
+  int32_t step;  /* index into train_forward */
+  int32_t maps, output;
+  float translate_x, translate_y, rotate, shear, scale_min, scale_max;
+  int32_t flip;
+} cnnc_augment_desc;
+
 /* A batchnorm of the training step: its BatchNormTrain step writes the
  * batch's mean and biased variance (derived buffers), from which the runtime
  * updates the running statistics (params) as PyTorch does. */
@@ -118,6 +133,8 @@ typedef struct cnnc_model_desc {
   const cnnc_dropout_desc *dropouts;
   int32_t num_batch_stats;
   const cnnc_batch_stats_desc *batch_stats;
+  int32_t num_augments;
+  const cnnc_augment_desc *augments;
 } cnnc_model_desc;
 
 /* Defined by the generated glue of each model. */

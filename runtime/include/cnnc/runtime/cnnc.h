@@ -132,6 +132,43 @@ typedef enum cnnc_optimizer {
   CNNC_OPTIMIZER_ADAMW = 2 /* torch.optim.AdamW: decoupled weight decay */
 } cnnc_optimizer;
 
+/* Random data augmentation of an image input in training: each sample is
+ * warped by an affine map about the image center (shift, rotation, shear,
+ * zoom, optional mirror), sampled bilinearly with zeros outside. Each value
+ * is drawn uniformly per sample: a shift in [-translate_x, translate_x] x W
+ * and [-translate_y, translate_y] x H pixels, a rotation in [-rotate,
+ * rotate] and a horizontal shear in [-shear, shear] degrees, a zoom in
+ * [scale_min, scale_max], and with `flip` a mirror with probability 1/2.
+ * All zero with scale 1..1 is no augmentation. Ranges: translate in [0, 1],
+ * rotate in [0, 180], shear in [0, 80), 0 < scale_min <= scale_max <= 10. */
+typedef struct cnnc_augmentation {
+  float translate_x, translate_y;
+  float rotate, shear;
+  float scale_min, scale_max;
+  int32_t flip;
+} cnnc_augmentation;
+
+/* The ranges an `augment` layer of the .cnn file declares for input `input`
+ * (none declared: no augmentation). CNNC_ERROR_MISSING when the input is not
+ * an image or the model has no training step. */
+CNNC_API cnnc_status cnnc_declared_augmentation(int32_t input, cnnc_augmentation *out);
+
+/* Draws the augmentation maps of `batch` samples of `height` x `width`: 6
+ * floats per sample, the inverse map from an output pixel (x, y) to the
+ * input point it samples: (m0 x + m1 y + m2, m3 x + m4 y + m5), pixel
+ * centers at integers. The draws depend only on `seed` and the sample index,
+ * not on the image size. Training step t (cnnc_train_steps before it)
+ * draws with seed = hyper.seed ^ (0x9e3779b97f4a7c15 * (t + 1)). */
+CNNC_API cnnc_status cnnc_augmentation_maps(const cnnc_augmentation *augmentation, int64_t batch,
+                                            int64_t height, int64_t width, uint64_t seed,
+                                            float *maps);
+
+/* Applies the model's generated warp to `batch` images of input `input`
+ * (N x C x H x W in, the same out) with the given maps (6 floats per
+ * sample, as cnnc_augmentation_maps makes them). */
+CNNC_API cnnc_status cnnc_augment(cnnc_model *model, int32_t input, int64_t batch,
+                                  const float *images, const float *maps, float *out);
+
 /* The hyperparameters of one training step; cnnc_default_hyperparams fills
  * PyTorch's defaults (SGD lr 0.01 without momentum; Adam betas 0.9, 0.999,
  * eps 1e-8). They may change from one step to the next (schedules). */
@@ -144,7 +181,10 @@ typedef struct cnnc_hyperparams {
   float weight_decay; /* SGD, Adam: L2 added to the gradient; AdamW: decoupled */
   float beta1, beta2, epsilon; /* Adam, AdamW */
   float label_smoothing;       /* of the cross-entropy, in [0, 1) */
-  uint64_t seed;               /* of the dropout masks (with the step count) */
+  uint64_t seed;               /* of dropout masks and augmentation (with the step count) */
+  /* NULL: augment as the .cnn file's `augment` layers declare; otherwise
+   * these ranges for every image input (all zero: none). */
+  const cnnc_augmentation *augmentation;
 } cnnc_hyperparams;
 CNNC_API void cnnc_default_hyperparams(cnnc_hyperparams *hyper);
 

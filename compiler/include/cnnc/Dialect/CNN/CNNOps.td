@@ -259,6 +259,30 @@ def CNN_DropoutOp : CNN_LayerOp<"dropout"> {
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 
+def CNN_AugmentOp : CNN_LayerOp<"augment"> {
+  let summary = "random affine warp and horizontal flip of a network input while training";
+  let description = [{
+    The identity at inference. While training, each sample is warped by
+    a random affine map about the image center: a shift of up to
+    `translate_x` x W and `translate_y` x H pixels, a rotation of up to
+    `rotate` degrees, a horizontal shear of up to `shear` degrees, a zoom in
+    [`scale_min`, `scale_max`] and, with `flip`, a mirror with probability
+    1/2; bilinear sampling, zeros outside. Its operand must be a function
+    argument that nothing else reads.
+
+    ```mlir
+    %augment1 = cnn.augment %image {layer = "augment1", translate_x = 1.0e-01 : f64,
+        translate_y = 1.0e-01 : f64, rotate = 1.0e+01 : f64, shear = 0.0 : f64,
+        scale_min = 1.0 : f64, scale_max = 1.0 : f64, flip = true}
+        : (tensor<?x1x28x28xf32>) -> tensor<?x1x28x28xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$input, StrAttr:$layer, F64Attr:$translate_x,
+                   F64Attr:$translate_y, F64Attr:$rotate, F64Attr:$shear, F64Attr:$scale_min,
+                   F64Attr:$scale_max, BoolAttr:$flip);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
 //===----------------------------------------------------------------------===//
 // Elementwise activations
 //===----------------------------------------------------------------------===//
