@@ -241,6 +241,12 @@ void trainStep(cnnc_model *m, int64_t batch, const float *const *inputs, const i
   }
   m->trainSlots.reserve(batch);
 
+  // The training prepare steps overwrite the packed filters that inference
+  // reads (without batchnorm folded in): whatever happens next, the next
+  // inference call must prepare again. Nothing else changes before every
+  // generated step has succeeded, so a failing step leaves the parameters,
+  // statistics and optimizer state as they were.
+  m->prepared = false;
   m->runSteps(d.train_prepare, d.num_train_prepare, 1, m->trainSlots);
   // The random streams of this step (cnnc.h documents the seed).
   uint64_t stepSeed =
@@ -285,7 +291,6 @@ void trainStep(cnnc_model *m, int64_t batch, const float *const *inputs, const i
       adamUpdate(m, p, *hyper);
   }
   ++m->trainSteps;
-  m->prepared = false;
   if (out)
     *out = result;
 }
