@@ -1,0 +1,123 @@
+#!/usr/bin/python3
+"""Training benchmark: one training step (forward in training mode, softmax
+cross-entropy, backward, SGD with momentum 0.9 and weight decay 5e-4) of
+every example network, cnnc's model.so next to PyTorch on the same CPU, in
+the same run, from the same weights, with the same batch and threads.
+
+  /usr/bin/python3 bench/training.py [--cnnc build/bin/cnnc] [--threads 2]
+        [--networks fashion_cnn,resnet18] [--seconds 6] [--rounds 3]
+
+Batch 64 for inputs of at most 32x32, 8 for the 224x224 ones (PERF-NOTES's
+ResNet-18 training figure). Rounds alternate ours and PyTorch's (drifts of a
+shared machine hit both); the table gives medians: images/s of each, the
+speedup (PyTorch time / ours) and our GFLOP/s counted as 3 x the forward
+pass (2 x MACs from cnnc's report: forward, data gradient, weight gradient)
+with its share of this CPU's fp32 peak (bench/fma_peak.c on the same
+threads). PyTorch computes the loss of the main output only, as cnnc does
+(GoogLeNet's auxiliary heads run but get no gradient in either).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(ROOT, "test", "conformance"))
+from cnnc_model import SGD, Model, compile_model, state_dict_arrays, write_safetensors  # noqa
+from inference import measure_peak  # noqa: E402
+from torch_models import EXAMPLES  # noqa: E402
+
+LR, MOMENTUM, DECAY = 0.01, 0.9, 5e-4
+
+
+def timed(fn, seconds):
+    """Median seconds per call of fn over about `seconds` (at least 2 calls)."""
+    times, start = [], time.perf_counter()
+    while time.perf_counter() - start < seconds or len(times) < 2:
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    times.sort()
+    return times[len(times) // 2]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cnnc", default=os.path.join(ROOT, "build", "bin", "cnnc"))
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--networks", default="")
+    ap.add_argument("--seconds", type=float, default=6.0)
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    only = set(args.networks.split(",")) - {""}
+    torch.set_num_threads(args.threads)
+    work = tempfile.mkdtemp(prefix="cnnc-bench-")
+    peak = measure_peak(work, args.threads)
+    print(f"fp32 peak measured with {args.threads} threads: {peak:.1f} GFLOP/s; "
+          f"torch {torch.__version__}, {torch.get_num_threads()} threads; SGD lr {LR}, "
+          f"momentum {MOMENTUM}, weight decay {DECAY}\n")
+    print("| network | batch | cnnc img/s | PyTorch img/s | speedup | cnnc GFLOP/s | % of peak |")
+    print("|---|---|---|---|---|---|---|")
+    for file, network, build, shape in EXAMPLES:
+        if only and network not in only:
+            continue
+        source = os.path.join(ROOT, "examples", file)
+        report = json.loads(subprocess.run(
+            [args.cnnc, source, "--network", network, "--report-format=json"], check=True,
+            capture_output=True, text=True).stdout)
+        macs = report["totals"]["macs"]
+        lib = compile_model(args.cnnc, source, os.path.join(work, network + ".so"), network)
+        torch.manual_seed(0)
+        reference = build().train()
+        weights = os.path.join(work, network + ".safetensors")
+        write_safetensors(weights, state_dict_arrays(reference))
+        ours = Model(lib)
+        ours.set_threads(args.threads)
+        ours.load(weights)
+        batch = 8 if shape[1] > 64 else 64
+        classes = ours.outputs()[0][1][0]
+        x = torch.randn(batch, *shape)
+        y = torch.randint(0, classes, (batch,))
+        images, labels = x.numpy(), y.numpy().astype(np.int32)
+        hyper = ours.hyperparams(optimizer=SGD, learning_rate=LR, momentum=MOMENTUM,
+                                 weight_decay=DECAY, seed=1)
+        optimizer = torch.optim.SGD(reference.parameters(), lr=LR, momentum=MOMENTUM,
+                                    weight_decay=DECAY)
+
+        def mine():
+            ours.train_step([images], labels, hyper)
+
+        def theirs():
+            optimizer.zero_grad(set_to_none=True)
+            out = reference(x)
+            logits = out[0] if isinstance(out, tuple) else out
+            F.cross_entropy(logits, y).backward()
+            optimizer.step()
+        mine()  # warm-up: allocations, first-touch, momentum buffers
+        theirs()
+        t_ours, t_ref = [], []
+        for _ in range(args.rounds):
+            t_ours.append(timed(mine, args.seconds / args.rounds / 2))
+            t_ref.append(timed(theirs, args.seconds / args.rounds / 2))
+        t_ours, t_ref = float(np.median(t_ours)), float(np.median(t_ref))
+        gflops = 3 * 2 * macs * batch / t_ours * 1e-9
+        print(f"| {network} | {batch} | {batch / t_ours:.1f} | {batch / t_ref:.1f} | "
+              f"{t_ref / t_ours:.2f}x | {gflops:.1f} | {100 * gflops / peak:.0f} % |", flush=True)
+        del ours, reference, optimizer
+    again = measure_peak(work, args.threads)
+    print(f"\nfp32 peak measured again at the end: {again:.1f} GFLOP/s"
+          + (" (higher: the machine was busy at the start; recompute the shares)"
+             if again > 1.1 * peak else ""))
+
+
+if __name__ == "__main__":
+    main()
