@@ -248,24 +248,36 @@ struct cnnc_model {
 
   std::string error;
 
-  /// CNNC_PROFILE=1 in the environment: seconds per forward step, printed
-  /// to stderr when the context is destroyed (docs/runtime-api.md).
+  /// CNNC_PROFILE=1 in the environment: seconds per generated step of the
+  /// forward pass and of the training step, printed to stderr when the
+  /// context is destroyed (Profile.cpp, docs/runtime-api.md).
   bool profiling = false;
   std::vector<double> stepSeconds;
   int64_t profiledCalls = 0;
+  std::vector<double> trainSeconds[3]; ///< train_prepare, train_forward, backward
+  double runtimeSeconds = 0;           ///< loss, running statistics, optimizer
+  int64_t profiledTrainSteps = 0;
 
   ~cnnc_model() {
-    if (!profiling || profiledCalls == 0)
-      return;
+    if (profiling)
+      printProfiles();
+  }
+  void printProfiles() const;
+
+  /// Where the times of step list `steps` (a whole descriptor list) go, or
+  /// nullptr.
+  std::vector<double> *profileOf(const cnnc_step_desc *steps, int count) {
     const cnnc_model_desc &d = cnnc::rt::desc();
-    double total = 0;
-    for (double t : stepSeconds)
-      total += t;
-    std::fprintf(stderr, "cnnc profile of %s: %lld forward calls, %.3f ms per call\n", d.name,
-                 static_cast<long long>(profiledCalls), 1e3 * total / profiledCalls);
-    for (int s = 0; s < d.num_steps; ++s)
-      std::fprintf(stderr, "  %8.3f ms %5.1f %%  %s  [%s]\n", 1e3 * stepSeconds[s] / profiledCalls,
-                   100 * stepSeconds[s] / total, d.steps[s].function, d.steps[s].layers);
+    if (steps == d.steps && count == d.num_steps)
+      return &stepSeconds;
+    const cnnc_step_desc *lists[3] = {d.train_prepare, d.train_forward, d.backward};
+    const int counts[3] = {d.num_train_prepare, d.num_train_forward, d.num_backward};
+    for (int l = 0; l < 3; ++l)
+      if (steps == lists[l] && count == counts[l]) {
+        trainSeconds[l].resize(counts[l], 0.0);
+        return &trainSeconds[l];
+      }
+    return nullptr;
   }
 
   cnnc_model() {
@@ -330,6 +342,7 @@ struct cnnc_model {
   void runSteps(const cnnc_step_desc *steps, int count, int64_t batch, cnnc::rt::SlotSet &set,
                 const std::vector<char> *enabled = nullptr) {
     const cnnc_model_desc &d = cnnc::rt::desc();
+    std::vector<double> *times = profiling ? profileOf(steps, count) : nullptr;
     for (int s = 0; s < count; ++s) {
       const cnnc_step_desc &step = steps[s];
       if (enabled && !(*enabled)[s])
@@ -371,8 +384,8 @@ struct cnnc_model {
       cnnc::rt::halideMessage.clear();
       auto start = std::chrono::steady_clock::now();
       int rc = step.fn(argv.data());
-      if (profiling && steps == cnnc::rt::desc().steps)
-        stepSeconds[s] +=
+      if (times)
+        (*times)[s] +=
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (rc != 0)
         throw cnnc::rt::Failure(CNNC_ERROR_RUNTIME, std::string("step ") + step.function + " (" +

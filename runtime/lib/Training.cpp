@@ -278,9 +278,13 @@ void trainStep(cnnc_model *m, int64_t batch, const float *const *inputs, const i
   }
   m->runSteps(d.train_forward, d.num_train_forward, batch, m->trainSlots, &forwardEnabled);
   cnnc_train_result result{};
+  auto runtimeStart = std::chrono::steady_clock::now();
   crossEntropy(m->trainSlots.data(d.loss_input), m->trainSlots.data(d.loss_grad), labels, batch,
                classes, hyper->label_smoothing, result);
+  auto lossSeconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - runtimeStart).count();
   m->runSteps(d.backward, d.num_backward, batch, m->trainSlots, &m->backwardEnabled);
+  runtimeStart = std::chrono::steady_clock::now();
   updateRunningStatistics(m, batch);
   for (int p = 0; p < d.num_params; ++p) {
     if (isBuffer(p) || m->frozen[p] || !m->receivesGradient[p])
@@ -291,6 +295,12 @@ void trainStep(cnnc_model *m, int64_t batch, const float *const *inputs, const i
       adamUpdate(m, p, *hyper);
   }
   ++m->trainSteps;
+  if (m->profiling) {
+    m->runtimeSeconds +=
+        lossSeconds +
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - runtimeStart).count();
+    ++m->profiledTrainSteps;
+  }
   if (out)
     *out = result;
 }
