@@ -12,12 +12,10 @@ the speedup (PyTorch time / ours); our GFLOP/s (2 x MACs from cnnc's report
 / time) and its share of this CPU's fp32 peak, measured first with
 bench/fma_peak.c on the same threads. Prints a Markdown table.
 """
-import argparse
 import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 
 import numpy as np
@@ -25,17 +23,11 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "test", "conformance"))
+import common  # noqa: E402
 from cnnc_model import Model, compile_model, state_dict_arrays, write_safetensors  # noqa
 from torch_models import EXAMPLES  # noqa: E402
-
-
-def measure_peak(work, threads):
-    exe = os.path.join(work, "fma_peak")
-    subprocess.run(["cc", "-O3", "-march=native", os.path.join(HERE, "fma_peak.c"), "-o", exe,
-                    "-lpthread"], check=True)
-    return max(float(subprocess.run([exe, str(threads)], capture_output=True, text=True,
-                                    check=True).stdout) for _ in range(3))
 
 
 def timed(fn, seconds):
@@ -51,19 +43,8 @@ def timed(fn, seconds):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--cnnc", default=os.path.join(ROOT, "build", "bin", "cnnc"))
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--networks", default="")
-    ap.add_argument("--seconds", type=float, default=2.0)
-    ap.add_argument("--rounds", type=int, default=3)
-    args = ap.parse_args()
-    only = set(args.networks.split(",")) - {""}
-    torch.set_num_threads(args.threads)
-    work = tempfile.mkdtemp(prefix="cnnc-bench-")
-    # The best of several runs: another process on a shared machine can only
-    # lower a measurement. Measured again at the end (see below).
-    peak = measure_peak(work, args.threads)
+    # The peak is measured again at the end (see below).
+    args, only, work, peak = common.setup(seconds=2.0)
     print(f"fp32 peak measured with {args.threads} threads: {peak:.1f} GFLOP/s; "
           f"torch {torch.__version__}, {torch.get_num_threads()} threads\n")
     print("| network | batch | cnnc ms | PyTorch ms | speedup | cnnc GFLOP/s | % of peak |")
@@ -101,10 +82,7 @@ def main():
             print(f"| {network} | {batch} | {t_ours * 1e3:.3f} | {t_ref * 1e3:.3f} | "
                   f"{t_ref / t_ours:.2f}x | {gflops:.1f} | {100 * gflops / peak:.0f} % |",
                   flush=True)
-    again = measure_peak(work, args.threads)
-    print(f"\nfp32 peak measured again at the end: {again:.1f} GFLOP/s"
-          + (" (higher: the machine was busy at the start; recompute the shares)"
-             if again > 1.1 * peak else ""))
+    common.report_peak_again(work, args.threads, peak)
 
 
 if __name__ == "__main__":

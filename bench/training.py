@@ -16,12 +16,10 @@ with its share of this CPU's fp32 peak (bench/fma_peak.c on the same
 threads). PyTorch computes the loss of the main output only, as cnnc does
 (GoogLeNet's auxiliary heads run but get no gradient in either).
 """
-import argparse
 import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 
 import numpy as np
@@ -33,7 +31,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "test", "conformance"))
 from cnnc_model import SGD, Model, compile_model, state_dict_arrays, write_safetensors  # noqa
-from inference import measure_peak  # noqa: E402
+import common  # noqa: E402
 from torch_models import EXAMPLES  # noqa: E402
 
 LR, MOMENTUM, DECAY = 0.01, 0.9, 5e-4
@@ -51,17 +49,7 @@ def timed(fn, seconds):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--cnnc", default=os.path.join(ROOT, "build", "bin", "cnnc"))
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--networks", default="")
-    ap.add_argument("--seconds", type=float, default=6.0)
-    ap.add_argument("--rounds", type=int, default=3)
-    args = ap.parse_args()
-    only = set(args.networks.split(",")) - {""}
-    torch.set_num_threads(args.threads)
-    work = tempfile.mkdtemp(prefix="cnnc-bench-")
-    peak = measure_peak(work, args.threads)
+    args, only, work, peak = common.setup(seconds=6.0)
     print(f"fp32 peak measured with {args.threads} threads: {peak:.1f} GFLOP/s; "
           f"torch {torch.__version__}, {torch.get_num_threads()} threads; SGD lr {LR}, "
           f"momentum {MOMENTUM}, weight decay {DECAY}\n")
@@ -113,10 +101,7 @@ def main():
         print(f"| {network} | {batch} | {batch / t_ours:.1f} | {batch / t_ref:.1f} | "
               f"{t_ref / t_ours:.2f}x | {gflops:.1f} | {100 * gflops / peak:.0f} % |", flush=True)
         del ours, reference, optimizer
-    again = measure_peak(work, args.threads)
-    print(f"\nfp32 peak measured again at the end: {again:.1f} GFLOP/s"
-          + (" (higher: the machine was busy at the start; recompute the shares)"
-             if again > 1.1 * peak else ""))
+    common.report_peak_again(work, args.threads, peak)
 
 
 if __name__ == "__main__":

@@ -23,17 +23,13 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
-from cnnc_model import CnncError, Model, augmentation, compile_model, step_seed  # noqa
+from cnnc_model import Checks, CnncError, Model, augmentation, compile_model, step_seed  # noqa
 
 cnnc, work = sys.argv[1], sys.argv[2]
 root = os.path.join(os.path.dirname(__file__), "..", "..")
-failures = 0
+checks = Checks()
+report = checks.report
 
-
-def report(ok, text):
-    global failures
-    failures += not ok
-    print(f"{'ok  ' if ok else 'FAIL'} {text}")
 
 
 def torch_warp(images, maps):
@@ -218,4 +214,4 @@ for bad, what in [(augmentation(rotate=181), "rotate 181"), (augmentation(scale=
         refused_step = "augmentation" in e.message
     report(refused and refused_step, f"{what} is refused")
 
-sys.exit(1 if failures else 0)
+checks.done()

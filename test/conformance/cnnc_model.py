@@ -6,6 +6,7 @@ import json
 import os
 import struct
 import subprocess
+import sys
 
 import numpy as np
 
@@ -49,6 +50,20 @@ class TrainResult(ctypes.Structure):
 
 
 SGD, ADAM, ADAMW = 0, 1, 2
+
+
+class Checks:
+    """Counts failed checks; `done()` exits 1 if any failed."""
+
+    def __init__(self):
+        self.failures = 0
+
+    def report(self, ok, text):
+        self.failures += not ok
+        print(f"{'ok  ' if ok else 'FAIL'} {text}", flush=True)
+
+    def done(self):
+        sys.exit(1 if self.failures else 0)
 
 
 class CnncError(Exception):

@@ -39,9 +39,9 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
-from cnnc_model import (ADAM, SGD, Model, compile_model, state_dict_arrays,  # noqa: E402
-                        step_seed, write_safetensors)
-from torch_models import EXAMPLES  # noqa: E402
+from cnnc_model import (ADAM, SGD, Checks, Model, compile_model,  # noqa: E402
+                        state_dict_arrays, step_seed, write_safetensors)
+from torch_models import EXAMPLES, randomize_batchnorm  # noqa: E402
 
 cnnc, examples, work = sys.argv[1:4]
 only = set(os.environ.get("CNNC_NETWORKS", "").split(",")) - {""}
@@ -49,14 +49,10 @@ torch.set_num_threads(2)
 SEED = 7
 GRAD_TOLERANCE = 5e-2
 UPDATE_TOLERANCE = {"sgd": 1e-4, "adam": 1e-3}
-failures = 0
+checks = Checks()
+report = checks.report
 MASK64 = (1 << 64) - 1
 
-
-def report(ok, text):
-    global failures
-    failures += not ok
-    print(f"{'ok  ' if ok else 'FAIL'} {text}", flush=True)
 
 
 def fnv1a(text):
@@ -132,15 +128,7 @@ for file, network, build, shape in EXAMPLES:
     layers = dropout_layers(source, network)
     torch.manual_seed(1)
     start = build().train()
-    with torch.no_grad():
-        for name, buf in start.named_buffers():
-            if name.endswith("running_mean"):
-                buf.copy_(torch.randn_like(buf) * 0.1)
-            elif name.endswith("running_var"):
-                buf.copy_(torch.rand_like(buf) + 0.5)
-        for name, p in start.named_parameters():
-            if name.endswith(".weight") and p.dim() == 1:  # batchnorm scale
-                p.copy_(torch.rand_like(p) + 0.5)
+    randomize_batchnorm(start)
     initial = state_dict_arrays(start)
     weights = f"{work}/{network}.safetensors"
     write_safetensors(weights, initial)
@@ -226,4 +214,4 @@ for file, network, build, shape in EXAMPLES:
                    f"update {worst_update:.2f} of its tolerance ({update_where}); running "
                    f"statistics {worst_stats:.1e}")
 
-sys.exit(1 if failures else 0)
+checks.done()

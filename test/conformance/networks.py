@@ -17,7 +17,7 @@ import torch
 sys.path.insert(0, os.path.dirname(__file__))
 from cnnc_model import (Model, compile_model, max_relative_error,  # noqa: E402
                         state_dict_arrays, write_safetensors)
-from torch_models import EXAMPLES  # noqa: E402
+from torch_models import EXAMPLES, randomize_batchnorm  # noqa: E402
 
 cnnc, examples, work = sys.argv[1:4]
 only = set(os.environ.get("CNNC_NETWORKS", "").split(",")) - {""}
@@ -31,15 +31,7 @@ for file, network, build, shape in EXAMPLES:
         continue
     lib = compile_model(cnnc, f"{examples}/{file}", f"{work}/{network}.so", network)
     model = build().eval()
-    with torch.no_grad():
-        for name, buf in model.named_buffers():
-            if name.endswith("running_mean"):
-                buf.copy_(torch.randn_like(buf) * 0.1)
-            elif name.endswith("running_var"):
-                buf.copy_(torch.rand_like(buf) + 0.5)
-        for name, p in model.named_parameters():
-            if name.endswith(".weight") and p.dim() == 1:  # batchnorm scale
-                p.copy_(torch.rand_like(p) + 0.5)
+    randomize_batchnorm(model)
     weights = f"{work}/{network}.safetensors"
     write_safetensors(weights, state_dict_arrays(model))
     ours_model = Model(lib)

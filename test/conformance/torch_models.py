@@ -137,3 +137,18 @@ EXAMPLES = [
     ("resnet.cnn", "resnet18", torchvision.models.resnet18, (3, 224, 224)),
     ("resnet.cnn", "resnet50", torchvision.models.resnet50, (3, 224, 224)),
 ]
+
+
+def randomize_batchnorm(model):
+    """Running statistics and scales away from their initial 0 / 1, so that
+    a test sees whether they are used (conformance tests, in place)."""
+    with torch.no_grad():
+        for name, buf in model.named_buffers():
+            if name.endswith("running_mean"):
+                buf.copy_(torch.randn_like(buf) * 0.1)
+            elif name.endswith("running_var"):
+                buf.copy_(torch.rand_like(buf) + 0.5)
+        for name, p in model.named_parameters():
+            if name.endswith(".weight") and p.dim() == 1:  # batchnorm scale
+                p.copy_(torch.rand_like(p) + 0.5)
+    return model

@@ -25,18 +25,15 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
-from cnnc_model import ADAM, ADAMW, SGD, Model, compile_model, state_dict_arrays, write_safetensors  # noqa
+from cnnc_model import (ADAM, ADAMW, SGD, Checks, Model, compile_model,  # noqa: E402
+                        state_dict_arrays, write_safetensors)
 
 cnnc, work = sys.argv[1], sys.argv[2]
 root = os.path.join(os.path.dirname(__file__), "..", "..")
 TOLERANCE = 1e-4
-failures = 0
+checks = Checks()
+report = checks.report
 
-
-def report(ok, text):
-    global failures
-    failures += not ok
-    print(f"{'ok  ' if ok else 'FAIL'} {text}")
 
 
 def torch_net():
@@ -197,4 +194,4 @@ for _ in range(15):
     last = m.train_step([x[0]], y[0], h)[0]
 report(last < 0.8 * first, f"15 steps on one batch lower the loss: {first:.4f} -> {last:.4f}")
 
-sys.exit(1 if failures else 0)
+checks.done()

@@ -94,7 +94,6 @@ private:
     Op op;
     op.kind = OpKind::Augment;
     op.layer = name + ".augment";
-    op.implicit = true;
     op.inputs = {tensor};
     result.tensors.push_back({name + ".augmented", shape});
     op.output = static_cast<int>(result.tensors.size()) - 1;

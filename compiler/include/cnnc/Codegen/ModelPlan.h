@@ -123,10 +123,10 @@ struct Op {
   double alpha = 1e-4, beta = 0.75, k = 1; ///< lrn
   double p = 0.5;                          ///< dropout
   /// augment: the ranges declared in the .cnn file (the runtime may be
-  /// given others); `implicit` for the identity one the builder puts on
-  /// every undeclared image input, so that any model can be augmented.
+  /// given others; the builder puts an identity augment on every image
+  /// input that declares none, so that any model can be augmented).
   double translate[2] = {0, 0}, rotate = 0, shear = 0, scale[2] = {1, 1};
-  bool flip = false, implicit = false;
+  bool flip = false;
   // Set by formSteps for conv and dense: the derived buffers of its packed
   // weights (shared by the inference and training prepare steps).
   int packed = -1, folded = -1;
