@@ -73,20 +73,29 @@ void scheduleConvGradData(const Vars &v, ConvGradDataFuncs &f, const plan::Op &o
 // A tile of 2 vectors of filters x up to 4 input channels (8 accumulators)
 // per task and tap, the reduction over the batch's pixels inside it.
 void scheduleWeightGrad(const Vars &v, WeightGradFuncs &f, int64_t outer, int64_t inner,
-                        bool separateOutput, int vec) {
+                        int64_t taps, bool separateOutput, int vec) {
   // (filter, input, kx, ky) for a conv, (feature, unit) for a dense layer:
   // the first vectorized, the second unrolled.
   std::vector<Var> a = f.tile.args();
   bool conv = a.size() == 4;
   Var vecVar = a[0], unrollVar = a[1];
   int tileV = outer % (2 * vec) == 0 ? 2 * vec : vec;
-  TailStrategy tail = outer % tileV == 0 ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf;
   int tileU = divisorTile(inner);
+  // Few input channels (a network's first conv: 1 or 3) leave a tile of
+  // vectors x channels too small to reuse each dy vector; a row of taps
+  // joins the tile then (ResNet's 7x7 stem: 1 vector x 3 channels x 7
+  // taps = 21 accumulators), so that one pass over dy serves the row.
+  bool tapRow = conv && inner <= 4 && taps > 1 && tileU * taps <= 24;
+  if (tapRow)
+    tileV = vec;
+  TailStrategy tail = outer % tileV == 0 ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf;
   Var vo("vo"), vi("vi"), uo("uo"), ui("ui"), t("t");
   if (separateOutput)
     f.tile.compute_root();
   f.tile.split(vecVar, vo, vi, tileV, tail).split(unrollVar, uo, ui, tileU);
-  if (conv)
+  if (tapRow)
+    f.tile.reorder(vi, ui, a[2], uo, a[3], vo).fuse(uo, a[3], t).fuse(t, vo, t).unroll(a[2]);
+  else if (conv)
     f.tile.reorder(vi, ui, uo, a[2], a[3], vo).fuse(uo, a[2], t).fuse(t, a[3], t).fuse(t, vo, t);
   else
     f.tile.reorder(vi, ui, uo, vo).fuse(uo, vo, t);
@@ -96,15 +105,21 @@ void scheduleWeightGrad(const Vars &v, WeightGradFuncs &f, int64_t outer, int64_
       .unroll(vecVar)
       .unroll(unrollVar);
   std::vector<VarOrRVar> order = {vecVar, unrollVar};
+  if (tapRow)
+    order.push_back(a[2]);
   for (int i = 0; i < f.r.dimensions(); ++i)
     order.push_back(f.r[i]);
-  for (size_t i = 2; i < a.size(); ++i)
+  for (size_t i = tapRow ? 3 : 2; i < a.size(); ++i)
     order.push_back(a[i]);
   f.acc.update()
       .reorder(order)
       .vectorize(vecVar, vec, TailStrategy::RoundUp)
       .unroll(vecVar)
       .unroll(unrollVar);
+  if (tapRow) {
+    f.acc.unroll(a[2]);
+    f.acc.update().unroll(a[2]);
+  }
   f.input.compute_root().parallel(f.input.args().back());
   if (f.biasAcc.defined()) {
     f.biasAcc.compute_root();

@@ -194,7 +194,7 @@ private:
       ImageParam x = declare("input");
       halide::WeightGradFuncs f =
           halide::convGradWeightAlgorithm(v, op, dy, x, x.dim(3).extent(), in, out, vec);
-      halide::scheduleWeightGrad(v, f, out.c, in.c / op.groups, true, vec);
+      halide::scheduleWeightGrad(v, f, out.c, in.c / op.groups, op.kernel[1], true, vec);
       if (op.bias >= 0)
         return {f.weight, f.bias};
       return {f.weight};
@@ -205,7 +205,7 @@ private:
       const Shape &xs = shapeOfInput(1);
       halide::WeightGradFuncs f = halide::denseGradWeightAlgorithm(
           v, dy, x, x.dim(3).extent(), xs, out, step.flattenInput, vec);
-      halide::scheduleWeightGrad(v, f, xs.elements(), out.c, false, vec);
+      halide::scheduleWeightGrad(v, f, xs.elements(), out.c, 0, false, vec);
       if (op.bias >= 0)
         return {f.weight, f.bias};
       return {f.weight};

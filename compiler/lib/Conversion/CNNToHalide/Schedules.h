@@ -33,11 +33,12 @@ void scheduleConvGradData(const Vars &v, ConvGradDataFuncs &f, const plan::Op &o
                           const plan::Shape &dy, int vec);
 /// `outer` x `inner`: the extents of the tile's first two dimensions (conv:
 /// filters x input channels per group; dense: features x units); the first
-/// is vectorized, the second unrolled.
+/// is vectorized, the second unrolled. `taps`: a conv's kernel width (0 for
+/// a dense layer).
 /// `separateOutput`: the tile is not the pipeline's output (conv's is
 /// transposed to PyTorch's layout after it).
 void scheduleWeightGrad(const Vars &v, WeightGradFuncs &f, int64_t outer, int64_t inner,
-                        bool separateOutput, int vec);
+                        int64_t taps, bool separateOutput, int vec);
 void scheduleDenseGradData(const Vars &v, DenseGradDataFuncs &f, const plan::Shape &in,
                            bool flattened, int vec);
 void schedulePoolGrad(const Vars &v, PoolGradFuncs &f, const plan::Shape &in,
