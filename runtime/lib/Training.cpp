@@ -153,6 +153,30 @@ void updateRunningStatistics(cnnc_model *m, int64_t batch) {
   }
 }
 
+/// Runs body(begin, end) over chunks of [0, n) on Halide's worker pool (the
+/// threads cnnc_set_num_threads sets): the optimizer's passes over large
+/// layers (VGG's 100M-weight dense layer) are memory-bound, and one core
+/// alone does not saturate the memory.
+template <typename F> void parallelChunks(size_t n, F &&body) {
+  constexpr size_t chunk = size_t(1) << 16;
+  int tasks = static_cast<int>((n + chunk - 1) / chunk);
+  if (tasks <= 1) {
+    body(size_t(0), n);
+    return;
+  }
+  struct Closure {
+    F *body;
+    size_t n;
+  } closure{&body, n};
+  auto task = [](void *, int t, uint8_t *data) -> int {
+    auto *c = reinterpret_cast<Closure *>(data);
+    size_t begin = static_cast<size_t>(t) * chunk;
+    (*c->body)(begin, std::min(c->n, begin + chunk));
+    return 0;
+  };
+  halide_do_par_for(nullptr, task, 0, tasks, reinterpret_cast<uint8_t *>(&closure));
+}
+
 // The gradient buffers stay as computed (cnnc_get_grad); decay and
 // momentum are applied on the way.
 void sgdUpdate(cnnc_model *m, int p, const cnnc_hyperparams &h) {
@@ -163,14 +187,16 @@ void sgdUpdate(cnnc_model *m, int p, const cnnc_hyperparams &h) {
   bool first = buf.empty();
   if (h.momentum != 0 && first)
     buf.resize(n);
-  for (size_t i = 0; i < n; ++i) {
-    float d = g[i] + h.weight_decay * w[i];
-    if (h.momentum != 0) {
-      buf[i] = first ? d : h.momentum * buf[i] + (1 - h.dampening) * d;
-      d = h.nesterov ? d + h.momentum * buf[i] : buf[i];
+  parallelChunks(n, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      float d = g[i] + h.weight_decay * w[i];
+      if (h.momentum != 0) {
+        buf[i] = first ? d : h.momentum * buf[i] + (1 - h.dampening) * d;
+        d = h.nesterov ? d + h.momentum * buf[i] : buf[i];
+      }
+      w[i] -= h.learning_rate * d;
     }
-    w[i] -= h.learning_rate * d;
-  }
+  });
 }
 
 void adamUpdate(cnnc_model *m, int p, const cnnc_hyperparams &h) {
@@ -191,14 +217,16 @@ void adamUpdate(cnnc_model *m, int p, const cnnc_hyperparams &h) {
   double correction2 = 1 - std::pow(static_cast<double>(h.beta2), static_cast<double>(step));
   float stepSize = static_cast<float>(h.learning_rate / correction1);
   float correction2Sqrt = static_cast<float>(std::sqrt(correction2));
-  for (size_t i = 0; i < n; ++i) {
-    float d = g[i] + l2 * w[i];
-    w[i] *= decay;
-    avg[i] = avg[i] * h.beta1 + (1 - h.beta1) * d;
-    avgSq[i] = avgSq[i] * h.beta2 + (1 - h.beta2) * d * d;
-    float denom = std::sqrt(avgSq[i]) / correction2Sqrt + h.epsilon;
-    w[i] -= stepSize * avg[i] / denom;
-  }
+  parallelChunks(n, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      float d = g[i] + l2 * w[i];
+      w[i] *= decay;
+      avg[i] = avg[i] * h.beta1 + (1 - h.beta1) * d;
+      avgSq[i] = avgSq[i] * h.beta2 + (1 - h.beta2) * d * d;
+      float denom = std::sqrt(avgSq[i]) / correction2Sqrt + h.epsilon;
+      w[i] -= stepSize * avg[i] / denom;
+    }
+  });
 }
 
 void trainStep(cnnc_model *m, int64_t batch, const float *const *inputs, const int32_t *labels,

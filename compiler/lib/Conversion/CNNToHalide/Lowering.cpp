@@ -135,7 +135,7 @@ private:
     } else {
       p = halide::densePrepare(units, weight, bias);
     }
-    halide::schedulePrepare(p);
+    halide::schedulePrepare(p, vec);
     return {p.packed, p.folded};
   }
 
@@ -150,6 +150,7 @@ private:
       ImageParam w = declare("weight");
       const plan::Derived &t = plan.derived[step.outputs[0].index];
       Func f = halide::transposeWeightsAlgorithm(op, in.c, t.dims[1], w);
+      halide::scheduleTranspose(f, vec);
       return {f};
     }
     case plan::StepKind::BatchNormTrain: {

@@ -155,8 +155,26 @@ void scheduleAugment(const Vars &v, Func out, const Shape &shape, int vec) {
   parallelRows(out, v);
 }
 
-void schedulePrepare(PackedWeights &p) {
-  p.packed.compute_root();
+// The destination's innermost dimension is the source's outermost one: a
+// vec x vec tile reads vec short rows and writes vec vectors, every tap of
+// a filter tile before the next tile (the source keeps taps innermost), and
+// tiles of the second dimension in parallel. Untiled, the pass read one
+// value per cache line: AlexNet's 9216 x 4096 dense weights took 322 ms to
+// pack, every training step.
+void scheduleTranspose(Func f, int vec) {
+  std::vector<Var> a = f.args();
+  Var xo("xo"), yo("yo"), xi("xi"), yi("yi");
+  f.compute_root().tile(a[0], a[1], xo, yo, xi, yi, vec, vec, TailStrategy::GuardWithIf);
+  std::vector<VarOrRVar> order = {xi, yi};
+  for (size_t d = 2; d < a.size(); ++d)
+    order.push_back(a[d]);
+  order.push_back(xo);
+  order.push_back(yo);
+  f.reorder(order).vectorize(xi).unroll(yi).parallel(yo);
+}
+
+void schedulePrepare(PackedWeights &p, int vec) {
+  scheduleTranspose(p.packed, vec);
   p.folded.compute_root();
 }
 

@@ -21,7 +21,10 @@ void schedulePool(const Vars &v, PoolFuncs &f, const plan::Shape &out, int vec);
 void scheduleGlobalPool(const Vars &v, PoolFuncs &f, const plan::Shape &out, int vec);
 void scheduleChannelReduction(const Vars &v, PoolFuncs &f, const plan::Shape &out, int vec);
 void scheduleElementwise(const Vars &v, Halide::Func out, const plan::Shape &shape, int vec);
-void schedulePrepare(PackedWeights &p);
+void schedulePrepare(PackedWeights &p, int vec);
+/// A weight layout change whose first two dimensions are transposed
+/// against the source's (packing, the conv data gradient's filters).
+void scheduleTranspose(Halide::Func f, int vec);
 void scheduleAugment(const Vars &v, Halide::Func out, const plan::Shape &shape, int vec);
 
 // Training steps (GradientSchedules.cpp).
