@@ -23,7 +23,8 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
-from cnnc_model import Checks, CnncError, Model, augmentation, compile_model, step_seed  # noqa
+from cnnc_model import (Checks, CnncError, Model, augmentation, compile_model,  # noqa: E402
+                        compile_text, step_seed)
 
 cnnc, work = sys.argv[1], sys.argv[2]
 root = os.path.join(os.path.dirname(__file__), "..", "..")
@@ -48,17 +49,14 @@ def torch_warp(images, maps):
     return out.numpy().astype(np.float32)
 
 
-source = os.path.join(work, "augmented.cnn")
-with open(source, "w") as f:
-    f.write("""
+lib = compile_text(cnnc, """
 network augmented {
   input image: 3x9x13
   augment(translate: [0.1, 0.2], rotate: 15, shear: 5, scale: [0.9, 1.1], flip: true)
   conv(4, kernel: 3, pad: 1) batchnorm relu maxpool(2)
   flatten dense(5)
 }
-""")
-lib = compile_model(cnnc, source, os.path.join(work, "augmented.so"))
+""", work, "augmented")
 m = Model(lib)
 m.init(3)
 rs = np.random.RandomState(0)

@@ -84,6 +84,14 @@ def compile_model(cnnc, source, out_so, network=None, extra=()):
     return out_so
 
 
+def compile_text(cnnc, text, work, name, extra=()):
+    """Writes `text` to work/name.cnn and compiles it to work/name.so."""
+    source = os.path.join(work, name + ".cnn")
+    with open(source, "w") as f:
+        f.write(text)
+    return compile_model(cnnc, source, os.path.join(work, name + ".so"), extra=extra)
+
+
 class Model:
     def __init__(self, path):
         self.lib = lib = ctypes.CDLL(os.path.abspath(path))

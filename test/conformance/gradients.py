@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
-from cnnc_model import Model, compile_model, write_safetensors  # noqa: E402
+from cnnc_model import Model, compile_text, write_safetensors  # noqa: E402
 import op_cases  # noqa: E402
 
 cnnc, work = sys.argv[1], sys.argv[2]
@@ -36,12 +36,10 @@ def error(ours, ref, floor):
 
 
 def build(i, c, flat):
-    src = os.path.join(work, f"grad{i}.cnn")
     head = "head: dense(%d)" % CLASSES if flat else "flatten head: dense(%d)" % CLASSES
-    with open(src, "w") as f:
-        f.write(f"network grad{i} {{\n  input x: {'x'.join(map(str, c['shape']))}\n"
-                f"  pre: conv({c['shape'][0]}, kernel: 1)\n  {c['body']}\n  {head}\n}}\n")
-    return compile_model(cnnc, src, os.path.join(work, f"grad{i}.so"), extra=["-j", "1"])
+    return compile_text(cnnc, f"network grad{i} {{\n  input x: {'x'.join(map(str, c['shape']))}\n"
+                        f"  pre: conv({c['shape'][0]}, kernel: 1)\n  {c['body']}\n  {head}\n}}\n",
+                        work, f"grad{i}", extra=["-j", "1"])
 
 
 def torch_case(c):
@@ -102,11 +100,9 @@ for i, (c, (params, x, _), lib) in enumerate(zip(cases, specs, libraries)):
           f"worst relative error {worst:.2e} ({where})")
 
 # Finite differences of our own loss for a few weights of a small network.
-src = os.path.join(work, "fd.cnn")
-with open(src, "w") as f:
-    f.write("network fd {\n  input x: 2x7x7\n  c: conv(4, kernel: 3, pad: 1) tanh "
-            "avgpool(2, ceil: true) n: batchnorm flatten d: dense(3)\n}\n")
-model = Model(compile_model(cnnc, src, os.path.join(work, "fd.so")))
+model = Model(compile_text(cnnc, "network fd {\n  input x: 2x7x7\n  c: conv(4, kernel: 3, pad: 1) "
+                           "tanh avgpool(2, ceil: true) n: batchnorm flatten d: dense(3)\n}\n",
+                           work, "fd"))
 model.init(7)
 rs = np.random.RandomState(3)
 x, labels = rs.randn(4, 2, 7, 7).astype(np.float32), rs.randint(0, 3, 4)

@@ -10,14 +10,13 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
-from cnnc_model import Model, compile_model, max_relative_error, write_safetensors  # noqa
+from cnnc_model import Model, compile_text, max_relative_error, write_safetensors  # noqa
 
 cnnc, work = sys.argv[1:3]
-with open(f"{work}/wide.cnn", "w") as f:
-    # conv output: 64 x 1024 x 1024 floats = 256 MiB per sample.
-    f.write("network wide {\n  input x: 1x1024x1024\n"
-            "  c: conv(64, kernel: 3, pad: 1) relu global_avgpool flatten\n}\n")
-lib = compile_model(cnnc, f"{work}/wide.cnn", f"{work}/wide.so")
+# conv output: 64 x 1024 x 1024 floats = 256 MiB per sample.
+lib = compile_text(cnnc, "network wide {\n  input x: 1x1024x1024\n"
+                   "  c: conv(64, kernel: 3, pad: 1) relu global_avgpool flatten\n}\n",
+                   work, "wide")
 torch.manual_seed(0)
 w, b = torch.randn(64, 1, 3, 3), torch.randn(64)
 write_safetensors(f"{work}/w.safetensors", {"c.weight": w.numpy(), "c.bias": b.numpy()})

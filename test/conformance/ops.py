@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
-from cnnc_model import Model, compile_model, max_relative_error, write_safetensors  # noqa
+from cnnc_model import Model, compile_text, max_relative_error, write_safetensors  # noqa
 
 from op_cases import SEED, cases  # noqa: E402
 
@@ -25,11 +25,8 @@ TOLERANCE = 1e-4
 
 def run(index_and_case):
     i, c = index_and_case
-    src = os.path.join(work, f"case{i}.cnn")
-    with open(src, "w") as f:
-        f.write(f"network case{i} {{\n  input x: {'x'.join(map(str, c['shape']))}\n"
-                f"  {c['body']}\n}}\n")
-    return compile_model(cnnc, src, os.path.join(work, f"case{i}.so"), extra=["-j", "1"])
+    return compile_text(cnnc, f"network case{i} {{\n  input x: {'x'.join(map(str, c['shape']))}\n"
+                        f"  {c['body']}\n}}\n", work, f"case{i}", extra=["-j", "1"])
 
 
 with ThreadPoolExecutor(2) as pool:

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
 from cnnc_model import (ADAM, ADAMW, SGD, Checks, Model, compile_model,  # noqa: E402
-                        state_dict_arrays, write_safetensors)
+                        compile_text, state_dict_arrays, write_safetensors)
 
 cnnc, work = sys.argv[1], sys.argv[2]
 root = os.path.join(os.path.dirname(__file__), "..", "..")
@@ -171,11 +171,9 @@ report(not any(k.startswith("optimizer.") for k in header),
        "cnnc_save_weights writes no optimizer state (torch loads it strictly)")
 
 # Dropout masks.
-src = os.path.join(work, "dropout.cnn")
-with open(src, "w") as f:
-    f.write("network drop {\n  input x: 50x4x4\n  c: conv(50, kernel: 1) relu d: dropout(0.3) "
-            "flatten fc: dense(4)\n}\n")
-dm = Model(compile_model(cnnc, src, os.path.join(work, "dropout.so")))
+dropout_lib = compile_text(cnnc, "network drop {\n  input x: 50x4x4\n  c: conv(50, kernel: 1) "
+                           "relu d: dropout(0.3) flatten fc: dense(4)\n}\n", work, "dropout")
+dm = Model(dropout_lib)
 dm.init(1)
 xs = np.abs(rs.randn(8, 50, 4, 4)).astype(np.float32)
 ys = rs.randint(0, 4, 8)
@@ -183,7 +181,7 @@ zero = dm.hyperparams(learning_rate=0.0, seed=9)
 l1, _ = dm.train_step([xs], ys, zero)
 l2, _ = dm.train_step([xs], ys, zero)
 report(l1 != l2, "dropout draws a new mask each step")
-dm2 = Model(compile_model(cnnc, src, os.path.join(work, "dropout.so")))
+dm2 = Model(dropout_lib)  # a second context of the same library
 dm2.init(1)
 report(dm2.train_step([xs], ys, zero)[0] == l1, "dropout masks are reproducible from the seed")
 # A short run lowers the loss.
