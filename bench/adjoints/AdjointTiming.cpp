@@ -91,8 +91,8 @@ void run(const Case &k, const Target &target) {
   // (a) cnnc's per-op adjoints: two pipelines, as the training step runs them.
   cnnc::halide::Vars v;
   ImageParam xp(Float(32), 4, "x"), dyp(Float(32), 4, "dy"), tp(Float(32), 4, "t");
-  cnnc::halide::WeightGradFuncs wg =
-      cnnc::halide::convGradWeightAlgorithm(v, op, dyp, xp, xp.dim(3).extent(), in, outShape, vec);
+  cnnc::halide::WeightGradFuncs wg = cnnc::halide::convGradWeightAlgorithm(
+      v, op, dyp, xp, xp.dim(3).extent(), in, outShape, Func(), vec);
   cnnc::halide::scheduleWeightGrad(v, wg, k.filters, k.channels, k.kernel, true, vec);
   // Exact output shapes, as cnnc's lowering declares them.
   int dims[4] = {k.kernel, k.kernel, k.channels, k.filters};
@@ -107,7 +107,8 @@ void run(const Case &k, const Target &target) {
   xp.set(x);
   dyp.set(dy);
   tp.set(t);
-  Buffer<float> dwOurs(k.kernel, k.kernel, k.channels, k.filters), dxOurs(k.channels, k.size, k.size, k.batch);
+  Buffer<float> dwOurs(k.kernel, k.kernel, k.channels, k.filters),
+      dxOurs(k.channels, k.size, k.size, k.batch);
   auto ours = [&] {
     oursWeight.realize(dwOurs);
     oursData.realize(dxOurs);
@@ -122,8 +123,8 @@ void run(const Case &k, const Target &target) {
   RDom r(0, k.channels, 0, k.kernel, 0, k.kernel);
   Func conv("conv");
   conv(o, xx, yy, n) = 0.0f;
-  conv(o, xx, yy, n) +=
-      weight(r.y, r.z, r.x, o) * input(r.x, xx * k.stride + r.y - pad, yy * k.stride + r.z - pad, n);
+  conv(o, xx, yy, n) += weight(r.y, r.z, r.x, o) *
+                        input(r.x, xx * k.stride + r.y - pad, yy * k.stride + r.z - pad, n);
   RDom all(0, k.filters, 0, out, 0, out, 0, k.batch);
   Func loss("loss");
   loss() = 0.0f;
@@ -148,14 +149,15 @@ void run(const Case &k, const Target &target) {
   xa.set(x);
   wa.set(w);
   dya.set(dy);
-  Buffer<float> dwAuto(k.kernel, k.kernel, k.channels, k.filters), dxAuto(k.channels, k.size, k.size, k.batch);
+  Buffer<float> dwAuto(k.kernel, k.kernel, k.channels, k.filters),
+      dxAuto(k.channels, k.size, k.size, k.batch);
   auto automatic = [&] { autodiff.realize({dwAuto, dxAuto}); };
 
   auto [oursBest, oursMedian] = timeIt(ours, 10);
   auto weightOnly = timeIt([&] { oursWeight.realize(dwOurs); }, 10);
   auto [autoBest, autoMedian] = timeIt(automatic, 10);
-  double flops = 2.0 * 2.0 * k.filters * k.channels * k.kernel * k.kernel * out * out *
-                 k.batch; // dW + dX
+  double flops =
+      2.0 * 2.0 * k.filters * k.channels * k.kernel * k.kernel * out * out * k.batch; // dW + dX
   std::printf("| %s | %.2f | %.2f | %.1f | %.2f | %.2f | %.1f | %.1fx | %.1e / %.1e |\n", k.name,
               1e3 * oursBest, 1e3 * oursMedian, flops / oursBest * 1e-9, 1e3 * autoBest,
               1e3 * autoMedian, flops / autoBest * 1e-9, autoBest / oursBest,

@@ -71,15 +71,40 @@ for i in range(14):
     case(f"conv{i} {body}", (cin, h, w), body, fwd, params)
 
 # LeNet-5's partial connection table.
-table = [sorted(rng.sample(range(6), rng.randint(1, 6))) for _ in range(16)]
-table_text = "[" + ", ".join("[" + ", ".join(map(str, row)) + "]" for row in table) + "]"
-mask = torch.zeros(16, 6, 1, 1)
-for o, row in enumerate(table):
-    for c in row:
-        mask[o, c] = 1
-case("conv table", (6, 14, 14), f"c: conv(16, kernel: 5, table: {table_text})",
+def random_table(inputs, filters):
+    return [sorted(rng.sample(range(inputs), rng.randint(1, inputs))) for _ in range(filters)]
+
+
+def table_text(table):
+    return "[" + ", ".join("[" + ", ".join(map(str, row)) + "]" for row in table) + "]"
+
+
+def table_mask(table, inputs):
+    mask = torch.zeros(len(table), inputs, 1, 1)
+    for o, row in enumerate(table):
+        for c in row:
+            mask[o, c] = 1
+    return mask
+
+
+table = random_table(6, 16)
+mask = table_mask(table, 6)
+case("conv table", (6, 14, 14), f"c: conv(16, kernel: 5, table: {table_text(table)})",
      lambda x, p: F.conv2d(x, p["c.weight"] * mask, p["c.bias"]),
      {"c.weight": (16, 6, 5, 5), "c.bias": (16,)})
+
+# Several tables in one library: each conv keeps its own (same-shaped
+# tables, and tables of different shapes).
+for name, widths in [("same shape", (3, 3, 3)), ("different shapes", (3, 6, 4))]:
+    ta, tb = random_table(widths[0], widths[1]), random_table(widths[1], widths[2])
+    ma, mb = table_mask(ta, widths[0]), table_mask(tb, widths[1])
+    case(f"two conv tables, {name}", (widths[0], 5, 5),
+         f"a: conv({widths[1]}, kernel: 1, table: {table_text(ta)}) "
+         f"b: conv({widths[2]}, kernel: 3, pad: 1, table: {table_text(tb)})",
+         lambda x, p, ma=ma, mb=mb: F.conv2d(F.conv2d(x, p["a.weight"] * ma, p["a.bias"]),
+                                             p["b.weight"] * mb, p["b.bias"], padding=1),
+         {"a.weight": (widths[1], widths[0], 1, 1), "a.bias": (widths[1],),
+          "b.weight": (widths[2], widths[1], 3, 3), "b.bias": (widths[2],)})
 
 
 # Batchnorm in training mode (batch statistics, running statistics updated

@@ -87,17 +87,21 @@ ConvFuncs convAlgorithm(const Vars &v, const Op &op, Func input, const Shape &in
   return f;
 }
 
-Buffer<float> connectionMask(const Op &op, int64_t inPerGroup, int64_t outChannels) {
-  Buffer<float> mask(static_cast<int>(inPerGroup), static_cast<int>(outChannels), "table");
+Func connectionTable(const Op &op, const Shape &in, const Shape &out, const std::string &name) {
+  if (op.table.empty())
+    return Func();
+  int inPerGroup = static_cast<int>(in.c / op.groups), filters = static_cast<int>(out.c);
+  Buffer<float> mask(inPerGroup, filters, name);
   mask.fill(0.0f);
   for (size_t f = 0; f < op.table.size(); ++f)
     for (int64_t c : op.table[f])
       mask(static_cast<int>(c), static_cast<int>(f)) = 1.0f;
-  return mask;
+  // Padded filters (and channels) read zero.
+  return BoundaryConditions::constant_exterior(mask, 0.0f);
 }
 
-PackedWeights convPrepare(const Op &op, int64_t outChannels, int64_t inPerGroup, Func weight,
-                          Func bias, const BatchNormParams *bn) {
+PackedWeights convPrepare(int64_t outChannels, Func weight, Func bias, Func table,
+                          const BatchNormParams *bn) {
   Var o("o"), i("i"), kx("kx"), ky("ky");
   Expr oc = min(o, i32(outChannels - 1));
   Expr valid = o < i32(outChannels);
@@ -105,8 +109,8 @@ PackedWeights convPrepare(const Op &op, int64_t outChannels, int64_t inPerGroup,
   if (bn)
     scale = bn->gamma(oc) / sqrt(bn->var(oc) + static_cast<float>(bn->epsilon));
   Expr w = weight(kx, ky, i, oc);
-  if (!op.table.empty())
-    w = w * connectionMask(op, inPerGroup, outChannels)(i, oc);
+  if (table.defined())
+    w = w * table(i, oc);
   PackedWeights p;
   p.packed = Func("packed_weight");
   p.packed(o, i, kx, ky) = select(valid, w * scale, 0.0f);
@@ -310,8 +314,7 @@ Func augmentAlgorithm(const Vars &v, Func input, Func maps, const Shape &in) {
   Expr ax = sx - fx, ay = sy - fy;
   auto tap = [&](Expr xi, Expr yi) {
     Expr inside = xi >= 0 && xi < i32(in.w) && yi >= 0 && yi < i32(in.h);
-    return select(inside,
-                  input(v.c, clamp(xi, 0, i32(in.w - 1)), clamp(yi, 0, i32(in.h - 1)), v.n),
+    return select(inside, input(v.c, clamp(xi, 0, i32(in.w - 1)), clamp(yi, 0, i32(in.h - 1)), v.n),
                   0.0f);
   };
   Func out("augmented");

@@ -33,11 +33,15 @@ Halide::Func convBoundary(const plan::Op &op, Halide::Func input, const plan::Sh
 
 /// The number an average (or L2) pool divides output (x, y)'s window sum
 /// by, as PyTorch counts it (count_include_pad, ceil mode).
-Halide::Expr poolDivisor(const plan::Op &op, const plan::Shape &in, Halide::Expr x,
-                         Halide::Expr y);
+Halide::Expr poolDivisor(const plan::Op &op, const plan::Shape &in, Halide::Expr x, Halide::Expr y);
 
-/// A conv's connection table as a constant 0/1 mask over (input, filter).
-Halide::Buffer<float> connectionMask(const plan::Op &op, int64_t inPerGroup, int64_t outChannels);
+/// A conv's connection table as a 0/1 mask over (input channel of the
+/// group, filter), zero outside; undefined when the conv has no table. The
+/// mask is a constant buffer embedded in the generated function: `name` must
+/// be unique in the library (the lowering derives it from the function's
+/// name), since linked modules would otherwise share one buffer.
+Halide::Func connectionTable(const plan::Op &op, const plan::Shape &in, const plan::Shape &out,
+                             const std::string &name);
 
 /// `v` through a fused activation.
 Halide::Expr activate(Halide::Expr v, plan::Activation act, double slope);
@@ -55,8 +59,9 @@ ConvFuncs convAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input,
 
 /// The prepare step of a conv: PyTorch's w(kx, ky, i, o) to packed(o, i, kx,
 /// ky), zero beyond `outChannels` (the output buffer's extent decides how
-/// far), the connection table applied, and a fused batchnorm folded in
-/// (w * gamma / sqrt(var + eps), (b - mean) * gamma / sqrt(var + eps) + beta).
+/// far), the connection `table` applied when defined, and a fused batchnorm
+/// folded in (w * gamma / sqrt(var + eps), (b - mean) * gamma / sqrt(var +
+/// eps) + beta).
 struct PackedWeights {
   Halide::Func packed, folded;
 };
@@ -64,8 +69,8 @@ struct BatchNormParams {
   Halide::Func gamma, beta, mean, var;
   double epsilon;
 };
-PackedWeights convPrepare(const plan::Op &op, int64_t outChannels, int64_t inPerGroup,
-                          Halide::Func weight, Halide::Func bias, const BatchNormParams *bn);
+PackedWeights convPrepare(int64_t outChannels, Halide::Func weight, Halide::Func bias,
+                          Halide::Func table, const BatchNormParams *bn);
 
 /// Dense: acc(u, n) over the input read in PyTorch's flatten order (c, y, x).
 struct DenseFuncs {

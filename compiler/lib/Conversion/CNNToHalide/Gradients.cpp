@@ -37,8 +37,8 @@ ChannelSum channelSum(const Vars &v, const std::string &name, Expr batch, const 
 } // namespace
 
 BatchNormTrainFuncs batchNormTrainAlgorithm(const Vars &v, const Op &op, Func input, Expr batch,
-                                            const Shape &in, Func gamma, Func beta,
-                                            Activation act, double slope) {
+                                            const Shape &in, Func gamma, Func beta, Activation act,
+                                            double slope) {
   BatchNormTrainFuncs f;
   Expr count = cast<float>(batch * i32(in.h * in.w));
   f.sum = channelSum(v, "bn_sum", batch, in,
@@ -89,8 +89,8 @@ Func activationGradAlgorithm(const Vars &v, Func y, Func dy, Activation act, dou
   return f;
 }
 
-Func transposeWeightsAlgorithm(const Op &op, int64_t inChannels, int64_t outPerGroup,
-                               Func weight) {
+Func transposeWeightsAlgorithm(const Op &op, int64_t inChannels, int64_t outPerGroup, Func weight,
+                               Func table) {
   Var c("c"), o("o"), kx("kx"), ky("ky");
   int64_t inPerGroup = inChannels / op.groups;
   Expr cc = min(c, i32(inChannels - 1));
@@ -98,8 +98,8 @@ Func transposeWeightsAlgorithm(const Op &op, int64_t inChannels, int64_t outPerG
   Expr i = cc - group * i32(inPerGroup);
   Expr filter = group * i32(outPerGroup) + o;
   Expr w = weight(kx, ky, i, filter);
-  if (!op.table.empty())
-    w = w * connectionMask(op, inPerGroup, outPerGroup * op.groups)(i, filter);
+  if (table.defined())
+    w = w * table(i, filter);
   Func t("transposed_weight");
   t(c, o, kx, ky) = select(c < i32(inChannels), w, 0.0f);
   return t;
@@ -144,8 +144,7 @@ ConvGradDataFuncs convGradDataAlgorithm(const Vars &v, const Op &op, Func dy, co
     if (op.padMode == plan::PadMode::Replicate)
       return clamp(i, 0, i32(n - 1));
     // Clamped as well, so that bounds inference sees the range [0, n).
-    return clamp(select(i < 0, -i, select(i >= i32(n), i32(2 * (n - 1)) - i, i)), 0,
-                 i32(n - 1));
+    return clamp(select(i < 0, -i, select(i >= i32(n), i32(2 * (n - 1)) - i, i)), 0, i32(n - 1));
   };
   RDom all(0, i32(f.domain.w), 0, i32(f.domain.h), "all");
   f.fold = Func("conv_grad_data_folded");
@@ -176,7 +175,8 @@ Expr channelIndex(Expr c, int64_t channels, int vec) {
 } // namespace
 
 WeightGradFuncs convGradWeightAlgorithm(const Vars &v, const Op &op, Func dy, Func input,
-                                        Expr batch, const Shape &in, const Shape &out, int vec) {
+                                        Expr batch, const Shape &in, const Shape &out, Func table,
+                                        int vec) {
   WeightGradFuncs f;
   Func boundary = convBoundary(op, input, in);
   f.input = Func("padded_input");
@@ -191,13 +191,13 @@ WeightGradFuncs convGradWeightAlgorithm(const Vars &v, const Op &op, Func dy, Fu
   // dw(o, i, kx, ky) = sum over n, y, x of dy(o, x, y, n) * x_padded(i, ...).
   f.acc = Func("weight_grad_sum");
   f.acc(o, i, kx, ky) = 0.0f;
-  f.acc(o, i, kx, ky) += dy(oc, f.r.x, f.r.y, f.r.z) *
-                         f.input(group * i32(inPerGroup) + i, ix, iy, f.r.z);
+  f.acc(o, i, kx, ky) +=
+      dy(oc, f.r.x, f.r.y, f.r.z) * f.input(group * i32(inPerGroup) + i, ix, iy, f.r.z);
   f.tile = Func("weight_grad_tile");
   f.tile(o, i, kx, ky) = f.acc(o, i, kx, ky);
   Expr w = f.tile(o, i, kx, ky);
-  if (!op.table.empty())
-    w = w * connectionMask(op, inPerGroup, out.c)(i, o);
+  if (table.defined())
+    w = w * table(i, o);
   f.weight = Func("weight_grad");
   f.weight(kx, ky, i, o) = w;
   if (op.bias >= 0)
@@ -213,8 +213,8 @@ WeightGradFuncs denseGradWeightAlgorithm(const Vars &v, Func dy, Func input, Exp
   // The input in PyTorch's flatten order (c, y, x), one row per sample.
   f.input = Func("flat_input");
   if (flattened)
-    f.input(fe, v.n) = input(fe / i32(in.h * in.w), fe % i32(in.w), (fe / i32(in.w)) % i32(in.h),
-                             v.n);
+    f.input(fe, v.n) =
+        input(fe / i32(in.h * in.w), fe % i32(in.w), (fe / i32(in.w)) % i32(in.h), v.n);
   else
     f.input(fe, v.n) = input(fe, 0, 0, v.n);
   f.r = RDom(0, batch, "r");
@@ -349,7 +349,8 @@ PoolFuncs softmaxGradAlgorithm(const Vars &v, Func y, Func dy, const Shape &shap
 
 PoolFuncs lrnGradAlgorithm(const Vars &v, const Op &op, Func input, Func dy, const Shape &in) {
   // y_j = x_j D_j^-beta, D_j = k + alpha / size * sum_{i in window(j)} x_i^2, so
-  // dx_j = dy_j D_j^-beta - 2 alpha beta / size * x_j * sum_{i: j in window(i)} dy_i x_i D_i^(-beta-1).
+  // dx_j = dy_j D_j^-beta
+  //        - 2 alpha beta / size * x_j * sum_{i: j in window(i)} dy_i x_i D_i^(-beta-1).
   PoolFuncs f;
   Func x = BoundaryConditions::constant_exterior(input, 0.0f, spatialBox(in));
   RDom r(0, i32(op.size), "r");
@@ -358,14 +359,15 @@ PoolFuncs lrnGradAlgorithm(const Vars &v, const Op &op, Func input, Func dy, con
   Expr neighbour = x(v.c + r - i32(op.size / 2), v.x, v.y, v.n);
   sum(v.c, v.x, v.y, v.n) += neighbour * neighbour;
   Func base("lrn_base");
-  base(v.c, v.x, v.y, v.n) = static_cast<float>(op.k) +
-                             static_cast<float>(op.alpha / op.size) * sum(v.c, v.x, v.y, v.n);
+  base(v.c, v.x, v.y, v.n) =
+      static_cast<float>(op.k) + static_cast<float>(op.alpha / op.size) * sum(v.c, v.x, v.y, v.n);
   Func term("lrn_term");
-  term(v.c, v.x, v.y, v.n) = select(
-      v.c >= 0 && v.c < i32(in.c),
-      dy(clamp(v.c, 0, i32(in.c - 1)), v.x, v.y, v.n) * x(v.c, v.x, v.y, v.n) *
-          pow(base(clamp(v.c, 0, i32(in.c - 1)), v.x, v.y, v.n), -static_cast<float>(op.beta) - 1.0f),
-      0.0f);
+  term(v.c, v.x, v.y, v.n) =
+      select(v.c >= 0 && v.c < i32(in.c),
+             dy(clamp(v.c, 0, i32(in.c - 1)), v.x, v.y, v.n) * x(v.c, v.x, v.y, v.n) *
+                 pow(base(clamp(v.c, 0, i32(in.c - 1)), v.x, v.y, v.n),
+                     -static_cast<float>(op.beta) - 1.0f),
+             0.0f);
   // Channel i's window covers j when i = j + size/2 - r for r in [0, size).
   f.acc = Func("lrn_grad_sum");
   f.acc(v.c, v.x, v.y, v.n) = 0.0f;

@@ -30,11 +30,10 @@ struct BatchNormTrainFuncs {
   ChannelSum sum, squares;
   Halide::Func mean, var, output;
 };
-BatchNormTrainFuncs batchNormTrainAlgorithm(const Vars &v, const plan::Op &op,
-                                            Halide::Func input, Halide::Expr batch,
-                                            const plan::Shape &in, Halide::Func gamma,
-                                            Halide::Func beta, plan::Activation act,
-                                            double slope);
+BatchNormTrainFuncs batchNormTrainAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input,
+                                            Halide::Expr batch, const plan::Shape &in,
+                                            Halide::Func gamma, Halide::Func beta,
+                                            plan::Activation act, double slope);
 
 /// a * b elementwise (dropout: x * mask forward, dy * mask backward).
 Halide::Func multiplyAlgorithm(const Vars &v, Halide::Func a, Halide::Func b);
@@ -44,9 +43,10 @@ Halide::Func activationGradAlgorithm(const Vars &v, Halide::Func y, Halide::Func
                                      plan::Activation act, double slope);
 
 /// Conv filters w(kx, ky, i, o) to t(c, o_in_group, kx, ky): input channels
-/// innermost, zero beyond the input channels, the connection table applied.
-Halide::Func transposeWeightsAlgorithm(const plan::Op &op, int64_t inChannels,
-                                       int64_t outPerGroup, Halide::Func weight);
+/// innermost, zero beyond the input channels, the connection `table`
+/// (connectionTable) applied when defined.
+Halide::Func transposeWeightsAlgorithm(const plan::Op &op, int64_t inChannels, int64_t outPerGroup,
+                                       Halide::Func weight, Halide::Func table);
 
 /// The conv data gradient, a conv of dy with the transposed filters: `conv`
 /// is its accumulation over the padded input (`padded` is dy with zeros
@@ -55,7 +55,7 @@ Halide::Func transposeWeightsAlgorithm(const plan::Op &op, int64_t inChannels,
 /// pixels it copies (`fold`, a scatter over the padded image).
 struct ConvGradDataFuncs {
   ConvFuncs conv;
-  Halide::Func fold; ///< defined only for replicate / reflect padding
+  Halide::Func fold;  ///< defined only for replicate / reflect padding
   plan::Shape domain; ///< the shape `conv` is computed over
 };
 ConvGradDataFuncs convGradDataAlgorithm(const Vars &v, const plan::Op &op, Halide::Func dy,
@@ -70,9 +70,11 @@ struct WeightGradFuncs {
   Halide::Func input, acc, tile, weight, biasAcc, bias;
   Halide::RDom r;
 };
+/// (`table`: the conv's connection table or undefined.)
 WeightGradFuncs convGradWeightAlgorithm(const Vars &v, const plan::Op &op, Halide::Func dy,
                                         Halide::Func input, Halide::Expr batch,
-                                        const plan::Shape &in, const plan::Shape &out, int vec);
+                                        const plan::Shape &in, const plan::Shape &out,
+                                        Halide::Func table, int vec);
 WeightGradFuncs denseGradWeightAlgorithm(const Vars &v, Halide::Func dy, Halide::Func input,
                                          Halide::Expr batch, const plan::Shape &in,
                                          const plan::Shape &out, bool flattened, int vec);
@@ -113,8 +115,8 @@ PoolFuncs softmaxGradAlgorithm(const Vars &v, Halide::Func y, Halide::Func dy,
                                const plan::Shape &shape);
 /// LRN: `perPixel` holds the window sums and the per-channel terms summed
 /// back over the windows.
-PoolFuncs lrnGradAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input,
-                           Halide::Func dy, const plan::Shape &in);
+PoolFuncs lrnGradAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input, Halide::Func dy,
+                           const plan::Shape &in);
 Halide::Func flattenGradAlgorithm(const Vars &v, Halide::Func dy, const plan::Shape &in);
 /// One slice of the concat's output gradient per input.
 std::vector<Halide::Func> concatGradAlgorithm(const Vars &v, Halide::Func dy,

@@ -11,6 +11,8 @@
 #include "Algorithms.h"
 #include "Schedules.h"
 
+#include <set>
+
 using namespace Halide;
 
 namespace cnnc {
@@ -116,6 +118,13 @@ private:
   }
 
   const Shape &shapeOfInput(size_t i) const { return plan.tensors[step.inputs[i].index].shape; }
+
+  /// The conv's connection table (undefined without one), embedded under a
+  /// name of this function's own.
+  Func connectionTable(const Op &op) const {
+    return halide::connectionTable(op, tensorShape(op.inputs[0]), tensorShape(op.output),
+                                   step.function + "_connection_table");
+  }
   const Shape &outputShape() const { return plan.tensors[step.outputs[0].index].shape; }
 
   std::vector<Func> lowerPrepare(const Op &op) {
@@ -131,7 +140,7 @@ private:
       bool fused = step.ops.size() > 1;
       if (fused)
         bn = declareBatchNorm(plan.ops[step.ops[1]]);
-      p = halide::convPrepare(op, units, packed.dims[1], weight, bias, fused ? &bn : nullptr);
+      p = halide::convPrepare(units, weight, bias, connectionTable(op), fused ? &bn : nullptr);
     } else {
       p = halide::densePrepare(units, weight, bias);
     }
@@ -149,7 +158,7 @@ private:
     case plan::StepKind::TransposeWeights: {
       ImageParam w = declare("weight");
       const plan::Derived &t = plan.derived[step.outputs[0].index];
-      Func f = halide::transposeWeightsAlgorithm(op, in.c, t.dims[1], w);
+      Func f = halide::transposeWeightsAlgorithm(op, in.c, t.dims[1], w, connectionTable(op));
       halide::scheduleTranspose(f, vec);
       return {f};
     }
@@ -193,8 +202,8 @@ private:
     case plan::StepKind::ConvGradWeight: {
       ImageParam dy = declare("grad");
       ImageParam x = declare("input");
-      halide::WeightGradFuncs f =
-          halide::convGradWeightAlgorithm(v, op, dy, x, x.dim(3).extent(), in, out, vec);
+      halide::WeightGradFuncs f = halide::convGradWeightAlgorithm(
+          v, op, dy, x, x.dim(3).extent(), in, out, connectionTable(op), vec);
       halide::scheduleWeightGrad(v, f, out.c, in.c / op.groups, op.kernel[1], true, vec);
       if (op.bias >= 0)
         return {f.weight, f.bias};
@@ -204,8 +213,8 @@ private:
       ImageParam dy = declare("grad");
       ImageParam x = declare("input");
       const Shape &xs = shapeOfInput(1);
-      halide::WeightGradFuncs f = halide::denseGradWeightAlgorithm(
-          v, dy, x, x.dim(3).extent(), xs, out, step.flattenInput, vec);
+      halide::WeightGradFuncs f = halide::denseGradWeightAlgorithm(v, dy, x, x.dim(3).extent(), xs,
+                                                                   out, step.flattenInput, vec);
       halide::scheduleWeightGrad(v, f, xs.elements(), out.c, 0, false, vec);
       if (op.bias >= 0)
         return {f.weight, f.bias};
@@ -215,8 +224,8 @@ private:
       ImageParam dy = declare("grad");
       ImageParam w = declare("weight");
       const Shape &xs = tensorShape(step.outputs[0].index);
-      halide::DenseGradDataFuncs f = halide::denseGradDataAlgorithm(
-          v, dy, dy.dim(3).extent(), xs, out, w, step.flattenInput, vec);
+      halide::DenseGradDataFuncs f = halide::denseGradDataAlgorithm(v, dy, dy.dim(3).extent(), xs,
+                                                                    out, w, step.flattenInput, vec);
       halide::scheduleDenseGradData(v, f, xs, step.flattenInput, vec);
       return {step.flattenInput ? f.output : f.dense.output};
     }
@@ -402,8 +411,17 @@ bool compileFunctions(const ModelPlan &plan, const std::vector<const Step *> &fu
   try {
     Target target = Target(targetName).with_feature(Target::NoRuntime);
     std::vector<Module> modules;
-    for (const Step *step : functions)
+    std::set<std::string> constants;
+    for (const Step *step : functions) {
       modules.push_back(StepLowering(plan, *step, target).lower());
+      // link_modules keeps one of two constant buffers of the same name:
+      // every function's embedded constants must be its own.
+      for (const Buffer<void> &b : modules.back().buffers())
+        if (!constants.insert(b.name()).second)
+          throw CompileError("internal error: generated function " + step->function +
+                             " embeds a constant '" + b.name() +
+                             "' that another function embeds too");
+    }
     Module all = link_modules("cnnc_pipelines", modules);
     std::map<OutputFileType, std::string> outputs = {{OutputFileType::object, objectPath}};
     if (!stmtPath.empty())
