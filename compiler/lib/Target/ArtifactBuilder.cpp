@@ -2,6 +2,7 @@
 #include "cnnc/Target/ArtifactBuilder.h"
 #include "cnnc/Conversion/HalideLowering.h"
 #include "cnnc/Target/GlueWriter.h"
+#include "cnnc/Target/Publish.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -214,24 +215,7 @@ std::string replaceExtension(const std::string &path, const std::string &ext) {
 }
 
 bool moveInto(const std::string &from, const std::string &to, std::string &error) {
-  if (std::rename(from.c_str(), to.c_str()) == 0)
-    return true;
-  // Another file system: copy next to the destination, then rename.
-  std::string bytes;
-  if (!readText(from, bytes)) {
-    error = "cannot read '" + from + "'";
-    return false;
-  }
-  std::string tmp = to + ".tmp-" + std::to_string(getpid());
-  if (!writeText(tmp, bytes, error))
-    return false;
-  ::chmod(tmp.c_str(), 0755);
-  if (std::rename(tmp.c_str(), to.c_str()) != 0) {
-    error = "cannot write '" + to + "': " + std::strerror(errno);
-    std::remove(tmp.c_str());
-    return false;
-  }
-  return true;
+  return publishFiles({{from, to}}, error);
 }
 
 /// Loads the new library and creates a context: catches unresolved symbols
@@ -311,12 +295,6 @@ bool buildArtifact(const plan::ModelPlan &plan, const ArtifactOptions &o, std::o
             o.resourceDir + "'; set CNNC_RESOURCE_DIR";
     return false;
   }
-  if (o.kind == ArtifactKind::Header) {
-    std::string tmp = o.output + ".tmp-" + std::to_string(getpid());
-    if (!writeText(tmp, writeModelHeader(plan, o.target, apiHeader), error))
-      return false;
-    return moveInto(tmp, o.output, error);
-  }
   char pattern[] = "/tmp/cnnc-XXXXXX";
   const char *tmpRoot = std::getenv("TMPDIR");
   std::string templ = tmpRoot ? std::string(tmpRoot) + "/cnnc-XXXXXX" : pattern;
@@ -329,6 +307,11 @@ bool buildArtifact(const plan::ModelPlan &plan, const ArtifactOptions &o, std::o
   std::string work = dirBuf.data();
   std::vector<std::string> files;
   bool ok = [&] {
+    if (o.kind == ArtifactKind::Header) {
+      files.push_back("model.h");
+      return writeText(work + "/model.h", writeModelHeader(plan, o.target, apiHeader), error) &&
+             moveInto(work + "/model.h", o.output, error);
+    }
     auto t0 = Clock::now();
     std::vector<std::string> objects, stmts;
     bool withStmt = o.kind == ArtifactKind::Stmt;
@@ -410,8 +393,9 @@ bool buildArtifact(const plan::ModelPlan &plan, const ArtifactOptions &o, std::o
     if (o.verbose)
       log << "cnnc: runtime, glue and link in " << seconds(t1) << " s\n";
     return writeText(work + "/model.h", writeModelHeader(plan, o.target, apiHeader), error) &&
-           moveInto(work + "/model.so", o.output, error) &&
-           moveInto(work + "/model.h", replaceExtension(o.output, ".h"), error);
+           publishFiles({{work + "/model.so", o.output},
+                         {work + "/model.h", replaceExtension(o.output, ".h")}},
+                        error);
   }();
   removeWorkDir(work, files);
   return ok;

@@ -2,9 +2,9 @@
 //
 // Produces what `cnnc -o` writes: the shared library (default), a relocatable
 // object, a static library, model.h, or the Halide loop-nest dump. Work
-// happens in a temporary directory; the requested file appears (by rename)
-// only when everything succeeded, so an error never overwrites an earlier
-// artifact.
+// happens in a temporary directory; the requested files (model.so with its
+// model.h) appear together (Publish.h) only when everything succeeded, so an
+// error never overwrites an earlier artifact or leaves a mismatched pair.
 //
 // Steps: the plan's distinct functions are compiled by `jobs` processes (one
 // object each; Halide compiles single-threaded), the Halide runtime comes
