@@ -163,6 +163,7 @@ void loadWeights(cnnc_model *m, const uint8_t *bytes, size_t size, uint32_t flag
                                           ", expected " + shapeText(p.shape, p.rank));
     staged[index] = &e;
   }
+  checkOptimizerState(optimizer, source);
   if (!(flags & CNNC_LOAD_ALLOW_MISSING))
     for (int i = 0; i < d.num_params; ++i)
       if (!staged[i])

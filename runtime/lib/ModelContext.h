@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -115,9 +116,8 @@ inline bool endsWith(const std::string &s, const std::string &suffix) {
 /// Whether parameter `name` belongs to layer `layer` ("layer.*"; "" = every
 /// layer).
 inline bool inLayer(const std::string &name, const std::string &layer) {
-  return layer.empty() ||
-         (name.size() > layer.size() && name.compare(0, layer.size(), layer) == 0 &&
-          name[layer.size()] == '.');
+  return layer.empty() || (name.size() > layer.size() &&
+                           name.compare(0, layer.size(), layer) == 0 && name[layer.size()] == '.');
 }
 
 /// Argument checks shared by cnnc_forward and cnnc_train_step: a batch in
@@ -234,11 +234,11 @@ struct cnnc_model {
   cnnc::rt::SlotSet slots; ///< inference activations
 
   // The training step (Training.cpp).
-  cnnc::rt::SlotSet trainSlots;           ///< training activations and gradients
-  std::vector<std::vector<float>> grads;  ///< per parameter (empty until training)
-  std::vector<char> frozen;               ///< per parameter, set at run time
-  std::vector<char> backwardEnabled;      ///< per backward step, from `frozen`
-  std::vector<char> receivesGradient;     ///< per parameter, from `frozen`
+  cnnc::rt::SlotSet trainSlots;          ///< training activations and gradients
+  std::vector<std::vector<float>> grads; ///< per parameter (empty until training)
+  std::vector<char> frozen;              ///< per parameter, set at run time
+  std::vector<char> backwardEnabled;     ///< per backward step, from `frozen`
+  std::vector<char> receivesGradient;    ///< per parameter, from `frozen`
   bool backwardPlanned = false;
   /// Optimizer state per parameter (empty vectors: none yet), as PyTorch
   /// names it: SGD's momentum_buffer, Adam's exp_avg and exp_avg_sq.
@@ -364,8 +364,7 @@ struct cnnc_model {
           int64_t dims[4];
           for (int i = 0; i < p.rank; ++i)
             dims[i] = p.shape[p.rank - 1 - i];
-          std::vector<float> &v =
-              arg.kind == CNNC_ARG_PARAM ? params[arg.index] : grads[arg.index];
+          std::vector<float> &v = arg.kind == CNNC_ARG_PARAM ? params[arg.index] : grads[arg.index];
           buffers.emplace_back(v.data(), dims, p.rank);
           break;
         }
@@ -389,7 +388,8 @@ struct cnnc_model {
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (rc != 0)
         throw cnnc::rt::Failure(CNNC_ERROR_RUNTIME, std::string("step ") + step.function + " (" +
-                                              step.layers + ") failed: " + cnnc::rt::halideMessage);
+                                                        step.layers +
+                                                        ") failed: " + cnnc::rt::halideMessage);
     }
   }
 
@@ -415,11 +415,15 @@ struct OptimizerStaging {
   };
   std::vector<Tensor> tensors;
   std::vector<std::pair<int, int64_t>> steps;
-  int64_t trainSteps = -1;
+  std::optional<int64_t> trainSteps;
 };
 /// True if `e` is optimizer state ("optimizer.*"), checked and staged.
 bool stageOptimizerEntry(cnnc_model *m, const SafetensorsEntry &e, const std::string &source,
                          OptimizerStaging &staging);
+/// The staged state as a whole: each parameter's Adam state complete
+/// (exp_avg, exp_avg_sq, step >= 1) or absent, the step count not negative.
+/// Throws a Failure naming the tensors; nothing has changed yet.
+void checkOptimizerState(const OptimizerStaging &staging, const std::string &source);
 void applyOptimizerState(cnnc_model *m, const OptimizerStaging &staging);
 void appendOptimizerState(cnnc_model *m, std::vector<TensorToWrite> &tensors);
 /// Forgets the optimizer state of parameter `param` (-1: of all, and the
@@ -430,8 +434,8 @@ void clearOptimizerState(cnnc_model *m, int param);
 void checkAugmentation(const cnnc_augmentation &a);
 bool isIdentity(const cnnc_augmentation &a);
 cnnc_augmentation declaredAugmentation(const cnnc_augment_desc &d);
-void drawAugmentationMaps(const cnnc_augmentation &a, int64_t batch, int64_t height,
-                          int64_t width, uint64_t seed, float *maps);
+void drawAugmentationMaps(const cnnc_augmentation &a, int64_t batch, int64_t height, int64_t width,
+                          uint64_t seed, float *maps);
 /// The augmentation step of network input `input`, or nullptr.
 const cnnc_augment_desc *augmentOfInput(int32_t input);
 

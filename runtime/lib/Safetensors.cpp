@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <limits>
+#include <set>
 #include <unistd.h>
 
 namespace cnnc::rt {
@@ -18,6 +19,8 @@ namespace {
 /// Headers larger than this are refused (the reference implementation's
 /// limit is 100 MB as well).
 constexpr uint64_t kMaxHeader = 100u << 20;
+
+struct DuplicateKey {};
 
 std::string sysError(const std::string &what, const std::string &path) {
   return what + " '" + path + "': " + std::strerror(errno);
@@ -61,10 +64,37 @@ bool parseSafetensors(const uint8_t *bytes, size_t size, SafetensorsFile &out, s
   const uint8_t *data = bytes + 8 + headerSize;
   size_t dataSize = size - 8 - headerSize;
   nlohmann::ordered_json header;
+  // JSON parsers keep one of two equal keys: refuse them instead, since a
+  // one-byte edit of a name would otherwise drop a tensor silently.
+  struct Object {
+    std::string name; ///< the key that holds the object ("" for the header)
+    std::set<std::string> keys;
+  };
+  std::vector<Object> open;
+  std::string lastKey, duplicate;
+  using Event = nlohmann::ordered_json::parse_event_t;
+  auto noDuplicateKeys = [&](int, Event event, nlohmann::ordered_json &parsed) {
+    if (event == Event::object_start) {
+      open.push_back({open.empty() ? "" : lastKey, {}});
+    } else if (event == Event::object_end) {
+      open.pop_back();
+    } else if (event == Event::key) {
+      lastKey = parsed.get<std::string>();
+      if (!open.back().keys.insert(lastKey).second) {
+        duplicate = open.size() == 1 ? "tensor '" + lastKey + "' appears twice in the header"
+                                     : "'" + open.back().name + "' has two '" + lastKey + "' keys";
+        throw DuplicateKey{};
+      }
+    }
+    return true;
+  };
   try {
-    header = nlohmann::ordered_json::parse(bytes + 8, bytes + 8 + headerSize);
+    header = nlohmann::ordered_json::parse(bytes + 8, bytes + 8 + headerSize, noDuplicateKeys);
   } catch (const nlohmann::json::exception &e) {
     error = std::string("header is not valid JSON: ") + e.what();
+    return false;
+  } catch (const DuplicateKey &) {
+    error = duplicate;
     return false;
   }
   if (!header.is_object()) {

@@ -14,6 +14,7 @@
 #include "cnnc/runtime/Random.h"
 #include "cnnc/runtime/Safetensors.h"
 
+#include <array>
 #include <cmath>
 
 using namespace cnnc::rt;
@@ -367,7 +368,9 @@ bool stageOptimizerEntry(cnnc_model *m, const SafetensorsEntry &e, const std::st
     std::memcpy(&value, e.data, 8);
   };
   if (e.name == "optimizer.train_steps") {
-    oneInt(staging.trainSteps);
+    int64_t value;
+    oneInt(value);
+    staging.trainSteps = value;
     return true;
   }
   std::string rest = e.name.substr(prefix.size());
@@ -375,8 +378,12 @@ bool stageOptimizerEntry(cnnc_model *m, const SafetensorsEntry &e, const std::st
   int p = dot == std::string::npos ? -1 : m->paramIndex(rest.substr(0, dot));
   std::string kind = dot == std::string::npos ? "" : rest.substr(dot + 1);
   if (p < 0)
-    throw Failure(CNNC_ERROR_UNEXPECTED,
-                  source + ": optimizer state '" + e.name + "' names no parameter of " + desc().name);
+    throw Failure(CNNC_ERROR_UNEXPECTED, source + ": optimizer state '" + e.name +
+                                             "' names no parameter of " + desc().name);
+  if (isBuffer(p))
+    throw Failure(CNNC_ERROR_UNEXPECTED, source + ": optimizer state '" + e.name + "' names " +
+                                             desc().params[p].name +
+                                             ", a buffer that no optimizer updates");
   if (kind == "step") {
     int64_t value;
     oneInt(value);
@@ -399,8 +406,40 @@ bool stageOptimizerEntry(cnnc_model *m, const SafetensorsEntry &e, const std::st
   throw Failure(CNNC_ERROR_UNEXPECTED, source + ": unknown optimizer state '" + e.name + "'");
 }
 
+void checkOptimizerState(const OptimizerStaging &staging, const std::string &source) {
+  const cnnc_model_desc &d = desc();
+  if (staging.trainSteps && *staging.trainSteps < 0)
+    throw Failure(CNNC_ERROR_FORMAT, source + ": optimizer.train_steps is negative (" +
+                                         std::to_string(*staging.trainSteps) + ")");
+  for (const auto &s : staging.steps)
+    if (s.second < 1)
+      throw Failure(CNNC_ERROR_FORMAT, source + ": optimizer." + d.params[s.first].name +
+                                           ".step is " + std::to_string(s.second) +
+                                           ", an Adam step count starts at 1");
+  // Which of Adam's exp_avg, exp_avg_sq and step each parameter has: all
+  // of them, or none (a parameter never updated, e.g. frozen, has none).
+  const std::string adam[] = {kStateKinds[1], kStateKinds[2], "step"};
+  std::vector<std::array<bool, 3>> held(d.num_params, {false, false, false});
+  for (const auto &t : staging.tensors)
+    if (t.kind > 0)
+      held[t.param][t.kind - 1] = true;
+  for (const auto &s : staging.steps)
+    held[s.first][2] = true;
+  for (int p = 0; p < d.num_params; ++p) {
+    if (held[p][0] == held[p][1] && held[p][1] == held[p][2])
+      continue;
+    std::string prefix = std::string("optimizer.") + d.params[p].name + ".", have, lack;
+    for (int k = 0; k < 3; ++k) {
+      std::string &list = held[p][k] ? have : lack;
+      list += (list.empty() ? "" : ", ") + prefix + adam[k];
+    }
+    throw Failure(CNNC_ERROR_MISSING, source + ": the Adam state of '" + d.params[p].name +
+                                          "' is incomplete: " + have + " without " + lack);
+  }
+}
+
 void applyOptimizerState(cnnc_model *m, const OptimizerStaging &staging) {
-  if (staging.tensors.empty() && staging.steps.empty() && staging.trainSteps < 0)
+  if (staging.tensors.empty() && staging.steps.empty() && !staging.trainSteps)
     return;
   clearOptimizerState(m, -1);
   for (const auto &t : staging.tensors) {
@@ -410,8 +449,8 @@ void applyOptimizerState(cnnc_model *m, const OptimizerStaging &staging) {
   }
   for (const auto &s : staging.steps)
     m->paramSteps[s.first] = s.second;
-  if (staging.trainSteps >= 0)
-    m->trainSteps = staging.trainSteps;
+  if (staging.trainSteps)
+    m->trainSteps = *staging.trainSteps;
 }
 
 void appendOptimizerState(cnnc_model *m, std::vector<TensorToWrite> &tensors) {
@@ -422,8 +461,8 @@ void appendOptimizerState(cnnc_model *m, std::vector<TensorToWrite> &tensors) {
     for (int k = 0; k < 3; ++k) {
       std::vector<float> &v = stateOf(m, k, p);
       if (!v.empty())
-        tensors.push_back({std::string("optimizer.") + pd.name + "." + kStateKinds[k], "F32",
-                           shape, v.data(), v.size() * sizeof(float)});
+        tensors.push_back({std::string("optimizer.") + pd.name + "." + kStateKinds[k], "F32", shape,
+                           v.data(), v.size() * sizeof(float)});
     }
     if (!m->expAvg[p].empty())
       tensors.push_back(

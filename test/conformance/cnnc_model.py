@@ -301,6 +301,23 @@ def safetensors_bytes(tensors, header_override=None):
     return struct.pack("<Q", len(text)) + text + b"".join(blobs)
 
 
+def read_safetensors(path):
+    """name -> numpy array (F32, F64, I64) of every tensor in a safetensors
+    file, in header order (the metadata left out)."""
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    tensors = {}
+    for name, meta in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = meta["data_offsets"]
+        dtype = {"F32": np.float32, "F64": np.float64, "I64": np.int64}[meta["dtype"]]
+        tensors[name] = np.frombuffer(data[begin:end], dtype).reshape(meta["shape"]).copy()
+    return tensors
+
+
 def write_safetensors(path, tensors):
     with open(path, "wb") as f:
         f.write(safetensors_bytes(tensors))

@@ -9,14 +9,14 @@
 #  - freezing: a frozen layer (cnnc_set_trainable) stays bit-identical, the
 #    others change; a re-initialized head changes, the body does not;
 #  - resume: a checkpoint (weights + optimizer state) loaded into a fresh
-#    context gives the same next-step loss as not stopping;
+#    context gives the same next-step loss as not stopping; an inconsistent
+#    checkpoint (incomplete Adam state, a bad step count, state for a
+#    buffer, a name twice) is refused and the context trains on unchanged;
 #  - dropout: a new mask each step, reproducible from the seed;
 #  - a short run lowers the loss.
 #
 # RUN: rm -rf %t && mkdir -p %t && %python %s %cnnc %t
-import json
 import os
-import struct
 import sys
 
 import numpy as np
@@ -25,8 +25,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
-from cnnc_model import (ADAM, ADAMW, SGD, Checks, Model, compile_model,  # noqa: E402
-                        compile_text, state_dict_arrays, write_safetensors)
+from cnnc_model import (ADAM, ADAMW, SGD, Checks, CnncError, Model, compile_model,  # noqa
+                        compile_text, read_safetensors, safetensors_bytes, state_dict_arrays,
+                        write_safetensors)
 
 cnnc, work = sys.argv[1], sys.argv[2]
 root = os.path.join(os.path.dirname(__file__), "..", "..")
@@ -164,11 +165,57 @@ resumed, _ = b.train_step([x[0]], y[1], h)
 report(resumed == expected, f"resume from a checkpoint: next-step loss {resumed} == {expected}")
 weights_only = os.path.join(work, "weights.safetensors")
 a.save(weights_only)
-with open(weights_only, "rb") as f:
-    n = struct.unpack("<Q", f.read(8))[0]
-    header = json.loads(f.read(n))
-report(not any(k.startswith("optimizer.") for k in header),
+report(not any(k.startswith("optimizer.") for k in read_safetensors(weights_only)),
        "cnnc_save_weights writes no optimizer state (torch loads it strictly)")
+
+# A checkpoint is checked as a whole before anything changes: each
+# parameter's Adam state (exp_avg, exp_avg_sq, step >= 1) complete or
+# absent, no state for buffers, no name twice. A refused file leaves the
+# context as it was: its next step equals the uninterrupted run's.
+state = read_safetensors(checkpoint)
+MISSING, FORMAT, UNEXPECTED = 5, 4, 6
+
+
+def refused(what, status, needle, tensors=None, raw=None):
+    path = os.path.join(work, "refused.safetensors")
+    with open(path, "wb") as f:
+        f.write(raw if raw is not None else safetensors_bytes(tensors))
+    c = Model(lib)
+    c.load(checkpoint)
+    try:
+        c.load(path)
+        report(False, f"{what}: accepted")
+        return
+    except CnncError as e:
+        report(e.status == status and needle in e.message, f"{what}: status {e.status} '{e}'")
+    loss, _ = c.train_step([x[0]], y[1], h)
+    report(loss == expected, f"{what}: the context trains on unchanged ({loss} == {expected})")
+
+
+def without(*names):
+    return {k: v for k, v in state.items() if k not in names}
+
+
+refused("Adam state without exp_avg_sq", MISSING, "optimizer.conv2.weight.exp_avg_sq",
+        without("optimizer.conv2.weight.exp_avg_sq"))
+refused("Adam state without its step", MISSING, "optimizer.fc1.weight.step",
+        without("optimizer.fc1.weight.step"))
+refused("Adam step 0", FORMAT, "optimizer.fc1.bias.step is 0",
+        dict(state, **{"optimizer.fc1.bias.step": np.array(0, np.int64)}))
+refused("state for a buffer", UNEXPECTED, "bn1.running_mean, a buffer",
+        dict(state, **{"optimizer.bn1.running_mean.exp_avg": state["bn1.running_mean"]}))
+raw = open(checkpoint, "rb").read()
+edit = raw.replace(b'"optimizer.conv2.bias.exp_avg"', b'"optimizer.conv1.bias.exp_avg"', 1)
+report(edit != raw and len(edit) == len(raw), "a one-byte edit makes a duplicate name")
+refused("a name twice in the header", FORMAT, "'optimizer.conv1.bias.exp_avg' appears twice",
+        raw=edit)
+# No state at all for a parameter is what a frozen layer leaves: it loads.
+partial = os.path.join(work, "partial.safetensors")
+write_safetensors(partial, without(*[k for k in state if k.startswith("optimizer.conv1.weight.")]))
+c = Model(lib)
+c.load(partial)
+loss, _ = c.train_step([x[0]], y[1], h)
+report(np.isfinite(loss), f"a checkpoint without conv1.weight's state loads and trains ({loss})")
 
 # Dropout masks.
 dropout_lib = compile_text(cnnc, "network drop {\n  input x: 50x4x4\n  c: conv(50, kernel: 1) "

@@ -3,7 +3,6 @@
 # while the context keeps its previous weights (checked by running it).
 #
 # RUN: rm -rf %t && mkdir -p %t && %python %s %cnnc %examples %t
-import json
 import os
 import struct
 import sys
@@ -13,8 +12,8 @@ import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
 from cnnc_model import (CNNC_LOAD_ALLOW_EXTRA, CNNC_LOAD_ALLOW_MISSING, CnncError,  # noqa
-                        Model, compile_model, safetensors_bytes, state_dict_arrays,
-                        write_safetensors)
+                        Model, compile_model, read_safetensors, safetensors_bytes,
+                        state_dict_arrays, write_safetensors)
 from torch_models import FashionCNN  # noqa: E402
 
 cnnc, examples, work = sys.argv[1:4]
@@ -45,17 +44,7 @@ with torch.no_grad():
 # PyTorch loads what we save, strictly (num_batches_tracked included).
 saved = f"{work}/saved.safetensors"
 model.save(saved)
-with open(saved, "rb") as f:
-    n = struct.unpack("<Q", f.read(8))[0]
-    header = json.loads(f.read(n))
-    data = f.read()
-loaded = {}
-for name, meta in header.items():
-    if name == "__metadata__":
-        continue
-    begin, end = meta["data_offsets"]
-    dtype = {"F32": np.float32, "I64": np.int64}[meta["dtype"]]
-    loaded[name] = torch.from_numpy(np.frombuffer(data[begin:end], dtype).reshape(meta["shape"]).copy())
+loaded = {name: torch.from_numpy(a) for name, a in read_safetensors(saved).items()}
 fresh = FashionCNN()
 fresh.load_state_dict(loaded, strict=True)
 check(all(torch.equal(fresh.state_dict()[k], torch.from_numpy(v)) for k, v in state.items()),

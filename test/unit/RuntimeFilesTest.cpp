@@ -99,6 +99,30 @@ TEST(Safetensors, RejectsMalformedHeaders) {
       std::string::npos);
 }
 
+TEST(Safetensors, RejectsDuplicateKeys) {
+  // JSON parsers keep the last of two equal keys; a one-byte edit of a name
+  // makes such a file, which must not load with a tensor silently dropped.
+  EXPECT_EQ(parseError(withHeader(R"({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},
+                                      "a": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}})",
+                                  8)),
+            "tensor 'a' appears twice in the header");
+  EXPECT_EQ(
+      parseError(withHeader(
+          R"({"w": {"dtype": "F32", "shape": [1], "shape": [2], "data_offsets": [0, 8]}})", 8)),
+      "'w' has two 'shape' keys");
+  EXPECT_EQ(parseError(withHeader(R"({"__metadata__": {"format": "pt", "format": "np"}})", 0)),
+            "'__metadata__' has two 'format' keys");
+  // Equal keys in different objects are fine.
+  SafetensorsFile f;
+  std::string error;
+  std::vector<uint8_t> ok =
+      withHeader(R"({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},
+                     "b": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}})",
+                 8);
+  EXPECT_TRUE(parseSafetensors(ok.data(), ok.size(), f, error)) << error;
+  EXPECT_EQ(f.entries.size(), 2u);
+}
+
 TEST(Safetensors, AtomicWriteLeavesNoTemporary) {
   std::string path = tempPath("atomic.bin");
   std::string error;

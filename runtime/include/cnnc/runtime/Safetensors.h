@@ -3,8 +3,9 @@
 // The safetensors format: an 8-byte little-endian header length, a JSON
 // header mapping tensor names to {dtype, shape, data_offsets}, then the data.
 // The reader trusts nothing: the header length, each entry's fields, offsets
-// inside the data, sizes matching dtype x shape (without overflow), and no
-// two tensors overlapping. The writer is atomic (temporary file, fsync,
+// inside the data, sizes matching dtype x shape (without overflow), no two
+// tensors overlapping, and no key twice in one object (JSON parsers would
+// keep one of them silently). The writer is atomic (temporary file, fsync,
 // rename), so a failure or a kill never leaves a half-written file behind.
 //
 //===----------------------------------------------------------------------===//
