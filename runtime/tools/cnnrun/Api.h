@@ -139,6 +139,14 @@ struct Session {
     return info;
   }
 
+  /// The model's classes: the values per sample of the first output (what
+  /// predict ranks and the training loss reads).
+  int64_t classes() {
+    cnnc_tensor_info info;
+    api.cnnc_output_info(0, &info);
+    return elements(info);
+  }
+
   /// Runs `batch` samples; returns the first output.
   std::vector<float> forward(const float *data, int64_t batch) {
     std::vector<std::vector<float>> outs(api.cnnc_num_outputs());
@@ -154,7 +162,6 @@ struct Session {
     return outs[0];
   }
 };
-
 
 /// `cnnrun train` (Train.cpp).
 struct TrainOptions {

@@ -11,7 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Api.h"
-#include "cnnc/runtime/Idx.h"
+#include "Dataset.h"
 #include "cnnc/runtime/Random.h"
 
 #include <algorithm>
@@ -40,29 +40,23 @@ std::string dataFile(const std::string &dir, const std::string &stem) {
   return access((plain + ".gz").c_str(), R_OK) == 0 ? plain + ".gz" : plain;
 }
 
-Split readSplit(const std::string &dir, const std::string &prefix, int64_t sampleSize,
+/// A split's images (scaled) and labels, both checked (Dataset.h): the
+/// labels are classes of the model, as many as there are images.
+Split readSplit(const std::string &dir, const std::string &prefix, Session &session,
                 const TrainOptions &o, int64_t limit) {
-  Split s;
-  cnnc::rt::IdxArray images, labels;
-  std::string error;
   std::string imagePath = dataFile(dir, prefix + "-images-idx3-ubyte");
   std::string labelPath = dataFile(dir, prefix + "-labels-idx1-ubyte");
-  if (!cnnc::rt::readIdx(imagePath, images, error) || !cnnc::rt::readIdx(labelPath, labels, error))
-    throw Failed{error};
-  int64_t n = images.dims.empty() ? 0 : images.dims[0];
-  if (n == 0 || static_cast<int64_t>(images.values.size()) != n * sampleSize)
-    throw Failed{"'" + imagePath + "' does not hold images of " + std::to_string(sampleSize) +
-                 " values (the model's input)"};
-  if (static_cast<int64_t>(labels.values.size()) != n)
-    throw Failed{"'" + labelPath + "' has " + std::to_string(labels.values.size()) +
-                 " labels for " + std::to_string(n) + " images"};
-  if (limit > 0)
-    n = std::min(n, limit);
-  s.count = n;
-  s.images.resize(n * sampleSize);
-  for (int64_t i = 0; i < n * sampleSize; ++i)
+  IdxImages images = readIdxImages(imagePath, session.input(), -1);
+  std::vector<int32_t> labels = readIdxLabels(labelPath, session.classes());
+  if (static_cast<int64_t>(labels.size()) != images.count)
+    throw Failed{"'" + labelPath + "' has " + std::to_string(labels.size()) + " labels for " +
+                 std::to_string(images.count) + " images"};
+  Split s;
+  s.count = limit > 0 ? std::min(images.count, limit) : images.count;
+  s.images.resize(s.count * (images.values.size() / images.count));
+  for (size_t i = 0; i < s.images.size(); ++i)
     s.images[i] = (images.values[i] / 255.0f - o.mean) / o.stdev;
-  s.labels.assign(labels.values.begin(), labels.values.begin() + n);
+  s.labels.assign(labels.begin(), labels.begin() + s.count);
   return s;
 }
 
@@ -96,8 +90,8 @@ void progress(int epoch, int epochs, int64_t done, int64_t total, double loss, d
   int filled = static_cast<int>(width * done / std::max<int64_t>(total, 1));
   std::fprintf(stderr, "\repoch %d/%d [%s%s] %lld/%lld loss %.4f acc %.2f%% %.0f img/s ", epoch,
                epochs, std::string(filled, '#').c_str(), std::string(width - filled, '.').c_str(),
-               static_cast<long long>(done), static_cast<long long>(total), loss,
-               100.0 * accuracy, rate);
+               static_cast<long long>(done), static_cast<long long>(total), loss, 100.0 * accuracy,
+               rate);
 }
 
 /// The augmentation the options choose; false when they choose none (the
@@ -154,8 +148,8 @@ int train(Api &api, Session &session, const TrainOptions &o) {
     throw Failed{std::string("this model has no training step: ") + reason};
   cnnc_tensor_info in = session.input();
   int64_t sampleSize = elements(in);
-  Split trainSet = readSplit(o.data, "train", sampleSize, o, o.limit);
-  Split testSet = readSplit(o.data, "t10k", sampleSize, o, -1);
+  Split trainSet = readSplit(o.data, "train", session, o, o.limit);
+  Split testSet = readSplit(o.data, "t10k", session, o, -1);
 
   cnnc_hyperparams h;
   api.cnnc_default_hyperparams(&h);
@@ -179,8 +173,8 @@ int train(Api &api, Session &session, const TrainOptions &o) {
               describe(augmentation).c_str());
 
   for (const std::string &layer : o.reinit)
-    session.check(api.cnnc_reinit_layer(session.model, layer.c_str(), o.seed + 1,
-                                        CNNC_INIT_PYTORCH_DEFAULT));
+    session.check(
+        api.cnnc_reinit_layer(session.model, layer.c_str(), o.seed + 1, CNNC_INIT_PYTORCH_DEFAULT));
   for (const std::string &layer : o.freeze)
     session.check(api.cnnc_set_trainable(session.model, layer.c_str(), 0));
 
@@ -255,9 +249,8 @@ int train(Api &api, Session &session, const TrainOptions &o) {
                 100.0 * testAccuracy, seen / seconds, seconds);
     std::fflush(stdout);
     if (csv.is_open()) {
-      csv << epoch + 1 << "," << lossSum / seen << "," << static_cast<double>(correct) / seen
-          << "," << testLoss << "," << testAccuracy << "," << seen / seconds << "," << seconds
-          << "\n";
+      csv << epoch + 1 << "," << lossSum / seen << "," << static_cast<double>(correct) / seen << ","
+          << testLoss << "," << testAccuracy << "," << seen / seconds << "," << seconds << "\n";
       csv.flush();
     }
     if (!o.checkpoint.empty())

@@ -12,9 +12,9 @@
 // (then --mean / --std if given) and must match the model's input shape.
 //
 //===----------------------------------------------------------------------===//
-#include "cnnc/runtime/Idx.h"
-#include "cnnc/runtime/Image.h"
 #include "Api.h"
+#include "Dataset.h"
+#include "cnnc/runtime/Image.h"
 #include "cnnc/runtime/cnnc.h"
 
 #include <CLI/CLI.hpp>
@@ -136,8 +136,9 @@ int run(int argc, char **argv) {
   trainCmd->add_option("--reinit", t.reinit, "layers to re-initialize first (a new head)");
   trainCmd->add_option("--early-stop", t.earlyStop,
                        "stop after N epochs without a better test accuracy");
-  trainCmd->add_option("--translate", t.translate,
-                       "augment: largest shift, fraction of the size (T or TX,TY)")
+  trainCmd
+      ->add_option("--translate", t.translate,
+                   "augment: largest shift, fraction of the size (T or TX,TY)")
       ->delimiter(',')
       ->expected(1, 2);
   trainCmd->add_option("--rotate", t.rotate, "augment: largest rotation, degrees");
@@ -187,21 +188,11 @@ int run(int argc, char **argv) {
       std::vector<float> data;
       std::vector<std::string> names;
       if (!idx.empty()) {
-        cnnc::rt::IdxArray a;
-        if (!cnnc::rt::readIdx(idx, a, error))
-          throw Failed{error};
-        int64_t per = a.dims.size() > 1 ? static_cast<int64_t>(a.values.size()) / a.dims[0] : 1;
-        if (per != sampleSize)
-          throw Failed{"'" + idx + "' holds samples of " + std::to_string(per) +
-                       " values, the model's input " + std::string(in.name) + " is " +
-                       dimsText(in)};
-        int64_t n = a.dims[0];
-        if (limit >= 0)
-          n = std::min(n, limit);
-        data.assign(a.values.begin(), a.values.begin() + n * sampleSize);
+        IdxImages a = readIdxImages(idx, in, limit);
+        data = std::move(a.values);
         for (float &v : data)
           v /= 255.0f;
-        for (int64_t i = 0; i < n; ++i)
+        for (int64_t i = 0; i < a.count; ++i)
           names.push_back(idx + "[" + std::to_string(i) + "]");
       }
       for (const std::string &path : images) {
@@ -220,14 +211,11 @@ int run(int argc, char **argv) {
         throw Failed{"nothing to classify: give --idx or images"};
       for (float &v : data)
         v = (v - mean) / stdev;
-      std::vector<float> truth;
+      std::vector<int32_t> truth;
       if (!labels.empty()) {
-        cnnc::rt::IdxArray l;
-        if (!cnnc::rt::readIdx(labels, l, error))
-          throw Failed{error};
-        if (l.values.size() < names.size())
+        truth = readIdxLabels(labels, session.classes());
+        if (truth.size() < names.size())
           throw Failed{"'" + labels + "' has fewer labels than there are images"};
-        truth = l.values;
       }
       int64_t correct = 0, n = static_cast<int64_t>(names.size());
       for (int64_t start = 0; start < n; start += batchSize) {
@@ -240,7 +228,7 @@ int run(int argc, char **argv) {
           std::iota(order.begin(), order.end(), 0);
           std::partial_sort(order.begin(), order.begin() + std::min<int64_t>(top, classes),
                             order.end(), [&](int64_t a, int64_t c) { return row[a] > row[c]; });
-          if (!truth.empty() && order[0] == static_cast<int64_t>(truth[start + i]))
+          if (!truth.empty() && order[0] == truth[start + i])
             ++correct;
           if (!truth.empty() && n > 20)
             continue;
