@@ -20,7 +20,8 @@ def measure_peak(work, threads):
 
 
 def setup(seconds):
-    """Parses --cnnc --threads --networks --seconds --rounds, sets torch's
+    """Parses --cnnc --threads --networks --seconds --rounds --no-peers
+    --no-compile, sets torch's
     threads, measures the peak (the best of several runs: another process
     can only lower it). Returns (args, networks to run or empty for all,
     work folder, peak GFLOP/s)."""
@@ -30,6 +31,9 @@ def setup(seconds):
     ap.add_argument("--networks", default="")
     ap.add_argument("--seconds", type=float, default=seconds)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--no-peers", action="store_true",
+                    help="only Debian's PyTorch, not the PyPI peers of build/bench-venv")
+    ap.add_argument("--no-compile", action="store_true", help="skip torch.compile")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     work = tempfile.mkdtemp(prefix="cnnc-bench-")

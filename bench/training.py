@@ -1,16 +1,20 @@
 #!/usr/bin/python3
 """Training benchmark: one training step (forward in training mode, softmax
 cross-entropy, backward, SGD with momentum 0.9 and weight decay 5e-4) of
-every example network, cnnc's model.so next to PyTorch on the same CPU, in
-the same run, from the same weights, with the same batch and threads.
+every example network, cnnc's model.so next to its peers on the same CPU, in
+the same run, from the same weights, with the same batch and threads:
+Debian's PyTorch 1.13 in this process, PyTorch 2.x eager and torch.compile
+from build/bench-venv (bash scripts/bench-setup.sh; skipped without it).
 
   /usr/bin/python3 bench/training.py [--cnnc build/bin/cnnc] [--threads 2]
         [--networks fashion_cnn,resnet18] [--seconds 6] [--rounds 3]
+        [--no-peers] [--no-compile]
 
 Batch 64 for inputs of at most 32x32, 8 for the 224x224 ones (PERF-NOTES's
-ResNet-18 training figure). Rounds alternate ours and PyTorch's (drifts of a
-shared machine hit both); the table gives medians: images/s of each, the
-speedup (PyTorch time / ours) and our GFLOP/s counted as 3 x the forward
+ResNet-18 training figure). Rounds alternate all implementations (drifts of
+a shared machine hit all); the table gives medians: images/s of each,
+cnnc's speedup over the fastest peer and over PyTorch 1.13 (their time /
+ours) and our GFLOP/s counted as 3 x the forward
 pass (2 x MACs from cnnc's report: forward, data gradient, weight gradient)
 with its share of this CPU's fp32 peak (bench/fma_peak.c on the same
 threads). PyTorch computes the loss of the main output only, as cnnc does
@@ -32,7 +36,10 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "test", "conformance"))
 from cnnc_model import SGD, Model, compile_model, state_dict_arrays, write_safetensors  # noqa
 import common  # noqa: E402
+from peers import Peers  # noqa: E402
 from torch_models import EXAMPLES  # noqa: E402
+
+PEERS = ["PyTorch 2.x", "torch.compile"]
 
 LR, MOMENTUM, DECAY = 0.01, 0.9, 5e-4
 
@@ -50,11 +57,15 @@ def timed(fn, seconds):
 
 def main():
     args, only, work, peak = common.setup(seconds=6.0)
+    peers = Peers(args.threads, enabled=not args.no_peers)
     print(f"fp32 peak measured with {args.threads} threads: {peak:.1f} GFLOP/s; "
-          f"torch {torch.__version__}, {torch.get_num_threads()} threads; SGD lr {LR}, "
-          f"momentum {MOMENTUM}, weight decay {DECAY}\n")
-    print("| network | batch | cnnc img/s | PyTorch img/s | speedup | cnnc GFLOP/s | % of peak |")
-    print("|---|---|---|---|---|---|---|")
+          f"Debian's torch {torch.__version__}, {torch.get_num_threads()} threads; SGD lr {LR}, "
+          f"momentum {MOMENTUM}, weight decay {DECAY}; {peers.note}\n")
+    print("| network | batch | cnnc img/s | PyTorch 1.13 img/s | "
+          + " | ".join(f"{p} img/s" for p in PEERS) + " | fastest peer | cnnc vs fastest | "
+          "cnnc vs PyTorch 1.13 | cnnc GFLOP/s | % of peak |")
+    print("|---" * (9 + len(PEERS)) + "|")
+    notes = []
     for file, network, build, shape in EXAMPLES:
         if only and network not in only:
             continue
@@ -90,17 +101,33 @@ def main():
             logits = out[0] if isinstance(out, tuple) else out
             F.cross_entropy(logits, y).backward()
             optimizer.step()
+        names = peers.load(network=network, weights=weights, shape=list(shape), batch=batch,
+                           training=True, classes=classes, lr=LR, momentum=MOMENTUM,
+                           weight_decay=DECAY, compile=not args.no_compile)
+        if peers.skipped:
+            notes.append(f"{network}: " + ", ".join(f"{p} skipped ({why})"
+                                                    for p, why in peers.skipped.items()))
         mine()  # warm-up: allocations, first-touch, momentum buffers
         theirs()
-        t_ours, t_ref = [], []
+        times = {"cnnc": [], "PyTorch 1.13": [], **{p: [] for p in names}}
+        share = args.seconds / args.rounds / (2 + len(names)) * 2
         for _ in range(args.rounds):
-            t_ours.append(timed(mine, args.seconds / args.rounds / 2))
-            t_ref.append(timed(theirs, args.seconds / args.rounds / 2))
-        t_ours, t_ref = float(np.median(t_ours)), float(np.median(t_ref))
-        gflops = 3 * 2 * macs * batch / t_ours * 1e-9
-        print(f"| {network} | {batch} | {batch / t_ours:.1f} | {batch / t_ref:.1f} | "
-              f"{t_ref / t_ours:.2f}x | {gflops:.1f} | {100 * gflops / peak:.0f} % |", flush=True)
+            times["cnnc"].append(timed(mine, share))
+            times["PyTorch 1.13"].append(timed(theirs, share))
+            for p in names:
+                times[p].append(peers.time(p, share)[0])
+        t = {k: float(np.median(v)) for k, v in times.items()}
+        fastest = min((k for k in t if k != "cnnc"), key=t.get)
+        gflops = 3 * 2 * macs * batch / t["cnnc"] * 1e-9
+        cells = [f"{batch / t[p]:.1f}" if p in t else "-" for p in PEERS]
+        print(f"| {network} | {batch} | {batch / t['cnnc']:.1f} | {batch / t['PyTorch 1.13']:.1f} | "
+              + " | ".join(cells) + f" | {fastest} | {t[fastest] / t['cnnc']:.2f}x | "
+              f"{t['PyTorch 1.13'] / t['cnnc']:.2f}x | {gflops:.1f} | {100 * gflops / peak:.0f} % |",
+              flush=True)
         del ours, reference, optimizer
+    peers.close()
+    for n in notes:
+        print(f"- {n}")
     common.report_peak_again(work, args.threads, peak)
 
 
