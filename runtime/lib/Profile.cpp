@@ -8,10 +8,22 @@
 #include "ModelContext.h"
 
 #include <algorithm>
+#include <map>
+#include <string>
 
 using namespace cnnc::rt;
 
 namespace {
+
+/// A generated function's kind: its name without the "cnnc_" prefix and
+/// the "_N" suffix (cnnc_conv_grad_weight_3 -> conv_grad_weight).
+std::string stepKind(const std::string &function) {
+  std::string kind = function.compare(0, 5, "cnnc_") == 0 ? function.substr(5) : function;
+  size_t end = kind.find_last_not_of("0123456789");
+  if (end != std::string::npos && end + 1 < kind.size() && kind[end] == '_')
+    kind.resize(end);
+  return kind;
+}
 
 double sum(const std::vector<double> &v) {
   double total = 0;
@@ -51,9 +63,20 @@ void cnnc_model::printProfiles() const {
     int list, step;
   };
   std::vector<Entry> entries;
+  std::map<std::string, double> byKind;
   for (int l = 0; l < 3; ++l)
-    for (size_t s = 0; s < trainSeconds[l].size(); ++s)
+    for (size_t s = 0; s < trainSeconds[l].size(); ++s) {
       entries.push_back({trainSeconds[l][s], l, static_cast<int>(s)});
+      byKind[stepKind(lists[l][s].function)] += trainSeconds[l][s];
+    }
+  std::vector<std::pair<double, std::string>> kinds;
+  for (const auto &[kind, seconds] : byKind)
+    kinds.push_back({seconds, kind});
+  std::sort(kinds.rbegin(), kinds.rend());
+  std::fprintf(stderr, "  by kind of generated step:\n");
+  for (const auto &[seconds, kind] : kinds)
+    std::fprintf(stderr, "  %8.3f ms %5.1f %%  %s\n", 1e3 * seconds / n, 100 * seconds / total,
+                 kind.c_str());
   std::sort(entries.begin(), entries.end(),
             [](const Entry &a, const Entry &b) { return a.seconds > b.seconds; });
   if (entries.size() > 25)
