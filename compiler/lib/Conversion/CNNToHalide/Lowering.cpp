@@ -204,7 +204,7 @@ private:
       ImageParam x = declare("input");
       halide::WeightGradFuncs f = halide::convGradWeightAlgorithm(
           v, op, dy, x, x.dim(3).extent(), in, out, connectionTable(op), vec);
-      halide::scheduleWeightGrad(v, f, out.c, in.c / op.groups, op.kernel[1], true, vec);
+      halide::scheduleConvWeightGrad(v, f, op, in, out, vec);
       if (op.bias >= 0)
         return {f.weight, f.bias};
       return {f.weight};

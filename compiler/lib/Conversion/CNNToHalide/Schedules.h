@@ -30,8 +30,7 @@ void scheduleAugment(const Vars &v, Halide::Func out, const plan::Shape &shape, 
 // Training steps (GradientSchedules.cpp).
 void scheduleBatchNormTrain(const Vars &v, BatchNormTrainFuncs &f, const plan::Shape &shape,
                             int vec);
-void scheduleBatchNormGrad(const Vars &v, BatchNormGradFuncs &f, const plan::Shape &shape,
-                           int vec);
+void scheduleBatchNormGrad(const Vars &v, BatchNormGradFuncs &f, const plan::Shape &shape, int vec);
 void scheduleConvGradData(const Vars &v, ConvGradDataFuncs &f, const plan::Op &op,
                           const plan::Shape &dy, int vec);
 /// `outer` x `inner`: the extents of the tile's first two dimensions (conv:
@@ -42,6 +41,9 @@ void scheduleConvGradData(const Vars &v, ConvGradDataFuncs &f, const plan::Op &o
 /// transposed to PyTorch's layout after it).
 void scheduleWeightGrad(const Vars &v, WeightGradFuncs &f, int64_t outer, int64_t inner,
                         int64_t taps, bool separateOutput, int vec);
+/// A conv's weight gradient (Gradients.h's convGradWeightAlgorithm).
+void scheduleConvWeightGrad(const Vars &v, WeightGradFuncs &f, const plan::Op &op,
+                            const plan::Shape &in, const plan::Shape &out, int vec);
 void scheduleDenseGradData(const Vars &v, DenseGradDataFuncs &f, const plan::Shape &in,
                            bool flattened, int vec);
 void schedulePoolGrad(const Vars &v, PoolGradFuncs &f, const plan::Shape &in,
