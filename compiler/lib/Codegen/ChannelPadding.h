@@ -2,7 +2,8 @@
 //
 // Packed and transposed filters round the channel dimension their schedule
 // vectorizes over up to a multiple of kChannelPadding (16 floats: one
-// AVX-512 vector, two AVX2 vectors), so that whole vectors may be read.
+// AVX-512 vector, two AVX2 vectors), so that whole vectors may be read, and
+// keep their rows off multiples of 512 bytes (packedRow).
 // Internal to the plan (Fusion.cpp, TrainingPlan.cpp).
 //
 //===----------------------------------------------------------------------===//
@@ -17,6 +18,18 @@ constexpr int64_t kChannelPadding = 16;
 
 inline int64_t paddedChannels(int64_t channels) {
   return (channels + kChannelPadding - 1) / kChannelPadding * kChannelPadding;
+}
+
+/// The row length of packed or transposed filters (the channels a conv's
+/// reduction reads as vectors): whole vectors, plus one vector when the row
+/// would be a multiple of 512 bytes, which would map the rows read one
+/// after another onto the same few L1 cache sets. (ResNet-18's 512-channel
+/// 3x3 conv ran 15 % faster with the extra vector; its data gradient, whose
+/// transposed filters were not padded so, 25.1 -> 16.3 ms at batch 8, the
+/// 256-channel one 21.2 -> 6.9 ms.)
+inline int64_t packedRow(int64_t channels) {
+  int64_t row = paddedChannels(channels);
+  return row % 128 == 0 ? row + kChannelPadding : row;
 }
 
 } // namespace cnnc::plan

@@ -27,16 +27,6 @@
 namespace cnnc::plan {
 namespace {
 
-/// The row length of a packed weight buffer: output channels rounded up to
-/// whole vectors, plus one vector when the row would be a multiple of 512
-/// bytes, which would map the rows read one after another in the reduction
-/// onto the same few L1 cache sets (ResNet-18's 512-channel 3x3 conv ran
-/// 15 % faster with the extra vector).
-int64_t packedRow(int64_t channels) {
-  int64_t row = paddedChannels(channels);
-  return row % 128 == 0 ? row + kChannelPadding : row;
-}
-
 class StepFormer {
 public:
   StepFormer(ModelPlan &plan, bool training)

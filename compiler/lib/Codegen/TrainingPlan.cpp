@@ -182,8 +182,7 @@ private:
         int64_t perGroup = plan.tensors[op.output].shape.c / op.groups;
         // Input channels padded: the data gradient vectorizes over them.
         plan.derived.push_back({op.layer + ".transposed_weight",
-                                {paddedChannels(in.c), perGroup, op.kernel[1],
-                                 op.kernel[0]}});
+                                {packedRow(in.c), perGroup, op.kernel[1], op.kernel[0]}});
         int wt = static_cast<int>(plan.derived.size()) - 1;
         plan.trainPrepare.push_back(
             make(StepKind::TransposeWeights, primary, {param(op.weight)}, {derived(wt)}));
