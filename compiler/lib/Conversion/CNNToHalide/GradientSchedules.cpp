@@ -58,7 +58,28 @@ void scheduleBatchNormGrad(const Vars &v, BatchNormGradFuncs &f, const Shape &sh
 
 void scheduleConvGradData(const Vars &v, ConvGradDataFuncs &f, const plan::Op &op, const Shape &dy,
                           int vec) {
-  scheduleConv(v, f.conv, op, dy, f.domain, vec);
+  if (f.phases.empty()) {
+    scheduleConv(v, f.conv, op, dy, f.domain, vec);
+  } else {
+    // Each phase a conv of its own; the output interleaves them, split by
+    // the strides so that every unrolled (x, y) reads one phase.
+    for (size_t i = 0; i < f.phases.size(); ++i) {
+      ConvFuncs &p = f.phases[i];
+      if (p.conv.defined())
+        scheduleConv(v, p, f.phaseOps[i], dy, f.phaseShapes[i], vec);
+      p.output.compute_root();
+    }
+    Var xo("xo"), xi("xi"), yo("yo"), yi("yi"), t("t");
+    f.conv.output.split(v.x, xo, xi, static_cast<int>(op.stride[1]), TailStrategy::GuardWithIf)
+        .split(v.y, yo, yi, static_cast<int>(op.stride[0]), TailStrategy::GuardWithIf)
+        .reorder(v.c, xi, xo, yi, yo, v.n)
+        .unroll(xi)
+        .unroll(yi)
+        .fuse(yo, v.n, t)
+        .parallel(t);
+    if (f.domain.c >= vec)
+      f.conv.output.vectorize(v.c, vec, TailStrategy::ShiftInwards);
+  }
   if (!f.fold.defined())
     return;
   f.conv.output.compute_root();

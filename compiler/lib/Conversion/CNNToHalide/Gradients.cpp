@@ -105,6 +105,68 @@ Func transposeWeightsAlgorithm(const Op &op, int64_t inChannels, int64_t outPerG
   return t;
 }
 
+namespace {
+
+/// The phases of a strided data gradient (ConvGradDataFuncs): for phase a
+/// along an axis with stride s, kernel k and left padding p (0 over a padded
+/// domain), the taps are k0 + s j with k0 = (a + p) mod s, and tap j reads
+/// dy at q + (a + p - k0) / s - j.
+void convGradDataPhases(const Vars &v, const Op &op, ConvGradDataFuncs &f, Func bounded,
+                        Func transposed, Expr group, bool zeros, int64_t outPerGroup) {
+  struct Axis {
+    int64_t first, taps, offset, extent;
+  };
+  auto axis = [](int64_t a, int64_t s, int64_t kernel, int64_t pad, int64_t domain) {
+    int64_t first = (a + pad) % s;
+    int64_t taps = first < kernel ? (kernel - first + s - 1) / s : 0;
+    return Axis{first, taps, (a + pad - first) / s, (domain - a + s - 1) / s};
+  };
+  int64_t sx = op.stride[1], sy = op.stride[0];
+  std::vector<Expr> phaseValue;
+  for (int64_t ay = 0; ay < sy; ++ay)
+    for (int64_t ax = 0; ax < sx; ++ax) {
+      Axis px = axis(ax, sx, op.kernel[1], zeros ? op.pad[1] : 0, f.domain.w);
+      Axis py = axis(ay, sy, op.kernel[0], zeros ? op.pad[0] : 0, f.domain.h);
+      ConvFuncs p;
+      Op window = op;
+      window.kernel[0] = std::max<int64_t>(py.taps, 1);
+      window.kernel[1] = std::max<int64_t>(px.taps, 1);
+      window.stride[0] = window.stride[1] = 1;
+      Shape shape = f.domain;
+      shape.w = px.extent;
+      shape.h = py.extent;
+      std::string phase = "_phase" + std::to_string(ax) + std::to_string(ay);
+      p.output = Func("grad_data" + phase);
+      if (px.taps == 0 || py.taps == 0) {
+        p.output(v.c, v.x, v.y, v.n) = 0.0f; // no tap reaches these pixels
+      } else {
+        p.padded = Func("dy_padded" + phase);
+        p.padded(v.c, v.x, v.y, v.n) = bounded(v.c, v.x, v.y, v.n);
+        p.r = RDom(0, i32(outPerGroup), 0, i32(px.taps), 0, i32(py.taps), "r" + phase);
+        p.conv = Func("conv_grad_data" + phase);
+        p.conv(v.c, v.x, v.y, v.n) = 0.0f;
+        p.conv(v.c, v.x, v.y, v.n) +=
+            transposed(v.c, p.r.x, i32(px.first) + i32(sx) * p.r.y,
+                       i32(py.first) + i32(sy) * p.r.z) *
+            p.padded(group * i32(outPerGroup) + p.r.x, v.x + i32(px.offset) - p.r.y,
+                     v.y + i32(py.offset) - p.r.z, v.n);
+        p.output(v.c, v.x, v.y, v.n) = p.conv(v.c, v.x, v.y, v.n);
+      }
+      phaseValue.push_back(p.output(v.c, v.x / i32(sx), v.y / i32(sy), v.n));
+      f.phases.push_back(p);
+      f.phaseOps.push_back(window);
+      f.phaseShapes.push_back(shape);
+    }
+  // The schedule splits x and y by the strides, so these selects resolve.
+  Expr value = phaseValue.back();
+  for (int64_t i = static_cast<int64_t>(phaseValue.size()) - 2; i >= 0; --i)
+    value =
+        select(v.x % i32(sx) == i32(i % sx) && v.y % i32(sy) == i32(i / sx), phaseValue[i], value);
+  f.conv.output(v.c, v.x, v.y, v.n) = value;
+}
+
+} // namespace
+
 ConvGradDataFuncs convGradDataAlgorithm(const Vars &v, const Op &op, Func dy, const Shape &in,
                                         const Shape &out, Func transposed) {
   ConvGradDataFuncs f;
@@ -115,27 +177,32 @@ ConvGradDataFuncs convGradDataAlgorithm(const Vars &v, const Op &op, Func dy, co
     f.domain.w = in.w + op.pad[1] + op.pad[3];
     f.domain.h = in.h + op.pad[0] + op.pad[2];
   }
-  Expr px = zeros ? v.x + i32(op.pad[1]) : Expr(v.x);
-  Expr py = zeros ? v.y + i32(op.pad[0]) : Expr(v.y);
   int64_t inPerGroup = in.c / op.groups, outPerGroup = out.c / op.groups;
-  f.conv.padded = Func("dy_padded");
   Func bounded = BoundaryConditions::constant_exterior(dy, 0.0f, spatialBox(out));
-  f.conv.padded(v.c, v.x, v.y, v.n) = bounded(v.c, v.x, v.y, v.n);
-  f.conv.r = RDom(0, i32(outPerGroup), 0, i32(op.kernel[1]), 0, i32(op.kernel[0]), "r");
-  const RDom &r = f.conv.r;
   Expr group = op.groups == 1 ? Expr(0) : min(v.c / i32(inPerGroup), i32(op.groups - 1));
-  Expr tx = px - r.y * i32(op.dilation[1]);
-  Expr ty = py - r.z * i32(op.dilation[0]);
-  // Halide's division rounds down, so taps left of the image read zeros.
-  Expr value = f.conv.padded(group * i32(outPerGroup) + r.x, tx / i32(op.stride[1]),
-                             ty / i32(op.stride[0]), v.n);
-  if (op.stride[0] > 1 || op.stride[1] > 1)
-    value = select(tx % i32(op.stride[1]) == 0 && ty % i32(op.stride[0]) == 0, value, 0.0f);
-  f.conv.conv = Func("conv_grad_data");
-  f.conv.conv(v.c, v.x, v.y, v.n) = 0.0f;
-  f.conv.conv(v.c, v.x, v.y, v.n) += transposed(v.c, r.x, r.y, r.z) * value;
   f.conv.output = Func("padded_grad");
-  f.conv.output(v.c, v.x, v.y, v.n) = f.conv.conv(v.c, v.x, v.y, v.n);
+  bool strided = op.stride[0] > 1 || op.stride[1] > 1;
+  if (strided && op.dilation[0] == 1 && op.dilation[1] == 1) {
+    convGradDataPhases(v, op, f, bounded, transposed, group, zeros, outPerGroup);
+  } else {
+    f.conv.padded = Func("dy_padded");
+    f.conv.padded(v.c, v.x, v.y, v.n) = bounded(v.c, v.x, v.y, v.n);
+    f.conv.r = RDom(0, i32(outPerGroup), 0, i32(op.kernel[1]), 0, i32(op.kernel[0]), "r");
+    const RDom &r = f.conv.r;
+    Expr px = zeros ? v.x + i32(op.pad[1]) : Expr(v.x);
+    Expr py = zeros ? v.y + i32(op.pad[0]) : Expr(v.y);
+    Expr tx = px - r.y * i32(op.dilation[1]);
+    Expr ty = py - r.z * i32(op.dilation[0]);
+    // Halide's division rounds down, so taps left of the image read zeros.
+    Expr value = f.conv.padded(group * i32(outPerGroup) + r.x, tx / i32(op.stride[1]),
+                               ty / i32(op.stride[0]), v.n);
+    if (strided)
+      value = select(tx % i32(op.stride[1]) == 0 && ty % i32(op.stride[0]) == 0, value, 0.0f);
+    f.conv.conv = Func("conv_grad_data");
+    f.conv.conv(v.c, v.x, v.y, v.n) = 0.0f;
+    f.conv.conv(v.c, v.x, v.y, v.n) += transposed(v.c, r.x, r.y, r.z) * value;
+    f.conv.output(v.c, v.x, v.y, v.n) = f.conv.conv(v.c, v.x, v.y, v.n);
+  }
   if (zeros)
     return f;
   // Each padded pixel copied an input pixel: add its gradient to that pixel.

@@ -53,8 +53,19 @@ Halide::Func transposeWeightsAlgorithm(const plan::Op &op, int64_t inChannels, i
 /// outside). With zero padding `conv` is over the input itself and `output`
 /// is it; replicate / reflect padding fold the padded border back onto the
 /// pixels it copies (`fold`, a scatter over the padded image).
+///
+/// A strided conv (without dilation) is split by phase: pixel x = s q + a
+/// receives only the taps k = a + pad (mod s), so each phase (a_x, a_y) is a
+/// stride-1 conv of dy with its subset of taps (`phases`, over `phaseShapes`,
+/// with the windows of `phaseOps`; a phase without taps is zero), and
+/// `conv.output` interleaves them. (Gathering every tap and selecting the
+/// ones whose source pixel exists did s_x s_y times the work: ResNet-18's
+/// stride-2 data gradients ran at a fifth of the stride-1 ones.)
 struct ConvGradDataFuncs {
   ConvFuncs conv;
+  std::vector<ConvFuncs> phases; ///< strided: one stride-1 conv per phase (ax fastest)
+  std::vector<plan::Op> phaseOps;
+  std::vector<plan::Shape> phaseShapes;
   Halide::Func fold;  ///< defined only for replicate / reflect padding
   plan::Shape domain; ///< the shape `conv` is computed over
 };
