@@ -157,11 +157,19 @@ void scheduleWeightGrad(const Vars &v, WeightGradFuncs &f, int64_t outer, int64_
 // floats: 14 KB for each of ResNet's stages) stays in L1 across the tiles,
 // so each value is read from memory once per tap instead of once per tile.
 // (ResNet-18's 64-channel 3x3 conv at 56x56, batch 8: 52.7 ms with a task per
-// tile streaming all of dy; docs/performance.md.)
+// tile streaming all of dy, 8.7 ms so; docs/performance.md.)
+//
+// With few input channels (a network's first conv: 1 or 3) a tap's GEMM is
+// small and dy is large, and a task per tap would read all of dy once per
+// tap: there the tasks are blocks of rows instead (rfactor), each summing
+// every tap of its rows into a partial gradient of its own, and the
+// partials are added at the end. (ResNet-18's 7x7 stem at batch 8: 19.5 ms
+// with a row of taps in the register tile, 9.7 ms with a task per row of
+// taps, 6.1 ms so; VGG's 3x3 first conv at 224x224: 45.7, 20.7, 9.8 ms.)
 void scheduleConvWeightGrad(const Vars &v, WeightGradFuncs &f, const plan::Op &op, const Shape &in,
                             const Shape &out, int vec) {
   int64_t filters = out.c, channels = in.c / op.groups, taps = op.kernel[0] * op.kernel[1];
-  if (channels <= 4 || filters < vec) {
+  if (filters < vec) {
     scheduleWeightGrad(v, f, filters, channels, op.kernel[1], true, vec);
     return;
   }
@@ -170,38 +178,58 @@ void scheduleConvWeightGrad(const Vars &v, WeightGradFuncs &f, const plan::Op &o
   // Register tile: up to 4 vectors of filters x input channels, at most 16
   // accumulators, the channel count dividing the input channels.
   int vectors = filters % (4 * vec) == 0 ? 4 : filters % (2 * vec) == 0 ? 2 : 1;
-  int tileU = 1;
+  int tileV = vectors * vec, tileU = 1;
   for (int u = 16 / vectors; u > 1; --u)
     if (channels % u == 0) {
       tileU = u;
       break;
     }
-  int tileV = vectors * vec;
-  // Tasks: taps x chunks of filters, at least 8 of them where the filters allow.
-  int64_t chunks = 1;
-  while (taps * chunks < 8 && filters % (2 * chunks * tileV) == 0)
-    chunks *= 2;
-  int64_t chunk = filters / chunks;
-  Var oc("oc"), oi("oi"), t("t");
-  f.tile.compute_root()
-      .split(o, oc, oi, static_cast<int>(chunk))
-      .reorder(oi, i, oc, kx, ky)
-      .fuse(oc, kx, t)
-      .fuse(t, ky, t)
-      .parallel(t)
-      .vectorize(oi, vec, TailStrategy::GuardWithIf);
-  f.acc.compute_at(f.tile, t).vectorize(o, vec, TailStrategy::RoundUp);
-  Var vo("vo"), vi("vi"), vv("vv"), uo("uo"), ui("ui");
+  Var vo("vo"), vi("vi"), vv("vv"), uo("uo"), ui("ui"), t("t");
   const RDom &r = f.r; // (x, y, n) of the output
-  f.acc.update()
-      .split(o, vo, vi, tileV, TailStrategy::RoundUp)
-      .split(vi, vv, vi, vec)
-      .split(i, uo, ui, tileU);
-  f.acc.update()
-      .reorder(vi, vv, ui, r.x, uo, vo, r.y, r.z, kx, ky)
-      .vectorize(vi)
-      .unroll(vv)
-      .unroll(ui);
+  auto tiled = [&](Stage s) -> Stage {
+    return s.split(o, vo, vi, tileV, TailStrategy::RoundUp)
+        .split(vi, vv, vi, vec)
+        .split(i, uo, ui, tileU);
+  };
+  f.tile.compute_root();
+  if (channels <= 4 && taps > 1) {
+    // Blocks of rows in parallel, every tap inside a row.
+    const int blocks = 8;
+    int rows = static_cast<int>((out.h + blocks - 1) / blocks);
+    RVar ryo("ryo"), ryi("ryi");
+    Var u("u");
+    Func partial =
+        f.acc.update().split(r.y, ryo, ryi, rows, TailStrategy::GuardWithIf).rfactor(ryo, u);
+    f.acc.compute_root().vectorize(o, vec, TailStrategy::RoundUp);
+    f.acc.update().vectorize(o, vec, TailStrategy::RoundUp);
+    partial.compute_root().vectorize(o, vec, TailStrategy::RoundUp).parallel(u);
+    tiled(partial.update())
+        .reorder(vi, vv, ui, r.x, uo, vo, kx, ky, ryi, r.z, u)
+        .vectorize(vi)
+        .unroll(vv)
+        .unroll(ui)
+        .parallel(u);
+    f.tile.vectorize(o, vec, TailStrategy::GuardWithIf);
+  } else {
+    // Tasks: taps x chunks of filters, at least 8 of them where the
+    // filters allow.
+    int64_t chunks = 1;
+    while (taps * chunks < 8 && filters % (2 * chunks * tileV) == 0)
+      chunks *= 2;
+    Var oc("oc"), oi("oi");
+    f.tile.split(o, oc, oi, static_cast<int>(filters / chunks))
+        .reorder(oi, i, oc, kx, ky)
+        .fuse(oc, kx, t)
+        .fuse(t, ky, t)
+        .parallel(t)
+        .vectorize(oi, vec, TailStrategy::GuardWithIf);
+    f.acc.compute_at(f.tile, t).vectorize(o, vec, TailStrategy::RoundUp);
+    tiled(f.acc.update())
+        .reorder(vi, vv, ui, r.x, uo, vo, r.y, r.z, kx, ky)
+        .vectorize(vi)
+        .unroll(vv)
+        .unroll(ui);
+  }
   f.input.compute_root().parallel(f.input.args().back());
   if (f.biasAcc.defined()) {
     f.biasAcc.compute_root();
