@@ -118,10 +118,10 @@ void scheduleWeightGrad(const Vars &v, WeightGradFuncs &f, int64_t outer, int64_
     f.tile.reorder(vi, ui, a[2], uo, a[3], vo).fuse(uo, a[3], t).fuse(t, vo, t).unroll(a[2]);
   else if (conv)
     f.tile.reorder(vi, ui, uo, a[2], a[3], vo).fuse(uo, a[2], t).fuse(t, a[3], t).fuse(t, vo, t);
-  else
-    f.tile.reorder(vi, ui, uo, vo).fuse(uo, vo, t);
-  f.tile.vectorize(vi, vec).unroll(ui).parallel(t);
-  f.acc.compute_at(f.tile, t)
+  else // a task per tile of units writes whole rows of the gradient
+    f.tile.reorder(vi, ui, vo, uo);
+  f.tile.vectorize(vi, vec).unroll(ui).parallel(conv ? t : uo);
+  f.acc.compute_at(f.tile, conv ? t : vo)
       .vectorize(vecVar, vec, TailStrategy::RoundUp)
       .unroll(vecVar)
       .unroll(unrollVar);
