@@ -72,7 +72,7 @@ void initParams(cnnc_model *m, uint64_t seed, cnnc_init_scheme scheme,
       continue;
     any = true;
     clearOptimizerState(m, i);
-    std::vector<float> &v = m->params[i];
+    FloatVector &v = m->params[i];
     cnnc::rt::Random rng(seed, p.name);
     double fanIn, fanOut;
     fans(p, fanIn, fanOut);
@@ -346,14 +346,14 @@ cnnc_status cnnc_reinit_layer(cnnc_model *model, const char *layer, uint64_t see
 
 cnnc_status cnnc_get_param(cnnc_model *model, const char *name, float *data, size_t count) {
   return guarded(model, [&] {
-    std::vector<float> &p = model->param(name, data != nullptr, count);
+    FloatVector &p = model->param(name, data != nullptr, count);
     std::memcpy(data, p.data(), count * sizeof(float));
   });
 }
 
 cnnc_status cnnc_set_param(cnnc_model *model, const char *name, const float *data, size_t count) {
   return guarded(model, [&] {
-    std::vector<float> &p = model->param(name, data != nullptr, count);
+    FloatVector &p = model->param(name, data != nullptr, count);
     std::memcpy(p.data(), data, count * sizeof(float));
     model->prepared = false;
   });

@@ -8,6 +8,7 @@
 #define CNNC_RUNTIME_MODELCONTEXT_H
 
 #define CNNC_BUILDING_RUNTIME 1
+#include "LargePages.h"
 #include "cnnc/runtime/ModelDescriptor.h"
 #include "cnnc/runtime/cnnc.h"
 
@@ -42,11 +43,9 @@ struct FreeDeleter {
 };
 using FloatArray = std::unique_ptr<float[], FreeDeleter>;
 
+/// `count` floats (LargePages.h: huge pages when large), nullptr on failure.
 inline FloatArray allocate(size_t count) {
-  void *p = nullptr;
-  if (posix_memalign(&p, 64, std::max<size_t>(count, 1) * sizeof(float)) != 0)
-    return nullptr;
-  return FloatArray(static_cast<float *>(p));
+  return FloatArray(static_cast<float *>(allocateLarge(count * sizeof(float))));
 }
 
 inline int64_t paramElements(const cnnc_param_desc &p) {
@@ -226,7 +225,7 @@ inline void appendStepEvents(std::vector<SlotSet::Event> &events, const cnnc_ste
 
 /// The state behind a cnnc_model handle.
 struct cnnc_model {
-  std::vector<std::vector<float>> params;
+  std::vector<cnnc::rt::FloatVector> params;
   std::vector<cnnc::rt::FloatArray> derived;
   std::map<std::string, int64_t> batchesTracked; ///< batchnorm prefix -> count
   bool prepared = false;
@@ -234,15 +233,15 @@ struct cnnc_model {
   cnnc::rt::SlotSet slots; ///< inference activations
 
   // The training step (Training.cpp).
-  cnnc::rt::SlotSet trainSlots;          ///< training activations and gradients
-  std::vector<std::vector<float>> grads; ///< per parameter (empty until training)
-  std::vector<char> frozen;              ///< per parameter, set at run time
-  std::vector<char> backwardEnabled;     ///< per backward step, from `frozen`
-  std::vector<char> receivesGradient;    ///< per parameter, from `frozen`
+  cnnc::rt::SlotSet trainSlots;             ///< training activations and gradients
+  std::vector<cnnc::rt::FloatVector> grads; ///< per parameter (empty until training)
+  std::vector<char> frozen;                 ///< per parameter, set at run time
+  std::vector<char> backwardEnabled;        ///< per backward step, from `frozen`
+  std::vector<char> receivesGradient;       ///< per parameter, from `frozen`
   bool backwardPlanned = false;
   /// Optimizer state per parameter (empty vectors: none yet), as PyTorch
   /// names it: SGD's momentum_buffer, Adam's exp_avg and exp_avg_sq.
-  std::vector<std::vector<float>> momentumBuffer, expAvg, expAvgSq;
+  std::vector<cnnc::rt::FloatVector> momentumBuffer, expAvg, expAvgSq;
   std::vector<int64_t> paramSteps; ///< Adam's per-parameter step count
   int64_t trainSteps = 0;          ///< training steps taken (dropout masks' stream)
 
@@ -326,7 +325,7 @@ struct cnnc_model {
   }
 
   /// The parameter `name`, checked against a caller's buffer of `count`.
-  std::vector<float> &param(const char *name, bool haveBuffer, size_t count) {
+  cnnc::rt::FloatVector &param(const char *name, bool haveBuffer, size_t count) {
     using cnnc::rt::Failure;
     int i = name ? paramIndex(name) : -1;
     if (i < 0)
@@ -364,7 +363,8 @@ struct cnnc_model {
           int64_t dims[4];
           for (int i = 0; i < p.rank; ++i)
             dims[i] = p.shape[p.rank - 1 - i];
-          std::vector<float> &v = arg.kind == CNNC_ARG_PARAM ? params[arg.index] : grads[arg.index];
+          cnnc::rt::FloatVector &v =
+              arg.kind == CNNC_ARG_PARAM ? params[arg.index] : grads[arg.index];
           buffers.emplace_back(v.data(), dims, p.rank);
           break;
         }

@@ -142,8 +142,8 @@ void updateRunningStatistics(cnnc_model *m, int64_t batch) {
     const cnnc_batch_stats_desc &b = d.batch_stats[i];
     const float *mean = m->derived[b.batch_mean].get();
     const float *var = m->derived[b.batch_var].get();
-    std::vector<float> &rm = m->params[b.running_mean];
-    std::vector<float> &rv = m->params[b.running_var];
+    FloatVector &rm = m->params[b.running_mean];
+    FloatVector &rv = m->params[b.running_var];
     double count = static_cast<double>(batch * b.pixels);
     float unbias = static_cast<float>(count / (count - 1));
     for (size_t c = 0; c < rm.size(); ++c) {
@@ -181,10 +181,10 @@ template <typename F> void parallelChunks(size_t n, F &&body) {
 // The gradient buffers stay as computed (cnnc_get_grad); decay and
 // momentum are applied on the way.
 void sgdUpdate(cnnc_model *m, int p, const cnnc_hyperparams &h) {
-  std::vector<float> &w = m->params[p];
-  const std::vector<float> &g = m->grads[p];
+  FloatVector &w = m->params[p];
+  const FloatVector &g = m->grads[p];
   size_t n = w.size();
-  std::vector<float> &buf = m->momentumBuffer[p];
+  FloatVector &buf = m->momentumBuffer[p];
   bool first = buf.empty();
   if (h.momentum != 0 && first)
     buf.resize(n);
@@ -201,10 +201,10 @@ void sgdUpdate(cnnc_model *m, int p, const cnnc_hyperparams &h) {
 }
 
 void adamUpdate(cnnc_model *m, int p, const cnnc_hyperparams &h) {
-  std::vector<float> &w = m->params[p];
-  const std::vector<float> &g = m->grads[p];
+  FloatVector &w = m->params[p];
+  const FloatVector &g = m->grads[p];
   size_t n = w.size();
-  std::vector<float> &avg = m->expAvg[p], &avgSq = m->expAvgSq[p];
+  FloatVector &avg = m->expAvg[p], &avgSq = m->expAvgSq[p];
   if (avg.empty()) {
     avg.assign(n, 0.0f);
     avgSq.assign(n, 0.0f);
@@ -336,7 +336,7 @@ void trainStep(cnnc_model *m, int64_t batch, const float *const *inputs, const i
 
 const char *const kStateKinds[] = {"momentum_buffer", "exp_avg", "exp_avg_sq"};
 
-std::vector<float> &stateOf(cnnc_model *m, int kind, int p) {
+FloatVector &stateOf(cnnc_model *m, int kind, int p) {
   return kind == 0 ? m->momentumBuffer[p] : kind == 1 ? m->expAvg[p] : m->expAvgSq[p];
 }
 
@@ -443,7 +443,7 @@ void applyOptimizerState(cnnc_model *m, const OptimizerStaging &staging) {
     return;
   clearOptimizerState(m, -1);
   for (const auto &t : staging.tensors) {
-    std::vector<float> &v = stateOf(m, t.kind, t.param);
+    FloatVector &v = stateOf(m, t.kind, t.param);
     v.resize(t.entry->bytes / sizeof(float));
     std::memcpy(v.data(), t.entry->data, t.entry->bytes);
   }
@@ -459,7 +459,7 @@ void appendOptimizerState(cnnc_model *m, std::vector<TensorToWrite> &tensors) {
     const cnnc_param_desc &pd = d.params[p];
     std::vector<int64_t> shape(pd.shape, pd.shape + pd.rank);
     for (int k = 0; k < 3; ++k) {
-      std::vector<float> &v = stateOf(m, k, p);
+      FloatVector &v = stateOf(m, k, p);
       if (!v.empty())
         tensors.push_back({std::string("optimizer.") + pd.name + "." + kStateKinds[k], "F32", shape,
                            v.data(), v.size() * sizeof(float)});
@@ -518,7 +518,7 @@ cnnc_status cnnc_set_trainable(cnnc_model *model, const char *layer, int32_t tra
 
 cnnc_status cnnc_get_grad(cnnc_model *model, const char *name, float *data, size_t count) {
   return guarded(model, [&] {
-    std::vector<float> &p = model->param(name, data != nullptr, count);
+    FloatVector &p = model->param(name, data != nullptr, count);
     int index = model->paramIndex(name);
     if (model->grads.empty() || model->grads[index].empty() || model->frozen[index])
       std::fill(data, data + p.size(), 0.0f);
