@@ -147,11 +147,11 @@ private:
   /// step that computes them reads the raw parameters (and batchnorm's).
   /// Training reuses the buffers of inference (the prepare steps before the
   /// next inference call rewrite them).
-  void addPackedWeights(Step &step, Op &op, const Op *bn, std::vector<int64_t> packedDims) {
-    int64_t padded = packedDims[0];
+  void addPackedWeights(Step &step, Op &op, const Op *bn, std::vector<int64_t> packedDims,
+                        int64_t biasLength) {
     if (op.packed < 0) {
       op.packed = addDerived(op.layer + ".packed_weight", std::move(packedDims));
-      op.folded = addDerived(op.layer + ".folded_bias", {padded});
+      op.folded = addDerived(op.layer + ".folded_bias", {biasLength});
     }
     int wp = op.packed, bf = op.folded;
     Step prep;
@@ -192,7 +192,8 @@ private:
       const Shape &in = plan.tensors[op.inputs[0]].shape;
       int64_t filters = plan.tensors[op.output].shape.c;
       addPackedWeights(step, op, bn,
-                       {packedRow(filters), in.c / op.groups, op.kernel[1], op.kernel[0]});
+                       {packedRow(filters), in.c / op.groups, op.kernel[1], op.kernel[0]},
+                       packedRow(filters));
       break;
     }
     case OpKind::Dense: {
@@ -205,7 +206,9 @@ private:
       out = absorbActivation(step, out);
       step.inputs = {tensor(in)};
       int64_t units = plan.tensors[op.output].shape.c;
-      addPackedWeights(step, op, nullptr, {packedRow(units), plan.tensors[in].shape.elements()});
+      addPackedWeights(step, op, nullptr,
+                       {denseBlock(units), plan.tensors[in].shape.elements(), denseBlocks(units)},
+                       denseBlock(units) * denseBlocks(units));
       break;
     }
     case OpKind::BatchNorm:
@@ -261,7 +264,6 @@ private:
     step.outputs = {tensor(out)};
     steps.push_back(step);
   }
-
 };
 
 /// The key of a step: everything that changes its generated code (an op's
@@ -309,8 +311,8 @@ void nameFunctions(ModelPlan &plan) {
     step.function = "cnnc_" + base + "_" + std::to_string(counters[base]++);
     byKey[step.key] = step.function;
   };
-  for (auto *list : {&plan.prepare, &plan.steps, &plan.trainPrepare, &plan.trainForward,
-                     &plan.backward})
+  for (auto *list :
+       {&plan.prepare, &plan.steps, &plan.trainPrepare, &plan.trainForward, &plan.backward})
     for (Step &s : *list)
       name(s);
 }

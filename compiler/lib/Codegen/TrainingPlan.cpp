@@ -79,7 +79,7 @@ public:
 private:
   ModelPlan &plan;
   std::vector<std::vector<int>> contributions; ///< tensor -> its gradient contributions
-  std::vector<int> readers;                     ///< tensor -> training steps reading it
+  std::vector<int> readers;                    ///< tensor -> training steps reading it
   std::vector<bool> isInput; ///< network inputs and their augmented forms: no gradient
 
   static Arg tensor(int i) { return {ArgKind::Tensor, i}; }
@@ -153,8 +153,7 @@ private:
     switch (step.kind) {
     case StepKind::BatchNormTrain: {
       Step s = make(StepKind::BatchNormGrad, primary,
-                    {tensor(x), tensor(g), param(op.weight), step.outputs[1], step.outputs[2]},
-                    {});
+                    {tensor(x), tensor(g), param(op.weight), step.outputs[1], step.outputs[2]}, {});
       s.outputs = {tensor(contribution(x, op.layer)), grad(op.weight), grad(op.bias)};
       plan.backward.push_back(s);
       return;
@@ -201,7 +200,16 @@ private:
         plan.backward.push_back(s);
       }
       if (wantsData(x)) {
-        Step s = make(StepKind::DenseGradData, primary, {tensor(g), param(op.weight)},
+        // The filters in blocks of input features, as the forward packs
+        // blocks of units: the data gradient is a dense layer over them.
+        int64_t features = plan.tensors[x].shape.elements();
+        int64_t units = plan.tensors[op.output].shape.c;
+        plan.derived.push_back({op.layer + ".transposed_weight",
+                                {denseBlock(features), units, denseBlocks(features)}});
+        int wt = static_cast<int>(plan.derived.size()) - 1;
+        plan.trainPrepare.push_back(
+            make(StepKind::TransposeWeights, primary, {param(op.weight)}, {derived(wt)}));
+        Step s = make(StepKind::DenseGradData, primary, {tensor(g), derived(wt)},
                       {tensor(contribution(x, op.layer))});
         s.flattenInput = step.flattenInput;
         plan.backward.push_back(s);
@@ -216,10 +224,10 @@ private:
     case OpKind::Concat: {
       Step s = make(StepKind::ConcatGrad, primary, {tensor(g)}, {});
       for (const Arg &a : step.inputs)
-        s.outputs.push_back(tensor(isInput[a.index] ? addTensor("d(" + plan.tensors[a.index].name +
-                                                                    ") unused",
-                                                                plan.tensors[a.index].shape)
-                                                    : contribution(a.index, op.layer)));
+        s.outputs.push_back(tensor(isInput[a.index]
+                                       ? addTensor("d(" + plan.tensors[a.index].name + ") unused",
+                                                   plan.tensors[a.index].shape)
+                                       : contribution(a.index, op.layer)));
       plan.backward.push_back(s);
       return;
     }
@@ -232,7 +240,8 @@ private:
     switch (op.kind) {
     case OpKind::MaxPool:
     case OpKind::AvgPool:
-      plan.backward.push_back(make(StepKind::PoolGrad, primary, {tensor(x), tensor(g)}, {tensor(dx)}));
+      plan.backward.push_back(
+          make(StepKind::PoolGrad, primary, {tensor(x), tensor(g)}, {tensor(dx)}));
       return;
     case OpKind::L2Pool:
       plan.backward.push_back(
@@ -246,7 +255,8 @@ private:
           make(StepKind::SoftmaxGrad, primary, {tensor(out), tensor(g)}, {tensor(dx)}));
       return;
     case OpKind::LRN:
-      plan.backward.push_back(make(StepKind::LRNGrad, primary, {tensor(x), tensor(g)}, {tensor(dx)}));
+      plan.backward.push_back(
+          make(StepKind::LRNGrad, primary, {tensor(x), tensor(g)}, {tensor(dx)}));
       return;
     case OpKind::Flatten:
       plan.backward.push_back(make(StepKind::FlattenGrad, primary, {tensor(g)}, {tensor(dx)}));

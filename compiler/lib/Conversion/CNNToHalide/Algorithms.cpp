@@ -123,32 +123,52 @@ PackedWeights convPrepare(int64_t outChannels, Func weight, Func bias, Func tabl
 }
 
 DenseFuncs denseAlgorithm(const Vars &v, Func input, Expr batch, const Shape &in, Func weights,
-                          Func bias, Activation act, double slope) {
+                          int64_t block, Func bias, Activation act, double slope) {
   DenseFuncs f;
+  f.block = block;
   // Batch tiles may run past the batch; they read its last sample.
   Func clamped("clamped_input");
   clamped(v.c, v.x, v.y, v.n) = input(v.c, v.x, v.y, clamp(v.n, 0, batch - 1));
   f.r = RDom(0, i32(in.c), 0, i32(in.w), 0, i32(in.h), "r");
   // PyTorch flattens N x C x H x W as c * H * W + y * W + x.
   Expr feature = f.r.x * i32(in.h * in.w) + f.r.z * i32(in.w) + f.r.y;
+  Var ub("ub");
   f.acc = Func("dense");
-  f.acc(v.c, v.n) = bias(v.c);
-  f.acc(v.c, v.n) += weights(v.c, feature) * clamped(f.r.x, f.r.y, f.r.z, v.n);
+  f.acc(v.c, ub, v.n) = bias(ub * i32(block) + v.c);
+  f.acc(v.c, ub, v.n) += weights(v.c, feature, ub) * clamped(f.r.x, f.r.y, f.r.z, v.n);
   f.output = Func("dense_output");
-  f.output(v.c, v.x, v.y, v.n) = activate(f.acc(v.c, v.n), act, slope);
+  f.output(v.c, v.x, v.y, v.n) =
+      activate(f.acc(v.c % i32(block), v.c / i32(block), v.n), act, slope);
   return f;
 }
 
-PackedWeights densePrepare(int64_t units, Func weight, Func bias) {
-  Var u("u"), f("f");
-  Expr uc = min(u, i32(units - 1));
-  Expr valid = u < i32(units);
+PackedWeights densePrepare(int64_t units, int64_t block, Func weight, Func bias) {
+  Var ui("ui"), f("f"), ub("ub"), u("u");
+  Expr unit = ub * i32(block) + ui;
   PackedWeights p;
   p.packed = Func("packed_weight");
-  p.packed(u, f) = select(valid, weight(f, uc), 0.0f);
+  // Padding only where the last block is partial: a clamped index would
+  // make every load a gather.
+  if (units % block == 0)
+    p.packed(ui, f, ub) = weight(f, unit);
+  else
+    p.packed(ui, f, ub) = select(unit < i32(units), weight(f, min(unit, i32(units - 1))), 0.0f);
   p.folded = Func("folded_bias");
-  p.folded(u) = select(valid, bias.defined() ? bias(uc) : Expr(0.0f), 0.0f);
+  p.folded(u) =
+      select(u < i32(units), bias.defined() ? bias(min(u, i32(units - 1))) : Expr(0.0f), 0.0f);
   return p;
+}
+
+Func denseBlockFeatures(int64_t features, int64_t block, Func weight) {
+  Var fi("fi"), u("u"), fb("fb");
+  Expr feature = fb * i32(block) + fi;
+  Func t("blocked_weight");
+  if (features % block == 0) // no padding, so no clamped (gathering) index
+    t(fi, u, fb) = weight(feature, u);
+  else
+    t(fi, u, fb) =
+        select(feature < i32(features), weight(min(feature, i32(features - 1)), u), 0.0f);
+  return t;
 }
 
 namespace {

@@ -72,16 +72,23 @@ struct BatchNormParams {
 PackedWeights convPrepare(int64_t outChannels, Halide::Func weight, Halide::Func bias,
                           Halide::Func table, const BatchNormParams *bn);
 
-/// Dense: acc(u, n) over the input read in PyTorch's flatten order (c, y, x).
+/// Dense: acc(ui, ub, n) for unit ub * block + ui, over the input read in
+/// PyTorch's flatten order (c, y, x), from weights packed in blocks of
+/// units, weights(ui, feature, ub); `output` is in units.
 struct DenseFuncs {
   Halide::Func acc, output;
   Halide::RDom r;
+  int64_t block = 0;
 };
 DenseFuncs denseAlgorithm(const Vars &v, Halide::Func input, Halide::Expr batch,
-                          const plan::Shape &in, Halide::Func weights, Halide::Func bias,
-                          plan::Activation act, double slope);
-/// w(f, u) to packed(u, f), zero beyond `units`.
-PackedWeights densePrepare(int64_t units, Halide::Func weight, Halide::Func bias);
+                          const plan::Shape &in, Halide::Func weights, int64_t block,
+                          Halide::Func bias, plan::Activation act, double slope);
+/// w(f, u) to packed(ui, f, ub) with u = ub * block + ui, zero beyond
+/// `units`; the bias zero beyond them too.
+PackedWeights densePrepare(int64_t units, int64_t block, Halide::Func weight, Halide::Func bias);
+/// w(f, u) in blocks of features, t(fi, u, fb) with f = fb * block + fi, zero
+/// beyond `features`: the dense data gradient's packed weights.
+Halide::Func denseBlockFeatures(int64_t features, int64_t block, Halide::Func weight);
 
 /// Pooling: `acc` reduces a window, `output` finishes (divides, roots).
 /// Reductions over channels also have Funcs computed once per pixel before

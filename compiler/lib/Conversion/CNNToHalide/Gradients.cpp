@@ -296,19 +296,20 @@ WeightGradFuncs denseGradWeightAlgorithm(const Vars &v, Func dy, Func input, Exp
 }
 
 DenseGradDataFuncs denseGradDataAlgorithm(const Vars &v, Func dy, Expr batch, const Shape &in,
-                                          const Shape &out, Func weight, bool flattened, int vec) {
+                                          const Shape &out, Func blocked, int64_t block,
+                                          bool flattened) {
   DenseGradDataFuncs f;
-  int64_t features = in.elements();
   Func clamped("clamped_dy");
   clamped(v.c, v.n) = dy(v.c, 0, 0, clamp(v.n, 0, batch - 1));
   // Three dimensions, as the dense schedule expects (the last two are unit).
+  f.dense.block = block;
   f.dense.r = RDom(0, i32(out.c), 0, 1, 0, 1, "r");
+  Var fb("fb");
   f.dense.acc = Func("dense_grad_data");
-  f.dense.acc(v.c, v.n) = 0.0f;
-  f.dense.acc(v.c, v.n) +=
-      weight(channelIndex(v.c, features, vec), f.dense.r.x) * clamped(f.dense.r.x, v.n);
+  f.dense.acc(v.c, fb, v.n) = 0.0f;
+  f.dense.acc(v.c, fb, v.n) += blocked(v.c, f.dense.r.x, fb) * clamped(f.dense.r.x, v.n);
   f.dense.output = Func("flat_grad");
-  f.dense.output(v.c, v.x, v.y, v.n) = f.dense.acc(v.c, v.n);
+  f.dense.output(v.c, v.x, v.y, v.n) = f.dense.acc(v.c % i32(block), v.c / i32(block), v.n);
   f.output = Func("dense_grad_data_output");
   if (flattened)
     f.output(v.c, v.x, v.y, v.n) =

@@ -90,15 +90,17 @@ WeightGradFuncs denseGradWeightAlgorithm(const Vars &v, Halide::Func dy, Halide:
                                          Halide::Expr batch, const plan::Shape &in,
                                          const plan::Shape &out, bool flattened, int vec);
 
-/// The dense data gradient dx(f, n) = sum_u w(f, u) dy(u, n): `dense.output`
-/// is dx in flatten order; `output` is it in the input's layout.
+/// The dense data gradient dx(f, n) = sum_u w(f, u) dy(u, n), a dense layer
+/// over the weights in blocks of features (denseBlockFeatures):
+/// `dense.output` is dx in flatten order; `output` is it in the input's
+/// layout.
 struct DenseGradDataFuncs {
   DenseFuncs dense;
   Halide::Func output;
 };
 DenseGradDataFuncs denseGradDataAlgorithm(const Vars &v, Halide::Func dy, Halide::Expr batch,
                                           const plan::Shape &in, const plan::Shape &out,
-                                          Halide::Func weight, bool flattened, int vec);
+                                          Halide::Func blocked, int64_t block, bool flattened);
 
 /// Batchnorm's gradient: the sums of dy and dy * xhat (the beta and gamma
 /// gradients), and dx.

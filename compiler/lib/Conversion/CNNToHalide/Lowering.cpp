@@ -142,7 +142,7 @@ private:
         bn = declareBatchNorm(plan.ops[step.ops[1]]);
       p = halide::convPrepare(units, weight, bias, connectionTable(op), fused ? &bn : nullptr);
     } else {
-      p = halide::densePrepare(units, weight, bias);
+      p = halide::densePrepare(units, packed.dims[0], weight, bias);
     }
     halide::schedulePrepare(p, vec);
     return {p.packed, p.folded};
@@ -158,6 +158,11 @@ private:
     case plan::StepKind::TransposeWeights: {
       ImageParam w = declare("weight");
       const plan::Derived &t = plan.derived[step.outputs[0].index];
+      if (op.kind == OpKind::Dense) {
+        Func f = halide::denseBlockFeatures(in.elements(), t.dims[0], w);
+        halide::scheduleBlockedCopy(f, vec);
+        return {f};
+      }
       Func f = halide::transposeWeightsAlgorithm(op, in.c, t.dims[1], w, connectionTable(op));
       halide::scheduleTranspose(f, vec);
       return {f};
@@ -222,10 +227,11 @@ private:
     }
     case plan::StepKind::DenseGradData: {
       ImageParam dy = declare("grad");
-      ImageParam w = declare("weight");
+      ImageParam w = declare("blocked_weight");
       const Shape &xs = tensorShape(step.outputs[0].index);
-      halide::DenseGradDataFuncs f = halide::denseGradDataAlgorithm(v, dy, dy.dim(3).extent(), xs,
-                                                                    out, w, step.flattenInput, vec);
+      int64_t block = plan.derived[step.inputs[1].index].dims[0];
+      halide::DenseGradDataFuncs f = halide::denseGradDataAlgorithm(
+          v, dy, dy.dim(3).extent(), xs, out, w, block, step.flattenInput);
       halide::scheduleDenseGradData(v, f, xs, step.flattenInput, vec);
       return {step.flattenInput ? f.output : f.dense.output};
     }
@@ -317,8 +323,9 @@ private:
       ImageParam in = declare("input");
       ImageParam w = declare("packed_weight");
       ImageParam b = declare("folded_bias");
+      int64_t block = plan.derived[step.inputs[1].index].dims[0];
       halide::DenseFuncs f = halide::denseAlgorithm(v, in, in.dim(3).extent(), shapeOfInput(0), w,
-                                                    b, step.activation, step.slope);
+                                                    block, b, step.activation, step.slope);
       halide::scheduleDense(v, f, out, vec);
       return {f.output};
     }

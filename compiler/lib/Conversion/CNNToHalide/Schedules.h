@@ -25,6 +25,9 @@ void schedulePrepare(PackedWeights &p, int vec);
 /// A weight layout change whose first two dimensions are transposed
 /// against the source's (packing, the conv data gradient's filters).
 void scheduleTranspose(Halide::Func f, int vec);
+/// A copy into blocks whose innermost dimension is the source's (the dense
+/// data gradient's weights).
+void scheduleBlockedCopy(Halide::Func f, int vec);
 void scheduleAugment(const Vars &v, Halide::Func out, const plan::Shape &shape, int vec);
 
 // Training steps (GradientSchedules.cpp).
