@@ -73,10 +73,15 @@ void scheduleConv(const Vars &v, ConvFuncs &f, const plan::Op &op, const Shape &
   int64_t imageBytes = 4 * in.c * in.h * in.w;
   if (filterBytes > imageBytes) {
     // Rows of one channel tile run one after another (the tile's filters stay
-    // in cache), and rows and tiles together give enough parallel tasks when
-    // there are few tiles.
+    // in cache): a task is an image's rows for one tile where there are at
+    // least 4 tiles, so that one core reads the tile's filters for all of
+    // them (ResNet-18's 512-channel conv at batch 1: 1.35 -> 1.19 ms); with
+    // fewer tiles, rows and tiles together make the tasks.
     Var t("t");
-    f.output.reorder(ci, xi, xo, v.n, v.y, co).fuse(v.y, co, t).parallel(t);
+    if ((out.c + tileC - 1) / tileC >= 4)
+      f.output.reorder(ci, xi, xo, v.y, v.n, co).fuse(v.n, co, t).parallel(t);
+    else
+      f.output.reorder(ci, xi, xo, v.n, v.y, co).fuse(v.y, co, t).parallel(t);
     f.conv.compute_at(f.output, xo);
     f.padded.compute_root().parallel(v.n);
   } else {
