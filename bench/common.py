@@ -4,11 +4,23 @@ import argparse
 import os
 import subprocess
 import tempfile
-
-import torch
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+
+
+def timed(fn, seconds, calls=3):
+    """(median, best) seconds per call of fn over about `seconds` and at
+    least `calls` calls, after one warm-up call."""
+    fn()
+    times, start = [], time.perf_counter()
+    while time.perf_counter() - start < seconds or len(times) < calls:
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    times.sort()
+    return times[len(times) // 2], times[0]
 
 
 def measure_peak(work, threads):
@@ -35,6 +47,7 @@ def setup(seconds):
                     help="only Debian's PyTorch, not the PyPI peers of build/bench-venv")
     ap.add_argument("--no-compile", action="store_true", help="skip torch.compile")
     args = ap.parse_args()
+    import torch  # the benchmark's own PyTorch (Debian's), not the peers'
     torch.set_num_threads(args.threads)
     work = tempfile.mkdtemp(prefix="cnnc-bench-")
     return args, set(args.networks.split(",")) - {""}, work, measure_peak(work, args.threads)

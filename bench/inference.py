@@ -23,7 +23,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import numpy as np
 import torch
@@ -39,18 +38,6 @@ from peers import Peers  # noqa: E402
 from torch_models import EXAMPLES  # noqa: E402
 
 PEERS = ["PyTorch 2.x", "torch.compile", "ONNX Runtime", "OpenVINO"]
-
-
-def timed(fn, seconds):
-    """Median and best seconds per call of fn over about `seconds`."""
-    fn()
-    times, start = [], time.perf_counter()
-    while time.perf_counter() - start < seconds or len(times) < 3:
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    times.sort()
-    return times[len(times) // 2], times[0]
 
 
 def first(out):
@@ -109,8 +96,8 @@ def main():
             times = {"cnnc": [], "PyTorch 1.13": [], **{p: [] for p in names}}
             for _ in range(args.rounds):
                 share = args.seconds / args.rounds
-                times["cnnc"].append(timed(run, share)[0])
-                times["PyTorch 1.13"].append(timed(theirs, share)[0])
+                times["cnnc"].append(common.timed(run, share)[0])
+                times["PyTorch 1.13"].append(common.timed(theirs, share)[0])
                 for p in names:
                     times[p].append(peers.time(p, share)[0])
             t = {k: float(np.median(v)) for k, v in times.items()}

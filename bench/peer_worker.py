@@ -22,7 +22,6 @@ step), as bench/training.py does with Debian's PyTorch.
 import json
 import os
 import sys
-import time
 import traceback
 
 import numpy as np
@@ -30,24 +29,15 @@ import torch
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "test", "conformance"))
+import common  # noqa: E402
 from cnnc_model import max_relative_error, read_safetensors  # noqa: E402
 from torch_models import EXAMPLES  # noqa: E402
 
 THREADS = 2
 peers = {}  # name -> a callable running one call (inference or training step)
 checkers = {}  # inference: name -> a callable of an input tensor, for the sanity check
-
-
-def timed(fn, seconds):
-    fn()
-    times, start = [], time.perf_counter()
-    while time.perf_counter() - start < seconds or len(times) < 3:
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    times.sort()
-    return times[len(times) // 2], times[0]
 
 
 def build_model(network, weights):
@@ -159,7 +149,7 @@ def handle(c):
         return {"errors": {name: max_relative_error(run(x).numpy(), expected)
                            for name, run in checkers.items()}}
     if c["cmd"] == "time":
-        median, best = timed(peers[c["peer"]], c["seconds"])
+        median, best = common.timed(peers[c["peer"]], c["seconds"], c.get("calls", 3))
         return {"median": median, "best": best}
     raise ValueError(f"unknown command {c['cmd']}")
 

@@ -63,9 +63,9 @@ class Peers:
         return self._call(cmd="check", input=os.path.join(work, "check_x.npy"),
                           expected=os.path.join(work, "check_y.npy"))["errors"]
 
-    def time(self, name, seconds):
-        """(median, best) seconds per call of peer `name`."""
-        reply = self._call(cmd="time", peer=name, seconds=seconds)
+    def time(self, name, seconds, calls=3):
+        """(median, best) seconds per call of peer `name` (common.timed)."""
+        reply = self._call(cmd="time", peer=name, seconds=seconds, calls=calls)
         return reply["median"], reply["best"]
 
     def close(self):

@@ -24,7 +24,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import numpy as np
 import torch
@@ -42,17 +41,6 @@ from torch_models import EXAMPLES  # noqa: E402
 PEERS = ["PyTorch 2.x", "torch.compile"]
 
 LR, MOMENTUM, DECAY = 0.01, 0.9, 5e-4
-
-
-def timed(fn, seconds):
-    """Median seconds per call of fn over about `seconds` (at least 2 calls)."""
-    times, start = [], time.perf_counter()
-    while time.perf_counter() - start < seconds or len(times) < 2:
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    times.sort()
-    return times[len(times) // 2]
 
 
 def main():
@@ -112,10 +100,10 @@ def main():
         times = {"cnnc": [], "PyTorch 1.13": [], **{p: [] for p in names}}
         share = args.seconds / args.rounds / (2 + len(names)) * 2
         for _ in range(args.rounds):
-            times["cnnc"].append(timed(mine, share))
-            times["PyTorch 1.13"].append(timed(theirs, share))
+            times["cnnc"].append(common.timed(mine, share, calls=2)[0])
+            times["PyTorch 1.13"].append(common.timed(theirs, share, calls=2)[0])
             for p in names:
-                times[p].append(peers.time(p, share)[0])
+                times[p].append(peers.time(p, share, calls=2)[0])
         t = {k: float(np.median(v)) for k, v in times.items()}
         fastest = min((k for k in t if k != "cnnc"), key=t.get)
         gflops = 3 * 2 * macs * batch / t["cnnc"] * 1e-9

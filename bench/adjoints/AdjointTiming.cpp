@@ -11,6 +11,7 @@
 //   ninja -C build cnnc-adjoint-timing && build/bin/cnnc-adjoint-timing [threads]
 //
 //===----------------------------------------------------------------------===//
+#include "../HalideTiming.h"
 #include "Gradients.h"
 #include "Schedules.h"
 
@@ -25,6 +26,8 @@
 
 using namespace Halide;
 namespace plan = cnnc::plan;
+using cnnc::bench::fill;
+using cnnc::bench::timeIt;
 
 namespace {
 
@@ -32,25 +35,6 @@ struct Case {
   const char *name;
   int channels, filters, size, stride, batch, kernel = 3;
 };
-
-void fill(Buffer<float> &b, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal;
-  b.for_each_value([&](float &v) { v = normal(rng); });
-}
-
-/// Best and median seconds of `fn` over `runs` calls after one warm-up.
-std::pair<double, double> timeIt(const std::function<void()> &fn, int runs) {
-  fn();
-  std::vector<double> t;
-  for (int i = 0; i < runs; ++i) {
-    auto start = std::chrono::steady_clock::now();
-    fn();
-    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  std::sort(t.begin(), t.end());
-  return {t.front(), t[t.size() / 2]};
-}
 
 float maxRelativeError(const Buffer<float> &a, const Buffer<float> &b) {
   float worst = 0, scale = 1e-30f;

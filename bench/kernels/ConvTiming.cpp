@@ -11,6 +11,8 @@
 //   build/bin/cnnc-conv-timing [threads] [C F SIZE STRIDE KERNEL BATCH]
 //
 //===----------------------------------------------------------------------===//
+#include "../HalideTiming.h"
+#include "ChannelPadding.h"
 #include "Gradients.h"
 #include "Schedules.h"
 
@@ -25,6 +27,8 @@
 
 using namespace Halide;
 namespace plan = cnnc::plan;
+using cnnc::bench::fill;
+using cnnc::bench::timeIt;
 namespace hl = cnnc::halide;
 
 namespace {
@@ -33,32 +37,8 @@ struct Case {
   int channels, filters, size, stride, kernel, batch;
 };
 
-void fill(Buffer<float> &b, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal;
-  b.for_each_value([&](float &v) { v = normal(rng); });
-}
-
-std::pair<double, double> timeIt(const std::function<void()> &fn, int runs) {
-  fn();
-  std::vector<double> t;
-  for (int i = 0; i < runs; ++i) {
-    auto start = std::chrono::steady_clock::now();
-    fn();
-    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  std::sort(t.begin(), t.end());
-  return {t.front(), t[t.size() / 2]};
-}
-
-int roundUp(int v, int m) { return (v + m - 1) / m * m; }
-
-/// The plan's packed row (Fusion.cpp's packedRow): whole vectors, one more
-/// when the row is a multiple of 512 bytes. CNNC_UNPADDED_ROWS=1: without.
-int packedRow(int channels) {
-  int row = roundUp(channels, 16);
-  return row % 128 == 0 && !std::getenv("CNNC_UNPADDED_ROWS") ? row + 16 : row;
-}
+/// The row of packed and transposed filters, as the plan pads it.
+int packedRow(int channels) { return static_cast<int>(plan::packedRow(channels)); }
 
 void report(const char *step, const Case &k, double flops, std::pair<double, double> t) {
   std::printf("| %d->%d %dx%d s%d, %dx%d, batch %d | %s | %.2f | %.2f | %.1f |\n", k.channels,
