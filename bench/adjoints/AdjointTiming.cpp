@@ -49,7 +49,7 @@ void run(const Case &k, const Target &target) {
   int pad = k.kernel / 2;
   int out = (k.size + 2 * pad - k.kernel) / k.stride + 1;
   plan::Op op;
-  op.kind = plan::OpKind::Conv;
+  op.kind = plan::LayerKind::Conv;
   op.kernel[0] = op.kernel[1] = k.kernel;
   op.stride[0] = op.stride[1] = k.stride;
   for (int64_t &p : op.pad)

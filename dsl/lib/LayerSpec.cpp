@@ -43,10 +43,25 @@ ParamSpec frozen() {
              "exclude the layer's parameters from training");
 }
 
+/// A layer's spec: its name and whether it merges branches come from the
+/// layer table (LayerKinds.def).
+LayerSpec layer(LayerKind kind, std::string namePrefix, bool hasParameters, std::string summary,
+                std::vector<ParamSpec> params = {}) {
+  LayerSpec l;
+  l.name = layerKindName(kind);
+  l.kind = kind;
+  l.namePrefix = std::move(namePrefix);
+  l.isMerge = layerFamily(kind) == LayerFamily::Merge;
+  l.hasParameters = hasParameters;
+  l.params = std::move(params);
+  l.summary = std::move(summary);
+  return l;
+}
+
 std::vector<LayerSpec> buildSpecs() {
   std::vector<LayerSpec> s;
   {
-    LayerSpec l{"conv", LayerKind::Conv, "conv", false, true, {}, "2-D convolution"};
+    LayerSpec l = layer(LayerKind::Conv, "conv", true, "2-D convolution");
     l.params.push_back(req("filters", ParamType::Int, "number of output channels"));
     ParamSpec k = req("kernel", ParamType::IntPair, "window size: k, [kh, kw] or khxkw");
     l.params.push_back(k);
@@ -72,7 +87,7 @@ std::vector<LayerSpec> buildSpecs() {
     s.push_back(l);
   }
   {
-    LayerSpec l{"maxpool", LayerKind::MaxPool, "maxpool", false, false, {}, "max pooling"};
+    LayerSpec l = layer(LayerKind::MaxPool, "maxpool", false, "max pooling");
     l.params.push_back(req("kernel", ParamType::IntPair, "window size"));
     l.params.push_back(strideLikeKernel());
     l.params.push_back(padding());
@@ -82,7 +97,7 @@ std::vector<LayerSpec> buildSpecs() {
     s.push_back(l);
   }
   {
-    LayerSpec l{"avgpool", LayerKind::AvgPool, "avgpool", false, false, {}, "average pooling"};
+    LayerSpec l = layer(LayerKind::AvgPool, "avgpool", false, "average pooling");
     l.params.push_back(req("kernel", ParamType::IntPair, "window size"));
     l.params.push_back(strideLikeKernel());
     l.params.push_back(padding());
@@ -92,27 +107,17 @@ std::vector<LayerSpec> buildSpecs() {
     s.push_back(l);
   }
   {
-    LayerSpec l{"l2pool",
-                LayerKind::L2Pool,
-                "l2pool",
-                false,
-                false,
-                {},
-                "L2 pooling: sqrt of the sum of squares over the window"};
+    LayerSpec l = layer(LayerKind::L2Pool, "l2pool", false,
+                        "L2 pooling: sqrt of the sum of squares over the window");
     l.params.push_back(req("kernel", ParamType::IntPair, "window size"));
     l.params.push_back(strideLikeKernel());
     l.params.push_back(ceilMode());
     s.push_back(l);
   }
-  s.push_back({"global_avgpool",
-               LayerKind::GlobalAvgPool,
-               "gap",
-               false,
-               false,
-               {},
-               "average over the whole spatial extent: CxHxW -> Cx1x1"});
+  s.push_back(layer(LayerKind::GlobalAvgPool, "gap", false,
+                    "average over the whole spatial extent: CxHxW -> Cx1x1"));
   {
-    LayerSpec l{"dense", LayerKind::Dense, "fc", false, true, {}, "fully connected layer"};
+    LayerSpec l = layer(LayerKind::Dense, "fc", true, "fully connected layer");
     l.params.push_back(req("units", ParamType::Int, "number of outputs"));
     l.params.push_back(opt("bias", ParamType::Bool, Value::boolean(true), "add a learned bias"));
     ParamSpec in = opt("in", ParamType::Int, Value(),
@@ -122,48 +127,36 @@ std::vector<LayerSpec> buildSpecs() {
     l.params.push_back(frozen());
     s.push_back(l);
   }
-  s.push_back(
-      {"flatten", LayerKind::Flatten, "flatten", false, false, {}, "CxHxW -> C*H*W features"});
+  s.push_back(layer(LayerKind::Flatten, "flatten", false, "CxHxW -> C*H*W features"));
   {
-    LayerSpec l{"dropout",
-                LayerKind::Dropout,
-                "dropout",
-                false,
-                false,
-                {},
-                "zero inputs with probability p while training"};
+    LayerSpec l = layer(LayerKind::Dropout, "dropout", false,
+                        "zero inputs with probability p while training");
     l.params.push_back(opt("p", ParamType::Float, Value::real(0.5), "drop probability", true));
     s.push_back(l);
   }
   {
     // Identity at inference; in training a random affine warp of the input
     // (docs/training.md, "Data augmentation").
-    LayerSpec l{"augment",
-                LayerKind::Augment,
-                "augment",
-                false,
-                false,
-                {},
-                "random affine warp (shift, rotation, shear, zoom) and horizontal flip of a "
-                "network input while training"};
-    l.params.push_back(opt("translate", ParamType::FloatPair, Value::makeList({Value::real(0), Value::real(0)}),
+    LayerSpec l =
+        layer(LayerKind::Augment, "augment", false,
+              "random affine warp (shift, rotation, shear, zoom) and horizontal flip of a "
+              "network input while training");
+    l.params.push_back(opt("translate", ParamType::FloatPair,
+                           Value::makeList({Value::real(0), Value::real(0)}),
                            "largest shift as a fraction of the width and height: t or [tx, ty]"));
-    l.params.push_back(opt("rotate", ParamType::Float, Value::real(0), "largest rotation, degrees"));
-    l.params.push_back(opt("shear", ParamType::Float, Value::real(0), "largest horizontal shear, degrees"));
-    l.params.push_back(opt("scale", ParamType::FloatPair, Value::makeList({Value::real(1), Value::real(1)}),
+    l.params.push_back(
+        opt("rotate", ParamType::Float, Value::real(0), "largest rotation, degrees"));
+    l.params.push_back(
+        opt("shear", ParamType::Float, Value::real(0), "largest horizontal shear, degrees"));
+    l.params.push_back(opt("scale", ParamType::FloatPair,
+                           Value::makeList({Value::real(1), Value::real(1)}),
                            "zoom range [min, max]"));
     l.params.push_back(opt("flip", ParamType::Bool, Value::boolean(false),
                            "mirror horizontally with probability 1/2"));
     s.push_back(l);
   }
   {
-    LayerSpec l{"batchnorm",
-                LayerKind::BatchNorm,
-                "bn",
-                false,
-                true,
-                {},
-                "batch normalization over channels"};
+    LayerSpec l = layer(LayerKind::BatchNorm, "bn", true, "batch normalization over channels");
     l.params.push_back(opt("eps", ParamType::Float, Value::real(1e-5), "added to the variance"));
     l.params.push_back(
         opt("momentum", ParamType::Float, Value::real(0.1), "running statistics update factor"));
@@ -171,57 +164,31 @@ std::vector<LayerSpec> buildSpecs() {
     s.push_back(l);
   }
   {
-    LayerSpec l{"lrn",
-                LayerKind::LRN,
-                "lrn",
-                false,
-                false,
-                {},
-                "local response normalization across channels"};
+    LayerSpec l =
+        layer(LayerKind::LRN, "lrn", false, "local response normalization across channels");
     l.params.push_back(req("size", ParamType::Int, "number of neighbouring channels"));
     l.params.push_back(opt("alpha", ParamType::Float, Value::real(1e-4), "scale"));
     l.params.push_back(opt("beta", ParamType::Float, Value::real(0.75), "exponent"));
     l.params.push_back(opt("k", ParamType::Float, Value::real(1.0), "additive constant"));
     s.push_back(l);
   }
-  s.push_back({"softmax",
-               LayerKind::Softmax,
-               "softmax",
-               false,
-               false,
-               {},
-               "softmax over channels / features"});
-  s.push_back({"relu", LayerKind::ReLU, "relu", false, false, {}, "max(x, 0)"});
+  s.push_back(layer(LayerKind::Softmax, "softmax", false, "softmax over channels / features"));
+  s.push_back(layer(LayerKind::ReLU, "relu", false, "max(x, 0)"));
   {
-    LayerSpec l{"leaky_relu", LayerKind::LeakyReLU,       "leaky_relu", false, false,
-                {},           "x if x > 0 else slope * x"};
+    LayerSpec l = layer(LayerKind::LeakyReLU, "leaky_relu", false, "x if x > 0 else slope * x");
     l.params.push_back(opt("slope", ParamType::Float, Value::real(0.01), "negative slope", true));
     s.push_back(l);
   }
-  s.push_back({"sigmoid", LayerKind::Sigmoid, "sigmoid", false, false, {}, "1 / (1 + exp(-x))"});
-  s.push_back({"tanh", LayerKind::Tanh, "tanh", false, false, {}, "hyperbolic tangent"});
-  s.push_back({"concat",
-               LayerKind::Concat,
-               "concat",
-               true,
-               false,
-               {},
-               "run the branches on the same input, concatenate along channels"});
-  s.push_back({"add",
-               LayerKind::Add,
-               "add",
-               true,
-               false,
-               {},
-               "run the branches on the same input, add elementwise; `{}` is the identity"});
-  s.push_back({"project",
-               LayerKind::Project,
-               "project",
-               false,
-               true,
-               {frozen()},
-               "inside an `add` branch: identity when the shapes already match, "
-               "otherwise a 1x1 conv (no bias) + batchnorm to the other branch's shape"});
+  s.push_back(layer(LayerKind::Sigmoid, "sigmoid", false, "1 / (1 + exp(-x))"));
+  s.push_back(layer(LayerKind::Tanh, "tanh", false, "hyperbolic tangent"));
+  s.push_back(layer(LayerKind::Concat, "concat", false,
+                    "run the branches on the same input, concatenate along channels"));
+  s.push_back(layer(LayerKind::Add, "add", false,
+                    "run the branches on the same input, add elementwise; `{}` is the identity"));
+  s.push_back(layer(LayerKind::Project, "project", true,
+                    "inside an `add` branch: identity when the shapes already match, "
+                    "otherwise a 1x1 conv (no bias) + batchnorm to the other branch's shape",
+                    {frozen()}));
   return s;
 }
 } // namespace
@@ -243,12 +210,6 @@ const LayerSpec &layerSpecFor(LayerKind kind) {
     if (s.kind == kind)
       return s;
   std::abort(); // internal invariant: Input has no spec and is never asked for
-}
-
-std::string layerKindName(LayerKind kind) {
-  if (kind == LayerKind::Input)
-    return "input";
-  return layerSpecFor(kind).name;
 }
 
 } // namespace cnnc

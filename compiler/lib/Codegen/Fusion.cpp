@@ -38,7 +38,7 @@ public:
     consumed.assign(plan.ops.size(), false);
     if (!training)
       for (size_t i = 0; i < plan.ops.size(); ++i)
-        if (plan.ops[i].kind == OpKind::Dropout || plan.ops[i].kind == OpKind::Augment) {
+        if (plan.ops[i].kind == LayerKind::Dropout || plan.ops[i].kind == LayerKind::Augment) {
           alias[plan.ops[i].output] = alias[plan.ops[i].inputs[0]];
           consumed[i] = true;
         }
@@ -92,32 +92,13 @@ private:
   void skipFlattensReadByDense() {
     for (size_t i = 0; i < plan.ops.size(); ++i) {
       const Op &op = plan.ops[i];
-      if (op.kind != OpKind::Flatten || isOutput[op.output] || users[op.output].empty())
+      if (op.kind != LayerKind::Flatten || isOutput[op.output] || users[op.output].empty())
         continue;
       bool allDense = true;
       for (int u : users[op.output])
-        allDense &= plan.ops[u].kind == OpKind::Dense;
+        allDense &= plan.ops[u].kind == LayerKind::Dense;
       if (allDense)
         consumed[i] = true;
-    }
-  }
-
-  static bool activationOf(OpKind kind, Activation &act) {
-    switch (kind) {
-    case OpKind::ReLU:
-      act = Activation::ReLU;
-      return true;
-    case OpKind::LeakyReLU:
-      act = Activation::LeakyReLU;
-      return true;
-    case OpKind::Sigmoid:
-      act = Activation::Sigmoid;
-      return true;
-    case OpKind::Tanh:
-      act = Activation::Tanh;
-      return true;
-    default:
-      return false;
     }
   }
 
@@ -125,8 +106,10 @@ private:
   /// output tensor.
   int absorbActivation(Step &step, int tensor) {
     int user = soleUser(alias[tensor]);
-    Activation act;
-    if (user < 0 || consumed[user] || !activationOf(plan.ops[user].kind, act))
+    if (user < 0 || consumed[user])
+      return tensor;
+    Activation act = activationOf(plan.ops[user].kind);
+    if (act == Activation::None)
       return tensor;
     step.ops.push_back(user);
     step.activation = act;
@@ -178,10 +161,10 @@ private:
     step.ops = {index};
     int out = op.output;
     switch (op.kind) {
-    case OpKind::Conv: {
+    case LayerKind::Conv: {
       const Op *bn = nullptr;
       int user = soleUser(out);
-      if (!training && user >= 0 && plan.ops[user].kind == OpKind::BatchNorm) {
+      if (!training && user >= 0 && plan.ops[user].kind == LayerKind::BatchNorm) {
         bn = &plan.ops[user];
         step.ops.push_back(user);
         consumed[user] = true;
@@ -196,10 +179,10 @@ private:
                        packedRow(filters));
       break;
     }
-    case OpKind::Dense: {
+    case LayerKind::Dense: {
       int in = alias[op.inputs[0]];
       int from = producer[in];
-      if (from >= 0 && plan.ops[from].kind == OpKind::Flatten) {
+      if (from >= 0 && plan.ops[from].kind == LayerKind::Flatten) {
         in = plan.ops[from].inputs[0];
         step.flattenInput = true;
       }
@@ -211,7 +194,7 @@ private:
                        denseBlock(units) * denseBlocks(units));
       break;
     }
-    case OpKind::BatchNorm:
+    case LayerKind::BatchNorm:
       out = absorbActivation(step, out);
       if (training) {
         // y (and the batch's mean and biased variance, for the running
@@ -228,7 +211,7 @@ private:
       step.inputs = {tensor(op.inputs[0]), param(op.weight), param(op.bias), param(op.mean),
                      param(op.var)};
       break;
-    case OpKind::Dropout: {
+    case LayerKind::Dropout: {
       // Training only: the runtime fills the mask before each step.
       step.kind = StepKind::DropoutApply;
       plan.tensors.push_back({op.layer + ".mask", plan.tensors[op.inputs[0]].shape});
@@ -237,7 +220,7 @@ private:
       step.inputs = {tensor(op.inputs[0]), {ArgKind::Tensor, mask}};
       break;
     }
-    case OpKind::Augment: {
+    case LayerKind::Augment: {
       // Training only: the runtime fills the maps (or skips the step and
       // writes the batch into the output when augmentation is off).
       step.kind = StepKind::AugmentApply;
@@ -251,7 +234,7 @@ private:
       step.inputs = {tensor(op.inputs[0]), {ArgKind::Tensor, warp}};
       break;
     }
-    case OpKind::Add:
+    case LayerKind::Add:
       out = absorbActivation(step, out);
       for (int t : op.inputs)
         step.inputs.push_back(tensor(t));
@@ -303,7 +286,7 @@ void nameFunctions(ModelPlan &plan) {
       step.function = it->second;
       return;
     }
-    std::string base = opKindName(plan.ops[step.ops[0]].kind);
+    std::string base = layerKindName(plan.ops[step.ops[0]].kind);
     if (step.kind == StepKind::Prepare)
       base += "_prepare";
     else if (step.kind != StepKind::Forward)

@@ -8,48 +8,6 @@
 
 namespace cnnc::plan {
 
-const char *opKindName(OpKind kind) {
-  switch (kind) {
-  case OpKind::Conv:
-    return "conv";
-  case OpKind::Dense:
-    return "dense";
-  case OpKind::MaxPool:
-    return "maxpool";
-  case OpKind::AvgPool:
-    return "avgpool";
-  case OpKind::L2Pool:
-    return "l2pool";
-  case OpKind::GlobalAvgPool:
-    return "global_avgpool";
-  case OpKind::BatchNorm:
-    return "batchnorm";
-  case OpKind::LRN:
-    return "lrn";
-  case OpKind::Flatten:
-    return "flatten";
-  case OpKind::Softmax:
-    return "softmax";
-  case OpKind::ReLU:
-    return "relu";
-  case OpKind::LeakyReLU:
-    return "leaky_relu";
-  case OpKind::Sigmoid:
-    return "sigmoid";
-  case OpKind::Tanh:
-    return "tanh";
-  case OpKind::Concat:
-    return "concat";
-  case OpKind::Add:
-    return "add";
-  case OpKind::Dropout:
-    return "dropout";
-  case OpKind::Augment:
-    return "augment";
-  }
-  return "?";
-}
-
 const char *stepKindName(StepKind kind) {
   switch (kind) {
   case StepKind::Forward:
@@ -98,16 +56,23 @@ const char *activationName(Activation act) {
   switch (act) {
   case Activation::None:
     return "none";
-  case Activation::ReLU:
-    return "relu";
-  case Activation::LeakyReLU:
-    return "leaky_relu";
-  case Activation::Sigmoid:
-    return "sigmoid";
-  case Activation::Tanh:
-    return "tanh";
+#define CNNC_ACTIVATION(Kind, name)                                                                \
+  case Activation::Kind:                                                                           \
+    return name;
+#include "cnnc/DSL/LayerKinds.def"
   }
   return "?";
+}
+
+Activation activationOf(LayerKind kind) {
+  switch (kind) {
+#define CNNC_ACTIVATION(Kind, name)                                                                \
+  case LayerKind::Kind:                                                                            \
+    return Activation::Kind;
+#include "cnnc/DSL/LayerKinds.def"
+  default:
+    return Activation::None;
+  }
 }
 
 std::string shapeString(const Shape &s) {
@@ -179,12 +144,12 @@ void printStep(std::ostream &os, const ModelPlan &plan, const Step &step) {
 
 std::string describeOp(const ModelPlan &plan, const Op &op) {
   std::ostringstream os;
-  os << opKindName(op.kind);
+  os << layerKindName(op.kind);
   for (int t : op.inputs)
     os << " " << shapeString(plan.tensors[t].shape);
   os << " -> " << shapeString(plan.tensors[op.output].shape);
   switch (op.kind) {
-  case OpKind::Conv:
+  case LayerKind::Conv:
     printWindow(os, op, true);
     os << " groups=" << op.groups << " mode=" << padModeName(op.padMode)
        << (op.bias >= 0 ? " bias" : " no-bias");
@@ -198,32 +163,32 @@ std::string describeOp(const ModelPlan &plan, const Op &op) {
       }
     }
     break;
-  case OpKind::Dense:
+  case LayerKind::Dense:
     os << (op.bias >= 0 ? " bias" : " no-bias");
     break;
-  case OpKind::MaxPool:
+  case LayerKind::MaxPool:
     printWindow(os, op, true);
     break;
-  case OpKind::AvgPool:
+  case LayerKind::AvgPool:
     printWindow(os, op, false);
     os << (op.countIncludePad ? " count-pad" : " exclude-pad");
     break;
-  case OpKind::L2Pool:
+  case LayerKind::L2Pool:
     printWindow(os, op, false);
     break;
-  case OpKind::BatchNorm:
+  case LayerKind::BatchNorm:
     os << " eps=" << op.epsilon;
     break;
-  case OpKind::LRN:
+  case LayerKind::LRN:
     os << " size=" << op.size << " alpha=" << op.alpha << " beta=" << op.beta << " k=" << op.k;
     break;
-  case OpKind::LeakyReLU:
+  case LayerKind::LeakyReLU:
     os << " slope=" << op.slope;
     break;
-  case OpKind::Dropout:
+  case LayerKind::Dropout:
     os << " p=" << op.p;
     break;
-  case OpKind::Augment:
+  case LayerKind::Augment:
     // Not the ranges: the generated warp reads its maps, whatever drew them.
     break;
   default:

@@ -92,7 +92,7 @@ private:
       if (llvm::isa<cnn::AugmentOp>(user))
         return;
     Op op;
-    op.kind = OpKind::Augment;
+    op.kind = LayerKind::Augment;
     op.layer = name + ".augment";
     op.inputs = {tensor};
     result.tensors.push_back({name + ".augmented", shape});
@@ -157,7 +157,7 @@ private:
     mlir::LogicalResult kind =
         llvm::TypeSwitch<mlir::Operation *, mlir::LogicalResult>(operation)
             .Case([&](cnn::Conv2DOp c) {
-              op.kind = OpKind::Conv;
+              op.kind = LayerKind::Conv;
               copyWindow(op, c.kernel(), c.stride(), c.padding(), c.dilation());
               op.groups = c.groups();
               op.padMode = c.pad_mode() == "replicate" ? PadMode::Replicate
@@ -176,7 +176,7 @@ private:
               return mlir::success();
             })
             .Case([&](cnn::DenseOp d) {
-              op.kind = OpKind::Dense;
+              op.kind = LayerKind::Dense;
               int64_t fanIn = d.weight().getType().cast<mlir::RankedTensorType>().getDimSize(1);
               op.weight = paramOf(d.weight(), InitKind::Weight, fanIn);
               if (d.bias())
@@ -184,30 +184,30 @@ private:
               return mlir::success();
             })
             .Case([&](cnn::MaxPool2DOp p) {
-              op.kind = OpKind::MaxPool;
+              op.kind = LayerKind::MaxPool;
               copyWindow(op, p.kernel(), p.stride(), p.padding(), p.dilation());
               op.ceilMode = p.ceil_mode();
               return mlir::success();
             })
             .Case([&](cnn::AvgPool2DOp p) {
-              op.kind = OpKind::AvgPool;
+              op.kind = LayerKind::AvgPool;
               copyWindow(op, p.kernel(), p.stride(), p.padding(), nullptr);
               op.ceilMode = p.ceil_mode();
               op.countIncludePad = p.count_include_pad();
               return mlir::success();
             })
             .Case([&](cnn::L2Pool2DOp p) {
-              op.kind = OpKind::L2Pool;
+              op.kind = LayerKind::L2Pool;
               copyWindow(op, p.kernel(), p.stride(), nullptr, nullptr);
               op.ceilMode = p.ceil_mode();
               return mlir::success();
             })
             .Case([&](cnn::GlobalAvgPool2DOp) {
-              op.kind = OpKind::GlobalAvgPool;
+              op.kind = LayerKind::GlobalAvgPool;
               return mlir::success();
             })
             .Case([&](cnn::BatchNormOp b) {
-              op.kind = OpKind::BatchNorm;
+              op.kind = LayerKind::BatchNorm;
               op.epsilon = b.epsilon().convertToDouble();
               op.momentum = b.momentum().convertToDouble();
               op.weight = paramOf(b.weight(), InitKind::Ones, 1);
@@ -217,7 +217,7 @@ private:
               return mlir::success();
             })
             .Case([&](cnn::LRNOp l) {
-              op.kind = OpKind::LRN;
+              op.kind = LayerKind::LRN;
               op.size = l.size();
               op.alpha = l.alpha().convertToDouble();
               op.beta = l.beta().convertToDouble();
@@ -225,40 +225,40 @@ private:
               return mlir::success();
             })
             .Case([&](cnn::FlattenOp) {
-              op.kind = OpKind::Flatten;
+              op.kind = LayerKind::Flatten;
               return mlir::success();
             })
             .Case([&](cnn::SoftmaxOp) {
-              op.kind = OpKind::Softmax;
+              op.kind = LayerKind::Softmax;
               return mlir::success();
             })
             .Case([&](cnn::ReLUOp) {
-              op.kind = OpKind::ReLU;
+              op.kind = LayerKind::ReLU;
               return mlir::success();
             })
             .Case([&](cnn::SigmoidOp) {
-              op.kind = OpKind::Sigmoid;
+              op.kind = LayerKind::Sigmoid;
               return mlir::success();
             })
             .Case([&](cnn::TanhOp) {
-              op.kind = OpKind::Tanh;
+              op.kind = LayerKind::Tanh;
               return mlir::success();
             })
             .Case([&](cnn::LeakyReLUOp l) {
-              op.kind = OpKind::LeakyReLU;
+              op.kind = LayerKind::LeakyReLU;
               op.slope = l.slope().convertToDouble();
               return mlir::success();
             })
             .Case([&](cnn::ConcatOp) {
-              op.kind = OpKind::Concat;
+              op.kind = LayerKind::Concat;
               return mlir::success();
             })
             .Case([&](cnn::AddOp) {
-              op.kind = OpKind::Add;
+              op.kind = LayerKind::Add;
               return mlir::success();
             })
             .Case([&](cnn::AugmentOp a) {
-              op.kind = OpKind::Augment;
+              op.kind = LayerKind::Augment;
               op.translate[0] = a.translate_x().convertToDouble();
               op.translate[1] = a.translate_y().convertToDouble();
               op.rotate = a.rotate().convertToDouble();
@@ -269,7 +269,7 @@ private:
               return mlir::success();
             })
             .Case([&](cnn::DropoutOp d) {
-              op.kind = OpKind::Dropout;
+              op.kind = LayerKind::Dropout;
               op.p = d.p().convertToDouble();
               return mlir::success();
             })

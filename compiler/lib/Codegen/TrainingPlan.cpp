@@ -63,7 +63,7 @@ public:
     plan.lossInput = logits;
     for (size_t i = 0; i < plan.trainForward.size(); ++i) {
       const Step &s = plan.trainForward[i];
-      if (s.outputs[0].index == logits && plan.ops[s.ops[0]].kind == OpKind::Softmax) {
+      if (s.outputs[0].index == logits && plan.ops[s.ops[0]].kind == LayerKind::Softmax) {
         plan.lossInput = s.inputs[0].index;
         skip = static_cast<int>(i);
       }
@@ -169,7 +169,7 @@ private:
       break;
     }
     switch (op.kind) {
-    case OpKind::Conv: {
+    case LayerKind::Conv: {
       if (!frozen(op.weight)) {
         Step s = make(StepKind::ConvGradWeight, primary, {tensor(g), tensor(x)}, {grad(op.weight)});
         if (op.bias >= 0)
@@ -190,7 +190,7 @@ private:
       }
       return;
     }
-    case OpKind::Dense: {
+    case LayerKind::Dense: {
       if (!frozen(op.weight)) {
         Step s =
             make(StepKind::DenseGradWeight, primary, {tensor(g), tensor(x)}, {grad(op.weight)});
@@ -216,12 +216,12 @@ private:
       }
       return;
     }
-    case OpKind::Add:
+    case LayerKind::Add:
       for (int t : op.inputs)
         if (wantsData(t))
           contributions[t].push_back(g);
       return;
-    case OpKind::Concat: {
+    case LayerKind::Concat: {
       Step s = make(StepKind::ConcatGrad, primary, {tensor(g)}, {});
       for (const Arg &a : step.inputs)
         s.outputs.push_back(tensor(isInput[a.index]
@@ -237,43 +237,37 @@ private:
     if (!wantsData(x))
       return;
     int dx = contribution(x, op.layer);
-    switch (op.kind) {
-    case OpKind::MaxPool:
-    case OpKind::AvgPool:
-      plan.backward.push_back(
-          make(StepKind::PoolGrad, primary, {tensor(x), tensor(g)}, {tensor(dx)}));
-      return;
-    case OpKind::L2Pool:
-      plan.backward.push_back(
-          make(StepKind::PoolGrad, primary, {tensor(x), tensor(g), tensor(out)}, {tensor(dx)}));
-      return;
-    case OpKind::GlobalAvgPool:
-      plan.backward.push_back(make(StepKind::GlobalPoolGrad, primary, {tensor(g)}, {tensor(dx)}));
-      return;
-    case OpKind::Softmax:
-      plan.backward.push_back(
-          make(StepKind::SoftmaxGrad, primary, {tensor(out), tensor(g)}, {tensor(dx)}));
-      return;
-    case OpKind::LRN:
-      plan.backward.push_back(
-          make(StepKind::LRNGrad, primary, {tensor(x), tensor(g)}, {tensor(dx)}));
-      return;
-    case OpKind::Flatten:
-      plan.backward.push_back(make(StepKind::FlattenGrad, primary, {tensor(g)}, {tensor(dx)}));
-      return;
-    case OpKind::ReLU:
-    case OpKind::LeakyReLU:
-    case OpKind::Sigmoid:
-    case OpKind::Tanh: {
+    if (layerFamily(op.kind) == LayerFamily::Activation) {
       Step s = make(StepKind::ActivationGrad, primary, {tensor(out), tensor(g)}, {tensor(dx)});
-      s.activation = op.kind == OpKind::ReLU        ? Activation::ReLU
-                     : op.kind == OpKind::LeakyReLU ? Activation::LeakyReLU
-                     : op.kind == OpKind::Sigmoid   ? Activation::Sigmoid
-                                                    : Activation::Tanh;
+      s.activation = activationOf(op.kind);
       s.slope = op.slope;
       plan.backward.push_back(s);
       return;
     }
+    switch (op.kind) {
+    case LayerKind::MaxPool:
+    case LayerKind::AvgPool:
+      plan.backward.push_back(
+          make(StepKind::PoolGrad, primary, {tensor(x), tensor(g)}, {tensor(dx)}));
+      return;
+    case LayerKind::L2Pool:
+      plan.backward.push_back(
+          make(StepKind::PoolGrad, primary, {tensor(x), tensor(g), tensor(out)}, {tensor(dx)}));
+      return;
+    case LayerKind::GlobalAvgPool:
+      plan.backward.push_back(make(StepKind::GlobalPoolGrad, primary, {tensor(g)}, {tensor(dx)}));
+      return;
+    case LayerKind::Softmax:
+      plan.backward.push_back(
+          make(StepKind::SoftmaxGrad, primary, {tensor(out), tensor(g)}, {tensor(dx)}));
+      return;
+    case LayerKind::LRN:
+      plan.backward.push_back(
+          make(StepKind::LRNGrad, primary, {tensor(x), tensor(g)}, {tensor(dx)}));
+      return;
+    case LayerKind::Flatten:
+      plan.backward.push_back(make(StepKind::FlattenGrad, primary, {tensor(g)}, {tensor(dx)}));
+      return;
     default:
       return;
     }

@@ -131,7 +131,8 @@ bool halideRuntime(const std::string &target, const std::string &workDir, std::s
 
 /// An estimate of a function's compile cost, to balance the jobs.
 int cost(const plan::ModelPlan &plan, const plan::Step &s) {
-  return plan.ops[s.ops[0]].kind == plan::OpKind::Conv && s.kind != plan::StepKind::Prepare ? 4 : 1;
+  return plan.ops[s.ops[0]].kind == plan::LayerKind::Conv && s.kind != plan::StepKind::Prepare ? 4
+                                                                                               : 1;
 }
 
 /// Compiles the plan's functions in `jobs` child processes, one object (and

@@ -19,6 +19,8 @@
 #ifndef CNNC_CODEGEN_MODELPLAN_H
 #define CNNC_CODEGEN_MODELPLAN_H
 
+#include "cnnc/DSL/LayerKind.h"
+
 #include <cstdint>
 #include <iosfwd>
 #include <string>
@@ -26,37 +28,25 @@
 
 namespace cnnc::plan {
 
-/// The layer kinds that reach code generation (`project` does not:
-/// projections are materialized earlier). Dropout is an alias at inference
-/// and a masking step in training; so is Augment, a random warp of a network
-/// input in training.
-enum class OpKind {
-  Conv,
-  Dense,
-  MaxPool,
-  AvgPool,
-  L2Pool,
-  GlobalAvgPool,
-  BatchNorm,
-  LRN,
-  Flatten,
-  Softmax,
-  ReLU,
-  LeakyReLU,
-  Sigmoid,
-  Tanh,
-  Concat,
-  Add,
-  Dropout,
-  Augment,
+/// Plan ops use the language's layer kinds (LayerKinds.def). `input` and
+/// `project` never reach code generation (projections are materialized
+/// earlier). Dropout is an alias at inference and a masking step in
+/// training; so is Augment, a random warp of a network input in training.
+using cnnc::LayerFamily;
+using cnnc::LayerKind;
+
+/// An elementwise activation fused into the step that produces its input:
+/// the kinds of the Activation family (LayerKinds.def), or none.
+enum class Activation {
+  None,
+#define CNNC_ACTIVATION(Kind, name) Kind,
+#include "cnnc/DSL/LayerKinds.def"
 };
 
-const char *opKindName(OpKind kind);
-
-/// An elementwise activation fused into the step that produces its input.
-enum class Activation { None, ReLU, LeakyReLU, Sigmoid, Tanh };
-
+/// "none", or the activation layer's surface name.
 const char *activationName(Activation act);
+/// The activation a layer of `kind` applies (None for other families).
+Activation activationOf(LayerKind kind);
 
 enum class PadMode { Zeros, Replicate, Reflect };
 
@@ -103,7 +93,7 @@ struct Derived {
 /// One layer as code generation sees it: all attributes resolved (`same`
 /// padding is explicit, table connections listed), shapes known.
 struct Op {
-  OpKind kind = OpKind::ReLU;
+  LayerKind kind = LayerKind::ReLU;
   std::string layer;
   std::vector<int> inputs; ///< tensor ids
   int output = -1;         ///< tensor id

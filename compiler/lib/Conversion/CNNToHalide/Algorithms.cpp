@@ -187,7 +187,7 @@ Expr poolExtent(Expr o, int64_t n, int64_t k, int64_t s, int64_t pb, int64_t pe,
 } // namespace
 
 Expr poolDivisor(const Op &op, const Shape &in, Expr x, Expr y) {
-  bool includePad = op.kind == plan::OpKind::L2Pool || op.countIncludePad;
+  bool includePad = op.kind == plan::LayerKind::L2Pool || op.countIncludePad;
   return poolExtent(y, in.h, op.kernel[0], op.stride[0], op.pad[0], op.pad[2], includePad) *
          poolExtent(x, in.w, op.kernel[1], op.stride[1], op.pad[1], op.pad[3], includePad);
 }
@@ -199,7 +199,7 @@ PoolFuncs poolAlgorithm(const Vars &v, const Op &op, Func input, const Shape &in
   Expr iy = v.y * i32(op.stride[0]) + r.y * i32(op.dilation[0]) - i32(op.pad[0]);
   f.acc = Func("pool");
   f.output = Func("pool_output");
-  if (op.kind == plan::OpKind::MaxPool) {
+  if (op.kind == plan::LayerKind::MaxPool) {
     Func padded = BoundaryConditions::constant_exterior(
         input, -std::numeric_limits<float>::infinity(), spatialBox(in));
     f.acc(v.c, v.x, v.y, v.n) = -std::numeric_limits<float>::infinity();
@@ -209,12 +209,12 @@ PoolFuncs poolAlgorithm(const Vars &v, const Op &op, Func input, const Shape &in
   }
   Func padded = BoundaryConditions::constant_exterior(input, 0.0f, spatialBox(in));
   Expr value = padded(v.c, ix, iy, v.n);
-  if (op.kind == plan::OpKind::L2Pool)
+  if (op.kind == plan::LayerKind::L2Pool)
     value = value * value;
   f.acc(v.c, v.x, v.y, v.n) = 0.0f;
   f.acc(v.c, v.x, v.y, v.n) += value;
   Expr mean = f.acc(v.c, v.x, v.y, v.n) / cast<float>(poolDivisor(op, in, v.x, v.y));
-  if (op.kind == plan::OpKind::AvgPool) {
+  if (op.kind == plan::LayerKind::AvgPool) {
     f.output(v.c, v.x, v.y, v.n) = mean;
   } else {
     // nn.LPPool2d: avg_pool2d(x^2) * kh * kw, then the square root.

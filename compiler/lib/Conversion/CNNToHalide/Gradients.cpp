@@ -348,7 +348,7 @@ BatchNormGradFuncs batchNormGradAlgorithm(const Vars &v, const Op &op, Func inpu
 PoolGradFuncs poolGradAlgorithm(const Vars &v, const Op &op, Func input, Func dy, Func y,
                                 const Shape &in, const Shape &out) {
   PoolGradFuncs f;
-  bool isMax = op.kind == plan::OpKind::MaxPool;
+  bool isMax = op.kind == plan::LayerKind::MaxPool;
   if (isMax) {
     // The first maximum of each window in row-major order, as PyTorch's
     // max_pool2d picks it: the tap index kx + ky * kw.
@@ -372,10 +372,10 @@ PoolGradFuncs poolGradAlgorithm(const Vars &v, const Op &op, Func input, Func dy
   Expr g = dy(v.c, cx, cy, v.n);
   Expr term;
   switch (op.kind) {
-  case plan::OpKind::MaxPool:
+  case plan::LayerKind::MaxPool:
     term = select(valid && f.argmax(v.c, cx, cy, v.n) == t.x + t.y * i32(op.kernel[1]), g, 0.0f);
     break;
-  case plan::OpKind::AvgPool:
+  case plan::LayerKind::AvgPool:
     term = select(valid, g / cast<float>(poolDivisor(op, in, cx, cy)), 0.0f);
     break;
   default: {

@@ -20,9 +20,9 @@ namespace {
 
 using plan::Arg;
 using plan::ArgKind;
+using plan::LayerKind;
 using plan::ModelPlan;
 using plan::Op;
-using plan::OpKind;
 using plan::Shape;
 using plan::Step;
 
@@ -135,7 +135,7 @@ private:
     halide::PackedWeights p;
     const plan::Derived &packed = plan.derived[step.outputs[0].index];
     int64_t units = plan.tensors[op.output].shape.c;
-    if (op.kind == OpKind::Conv) {
+    if (op.kind == LayerKind::Conv) {
       halide::BatchNormParams bn;
       bool fused = step.ops.size() > 1;
       if (fused)
@@ -158,7 +158,7 @@ private:
     case plan::StepKind::TransposeWeights: {
       ImageParam w = declare("weight");
       const plan::Derived &t = plan.derived[step.outputs[0].index];
-      if (op.kind == OpKind::Dense) {
+      if (op.kind == LayerKind::Dense) {
         Func f = halide::denseBlockFeatures(in.elements(), t.dims[0], w);
         halide::scheduleBlockedCopy(f, vec);
         return {f};
@@ -250,7 +250,7 @@ private:
       ImageParam x = declare("input");
       ImageParam dy = declare("grad");
       Func y;
-      if (op.kind == OpKind::L2Pool)
+      if (op.kind == LayerKind::L2Pool)
         y = declare("output");
       halide::PoolGradFuncs f = halide::poolGradAlgorithm(v, op, x, dy, y, in, out);
       halide::schedulePoolGrad(v, f, in, out, vec);
@@ -309,8 +309,14 @@ private:
 
   std::vector<Func> lowerForward(const Op &op) {
     const Shape &out = outputShape();
+    if (layerFamily(op.kind) == LayerFamily::Activation) {
+      ImageParam in = declare("input");
+      Func f = halide::activationAlgorithm(v, in, plan::activationOf(op.kind), op.slope);
+      halide::scheduleElementwise(v, f, out, vec);
+      return {f};
+    }
     switch (op.kind) {
-    case OpKind::Conv: {
+    case LayerKind::Conv: {
       ImageParam in = declare("input");
       ImageParam w = declare("packed_weight");
       ImageParam b = declare("folded_bias");
@@ -319,7 +325,7 @@ private:
       halide::scheduleConv(v, f, op, shapeOfInput(0), out, vec);
       return {f.output};
     }
-    case OpKind::Dense: {
+    case LayerKind::Dense: {
       ImageParam in = declare("input");
       ImageParam w = declare("packed_weight");
       ImageParam b = declare("folded_bias");
@@ -329,73 +335,61 @@ private:
       halide::scheduleDense(v, f, out, vec);
       return {f.output};
     }
-    case OpKind::MaxPool:
-    case OpKind::AvgPool:
-    case OpKind::L2Pool: {
+    case LayerKind::MaxPool:
+    case LayerKind::AvgPool:
+    case LayerKind::L2Pool: {
       ImageParam in = declare("input");
       halide::PoolFuncs f = halide::poolAlgorithm(v, op, in, shapeOfInput(0));
       halide::schedulePool(v, f, out, vec);
       return {f.output};
     }
-    case OpKind::GlobalAvgPool: {
+    case LayerKind::GlobalAvgPool: {
       ImageParam in = declare("input");
       halide::PoolFuncs f = halide::globalAvgPoolAlgorithm(v, in, shapeOfInput(0));
       halide::scheduleGlobalPool(v, f, out, vec);
       return {f.output};
     }
-    case OpKind::Softmax: {
+    case LayerKind::Softmax: {
       ImageParam in = declare("input");
       halide::PoolFuncs f = halide::softmaxAlgorithm(v, in, shapeOfInput(0));
       halide::scheduleChannelReduction(v, f, out, vec);
       return {f.output};
     }
-    case OpKind::LRN: {
+    case LayerKind::LRN: {
       ImageParam in = declare("input");
       halide::PoolFuncs f = halide::lrnAlgorithm(v, op, in, shapeOfInput(0));
       halide::scheduleChannelReduction(v, f, out, vec);
       return {f.output};
     }
-    case OpKind::BatchNorm: {
+    case LayerKind::BatchNorm: {
       ImageParam in = declare("input");
       halide::BatchNormParams bn = declareBatchNorm(op);
       Func f = halide::batchNormAlgorithm(v, op, in, bn, step.activation, step.slope);
       halide::scheduleElementwise(v, f, out, vec);
       return {f};
     }
-    case OpKind::ReLU:
-    case OpKind::LeakyReLU:
-    case OpKind::Sigmoid:
-    case OpKind::Tanh: {
-      ImageParam in = declare("input");
-      plan::Activation act = op.kind == OpKind::ReLU        ? plan::Activation::ReLU
-                             : op.kind == OpKind::LeakyReLU ? plan::Activation::LeakyReLU
-                             : op.kind == OpKind::Sigmoid   ? plan::Activation::Sigmoid
-                                                            : plan::Activation::Tanh;
-      Func f = halide::activationAlgorithm(v, in, act, op.slope);
-      halide::scheduleElementwise(v, f, out, vec);
-      return {f};
-    }
-    case OpKind::Add:
-    case OpKind::Concat: {
+    case LayerKind::Add:
+    case LayerKind::Concat: {
       std::vector<Func> inputs;
       std::vector<int64_t> channels;
       while (next < step.inputs.size()) {
         channels.push_back(shapeOfInput(next).c);
         inputs.push_back(declare("input"));
       }
-      Func f = op.kind == OpKind::Add ? halide::addAlgorithm(v, inputs, step.activation, step.slope)
-                                      : halide::concatAlgorithm(v, inputs, channels);
+      Func f = op.kind == LayerKind::Add
+                   ? halide::addAlgorithm(v, inputs, step.activation, step.slope)
+                   : halide::concatAlgorithm(v, inputs, channels);
       halide::scheduleElementwise(v, f, out, vec);
       return {f};
     }
-    case OpKind::Flatten: {
+    case LayerKind::Flatten: {
       ImageParam in = declare("input");
       Func f = halide::flattenAlgorithm(v, in, shapeOfInput(0));
       halide::scheduleElementwise(v, f, out, vec);
       return {f};
     }
     }
-    throw CompileError("no lowering for " + std::string(plan::opKindName(op.kind)));
+    throw CompileError("no lowering for " + std::string(layerKindName(op.kind)));
   }
 };
 

@@ -11,6 +11,7 @@
 #ifndef CNNC_DSL_LAYERSPEC_H
 #define CNNC_DSL_LAYERSPEC_H
 
+#include "cnnc/DSL/LayerKind.h"
 #include "cnnc/DSL/Value.h"
 
 #include <string>
@@ -18,39 +19,16 @@
 
 namespace cnnc {
 
-enum class LayerKind {
-  Input,
-  Conv,
-  MaxPool,
-  AvgPool,
-  L2Pool,
-  GlobalAvgPool,
-  Dense,
-  Flatten,
-  Dropout,
-  Augment,
-  BatchNorm,
-  LRN,
-  Softmax,
-  ReLU,
-  LeakyReLU,
-  Sigmoid,
-  Tanh,
-  Concat,
-  Add,
-  Project,
-};
-
 /// How an argument is checked and normalized.
 enum class ParamType {
-  Int,     // an integer
-  Float,   // a number
-  Bool,    // true / false
-  IntPair, // `3` or `[3, 5]` or `3x5` -> [h, w]
+  Int,       // an integer
+  Float,     // a number
+  Bool,      // true / false
+  IntPair,   // `3` or `[3, 5]` or `3x5` -> [h, w]
   FloatPair, // `0.1` or `[0.9, 1.1]` -> [a, b]
-  Padding, // `1`, `[h, w]`, `[top, left, bottom, right]`, `same`, `valid`
-  Enum,    // one of `choices`, as a bare name or a string
-  Table,   // a list of lists of integers (connection table)
+  Padding,   // `1`, `[h, w]`, `[top, left, bottom, right]`, `same`, `valid`
+  Enum,      // one of `choices`, as a bare name or a string
+  Table,     // a list of lists of integers (connection table)
 };
 
 struct ParamSpec {
@@ -66,10 +44,10 @@ struct ParamSpec {
 };
 
 struct LayerSpec {
-  std::string name; // surface name: `conv`
-  LayerKind kind;
+  std::string name; // surface name: `conv` (layerKindName)
+  LayerKind kind = LayerKind::Input;
   std::string namePrefix; // unnamed instances: conv1, conv2, ...
-  bool isMerge = false;   // takes branches: concat { {..} {..} }
+  bool isMerge = false;   // takes branches: concat { {..} {..} } (the Merge family)
   bool hasParameters = false;
   std::vector<ParamSpec> params;
   std::string summary;
@@ -81,8 +59,6 @@ const std::vector<LayerSpec> &layerSpecs();
 const LayerSpec *findLayerSpec(const std::string &name);
 /// The spec of a layer kind (every kind but Input has one).
 const LayerSpec &layerSpecFor(LayerKind kind);
-/// The surface name of a kind (`conv`, `input`, ...).
-std::string layerKindName(LayerKind kind);
 
 } // namespace cnnc
 
