@@ -42,6 +42,10 @@ enum class Activation {
 #define CNNC_ACTIVATION(Kind, name) Kind,
 #include "cnnc/DSL/LayerKinds.def"
 };
+inline constexpr size_t kNumActivations = 1
+#define CNNC_ACTIVATION(Kind, name) +1
+#include "cnnc/DSL/LayerKinds.def"
+    ;
 
 /// "none", or the activation layer's surface name.
 const char *activationName(Activation act);

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Algorithms.h"
+#include "Activations.h"
 
 #include <cmath>
 #include <limits>
@@ -18,34 +19,6 @@ namespace cnnc::halide {
 using plan::Activation;
 using plan::Op;
 using plan::Shape;
-
-namespace {
-
-/// e^x through Halide's polynomial fast_exp (vectorizes; its last ~5
-/// mantissa bits are inexact), clamped where it would overflow. Halide's
-/// tanh() made LeNet-5's first conv 5x slower than with relu.
-Expr vectorExp(Expr x) { return fast_exp(clamp(x, -87.0f, 87.0f)); }
-
-} // namespace
-
-Expr activate(Expr v, Activation act, double slope) {
-  switch (act) {
-  case Activation::None:
-    return v;
-  case Activation::ReLU:
-    return max(v, 0.0f);
-  case Activation::LeakyReLU:
-    return select(v >= 0.0f, v, v * static_cast<float>(slope));
-  case Activation::Sigmoid:
-    return 1.0f / (1.0f + vectorExp(-v));
-  case Activation::Tanh: {
-    // 1 - 2 / (e^2x + 1), and x - x^3 / 3 near 0 where it would cancel.
-    Expr big = 1.0f - 2.0f / (vectorExp(2.0f * v) + 1.0f);
-    return select(abs(v) < 0.004f, v - v * v * v * (1.0f / 3.0f), big);
-  }
-  }
-  return v;
-}
 
 Region spatialBox(const Shape &s) {
   return {{0, static_cast<int>(s.c)}, {0, static_cast<int>(s.w)}, {0, static_cast<int>(s.h)}};

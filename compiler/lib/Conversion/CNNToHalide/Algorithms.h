@@ -43,9 +43,6 @@ Halide::Expr poolDivisor(const plan::Op &op, const plan::Shape &in, Halide::Expr
 Halide::Func connectionTable(const plan::Op &op, const plan::Shape &in, const plan::Shape &out,
                              const std::string &name);
 
-/// `v` through a fused activation.
-Halide::Expr activate(Halide::Expr v, plan::Activation act, double slope);
-
 /// Conv: `padded` input, the accumulation `conv` (bias, then += over input
 /// channels and the window), and `output` (activation applied).
 struct ConvFuncs {

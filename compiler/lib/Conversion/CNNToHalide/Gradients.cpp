@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Gradients.h"
+#include "Activations.h"
 
 #include <functional>
 #include <limits>
@@ -66,24 +67,7 @@ Func multiplyAlgorithm(const Vars &v, Func a, Func b) {
 }
 
 Func activationGradAlgorithm(const Vars &v, Func y, Func dy, Activation act, double slope) {
-  Expr out = y(v.c, v.x, v.y, v.n);
-  Expr derivative = 1.0f;
-  switch (act) {
-  case Activation::None:
-    break;
-  case Activation::ReLU: // PyTorch: 0 at 0
-    derivative = select(out > 0.0f, 1.0f, 0.0f);
-    break;
-  case Activation::LeakyReLU:
-    derivative = select(out > 0.0f, 1.0f, static_cast<float>(slope));
-    break;
-  case Activation::Sigmoid:
-    derivative = out * (1.0f - out);
-    break;
-  case Activation::Tanh:
-    derivative = 1.0f - out * out;
-    break;
-  }
+  Expr derivative = activationDerivative(y(v.c, v.x, v.y, v.n), act, slope);
   Func f("activation_grad");
   f(v.c, v.x, v.y, v.n) = dy(v.c, v.x, v.y, v.n) * derivative;
   return f;
