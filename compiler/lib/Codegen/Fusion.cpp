@@ -253,6 +253,7 @@ private:
 /// description includes its shapes).
 std::string keyOf(const ModelPlan &plan, const Step &step) {
   std::ostringstream key;
+  key.precision(17);
   key << stepKindName(step.kind) << " " << activationName(step.activation) << " " << step.slope
       << (step.flattenInput ? " flatten" : "");
   if (step.kind != StepKind::Accumulate) // a sum of tensors, whatever produced them

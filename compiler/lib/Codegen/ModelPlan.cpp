@@ -94,14 +94,21 @@ const char *padModeName(PadMode m) {
   return "?";
 }
 
-void printWindow(std::ostream &os, const Op &op, bool withDilation) {
-  os << " kernel=" << op.kernel[0] << "x" << op.kernel[1] << " stride=" << op.stride[0] << "x"
-     << op.stride[1] << " pad=" << op.pad[0] << "," << op.pad[1] << "," << op.pad[2] << ","
-     << op.pad[3];
-  if (withDilation)
-    os << " dilation=" << op.dilation[0] << "x" << op.dilation[1];
-  if (op.ceilMode)
-    os << " ceil";
+void printValue(std::ostream &os, int64_t v) { os << v; }
+void printValue(std::ostream &os, double v) { os << v; }
+void printValue(std::ostream &os, bool v) { os << (v ? "true" : "false"); }
+void printValue(std::ostream &os, PadMode m) { os << padModeName(m); }
+template <typename T, size_t N> void printValue(std::ostream &os, const std::array<T, N> &a) {
+  for (size_t i = 0; i < N; ++i)
+    os << (i ? "," : "") << a[i];
+}
+void printValue(std::ostream &os, const Table &table) {
+  for (const auto &row : table) {
+    os << "[";
+    for (size_t i = 0; i < row.size(); ++i)
+      os << (i ? "," : "") << row[i];
+    os << "]";
+  }
 }
 
 void printArg(std::ostream &os, const ModelPlan &plan, const Arg &a) {
@@ -144,56 +151,17 @@ void printStep(std::ostream &os, const ModelPlan &plan, const Step &step) {
 
 std::string describeOp(const ModelPlan &plan, const Op &op) {
   std::ostringstream os;
+  os.precision(17); // attributes that differ in their last digit must not merge
   os << layerKindName(op.kind);
   for (int t : op.inputs)
     os << " " << shapeString(plan.tensors[t].shape);
   os << " -> " << shapeString(plan.tensors[op.output].shape);
-  switch (op.kind) {
-  case LayerKind::Conv:
-    printWindow(os, op, true);
-    os << " groups=" << op.groups << " mode=" << padModeName(op.padMode)
-       << (op.bias >= 0 ? " bias" : " no-bias");
-    if (!op.table.empty()) {
-      os << " table=";
-      for (const auto &row : op.table) {
-        os << "[";
-        for (size_t i = 0; i < row.size(); ++i)
-          os << (i ? "," : "") << row[i];
-        os << "]";
-      }
-    }
-    break;
-  case LayerKind::Dense:
-    os << (op.bias >= 0 ? " bias" : " no-bias");
-    break;
-  case LayerKind::MaxPool:
-    printWindow(os, op, true);
-    break;
-  case LayerKind::AvgPool:
-    printWindow(os, op, false);
-    os << (op.countIncludePad ? " count-pad" : " exclude-pad");
-    break;
-  case LayerKind::L2Pool:
-    printWindow(os, op, false);
-    break;
-  case LayerKind::BatchNorm:
-    os << " eps=" << op.epsilon;
-    break;
-  case LayerKind::LRN:
-    os << " size=" << op.size << " alpha=" << op.alpha << " beta=" << op.beta << " k=" << op.k;
-    break;
-  case LayerKind::LeakyReLU:
-    os << " slope=" << op.slope;
-    break;
-  case LayerKind::Dropout:
-    os << " p=" << op.p;
-    break;
-  case LayerKind::Augment:
-    // Not the ranges: the generated warp reads its maps, whatever drew them.
-    break;
-  default:
-    break;
-  }
+  os << (op.bias >= 0 ? " bias" : " no-bias");
+#define CNNC_PRINT_ATTRIBUTE(Type, name, init, doc)                                                \
+  os << " " #name "=";                                                                             \
+  printValue(os, op.name);
+  CNNC_OP_ATTRIBUTES(CNNC_PRINT_ATTRIBUTE)
+#undef CNNC_PRINT_ATTRIBUTE
   return os.str();
 }
 

@@ -21,6 +21,7 @@
 
 #include "cnnc/DSL/LayerKind.h"
 
+#include <array>
 #include <cstdint>
 #include <iosfwd>
 #include <string>
@@ -94,6 +95,47 @@ struct Derived {
   std::vector<int64_t> dims;
 };
 
+using Pair = std::array<int64_t, 2>;    ///< [h, w]
+using Padding = std::array<int64_t, 4>; ///< [top, left, bottom, right]
+using Range = std::array<double, 2>;    ///< [x, y] or [min, max]
+using Table = std::vector<std::vector<int64_t>>;
+
+/// Every attribute of a plan op, once: X(type, name, default, doc). The
+/// shared-function key (describeOp) prints all of them, whatever the kind,
+/// so two steps share a generated function only when every attribute
+/// agrees (test/unit/PlanKeyTest.cpp changes each one for every kind).
+#define CNNC_OP_ATTRIBUTES(X)                                                                      \
+  X(Pair, kernel, (Pair{1, 1}), "windows (conv and pooling)")                                      \
+  X(Pair, stride, (Pair{1, 1}), "")                                                                \
+  X(Pair, dilation, (Pair{1, 1}), "")                                                              \
+  X(Padding, pad, (Padding{0, 0, 0, 0}), "explicit: `same` is resolved")                           \
+  X(int64_t, groups, 1, "conv")                                                                    \
+  X(PadMode, padMode, PadMode::Zeros, "conv")                                                      \
+  X(bool, ceilMode, false, "pooling")                                                              \
+  X(bool, countIncludePad, true, "avgpool")                                                        \
+  X(Table, table, {}, "conv: the input channels of each filter")                                   \
+  X(double, epsilon, 1e-5, "batchnorm")                                                            \
+  X(double, slope, 0.01, "leaky_relu")                                                             \
+  X(int64_t, size, 5, "lrn")                                                                       \
+  X(double, alpha, 1e-4, "lrn")                                                                    \
+  X(double, beta, 0.75, "lrn")                                                                     \
+  X(double, k, 1, "lrn")                                                                           \
+  X(double, p, 0.5, "dropout")
+
+/// Attributes that only the runtime reads (through the descriptor tables),
+/// left out of the key on purpose: batchnorm's momentum (the running
+/// statistics are updated by the runtime), and augment's ranges declared in
+/// the .cnn file (the generated warp reads its maps, whatever drew them; the
+/// runtime may be given other ranges; the builder puts an identity augment
+/// on every image input that declares none, so any model can be augmented).
+#define CNNC_OP_RUNTIME_ATTRIBUTES(X)                                                              \
+  X(double, momentum, 0.1, "batchnorm")                                                            \
+  X(Range, translate, (Range{0, 0}), "augment")                                                    \
+  X(double, rotate, 0, "augment")                                                                  \
+  X(double, shear, 0, "augment")                                                                   \
+  X(Range, scale, (Range{1, 1}), "augment")                                                        \
+  X(bool, flip, false, "augment")
+
 /// One layer as code generation sees it: all attributes resolved (`same`
 /// padding is explicit, table connections listed), shapes known.
 struct Op {
@@ -103,24 +145,10 @@ struct Op {
   int output = -1;         ///< tensor id
   // Parameters by role (-1 when absent).
   int weight = -1, bias = -1, mean = -1, var = -1;
-  // Windows (conv and pooling): [h, w]; padding [top, left, bottom, right].
-  int64_t kernel[2] = {1, 1}, stride[2] = {1, 1}, dilation[2] = {1, 1};
-  int64_t pad[4] = {0, 0, 0, 0};
-  int64_t groups = 1;
-  PadMode padMode = PadMode::Zeros;
-  bool ceilMode = false;
-  bool countIncludePad = true;
-  std::vector<std::vector<int64_t>> table; ///< conv: input channels of each filter
-  double epsilon = 1e-5, momentum = 0.1;   ///< batchnorm
-  double slope = 0.01;                     ///< leaky_relu
-  int64_t size = 5;                        ///< lrn
-  double alpha = 1e-4, beta = 0.75, k = 1; ///< lrn
-  double p = 0.5;                          ///< dropout
-  /// augment: the ranges declared in the .cnn file (the runtime may be
-  /// given others; the builder puts an identity augment on every image
-  /// input that declares none, so that any model can be augmented).
-  double translate[2] = {0, 0}, rotate = 0, shear = 0, scale[2] = {1, 1};
-  bool flip = false;
+#define CNNC_OP_FIELD(Type, name, init, doc) Type name = init;
+  CNNC_OP_ATTRIBUTES(CNNC_OP_FIELD)
+  CNNC_OP_RUNTIME_ATTRIBUTES(CNNC_OP_FIELD)
+#undef CNNC_OP_FIELD
   // Set by formSteps for conv and dense: the derived buffers of its packed
   // weights (shared by the inference and training prepare steps).
   int packed = -1, folded = -1;
@@ -249,8 +277,8 @@ void formTrainingForward(ModelPlan &plan);
 /// on the training step.
 void nameFunctions(ModelPlan &plan);
 
-/// The attributes of an op that change the generated code, as text (used in
-/// step keys and in the plan dump).
+/// An op's kind, shapes, bias and every attribute of CNNC_OP_ATTRIBUTES as
+/// text: its part of the shared-function key.
 std::string describeOp(const ModelPlan &plan, const Op &op);
 
 /// Human-readable dump (`cnnc --emit=plan`): tensors, parameters, steps.

@@ -1,0 +1,97 @@
+//===- PlanKeyTest.cpp - The shared-function key covers every attribute ---===//
+//
+// Steps whose keys match share one generated function, so a key that left
+// out an attribute would silently run one layer with another's settings.
+// Every attribute of CNNC_OP_ATTRIBUTES is changed here, for every layer
+// kind, and must change the key; the runtime-only attributes must not.
+//
+//===----------------------------------------------------------------------===//
+#include "cnnc/Codegen/ModelPlan.h"
+
+#include <gtest/gtest.h>
+
+using namespace cnnc;
+using namespace cnnc::plan;
+
+namespace {
+
+// A value different from `v`, whatever its type.
+void change(int64_t &v) { v += 1; }
+void change(double &v) { v = v * 1.0000001 + 1e-300; }
+void change(bool &v) { v = !v; }
+void change(PadMode &m) { m = m == PadMode::Zeros ? PadMode::Reflect : PadMode::Zeros; }
+template <typename T, size_t N> void change(std::array<T, N> &a) { change(a[N - 1]); }
+void change(Table &t) { t.push_back({0}); }
+
+ModelPlan planWith(const Op &op) {
+  ModelPlan plan;
+  plan.tensors = {{"x", Shape{8, 6, 6, 4}}, {"y", Shape{8, 6, 6, 4}}};
+  plan.ops = {op};
+  plan.ops[0].inputs = {0};
+  plan.ops[0].output = 1;
+  return plan;
+}
+
+std::string keyOf(const Op &op) { return describeOp(planWith(op), planWith(op).ops[0]); }
+
+TEST(PlanKey, EveryAttributeOfEveryKindChangesTheKey) {
+  for (size_t k = 0; k < kNumLayerKinds; ++k) {
+    Op op;
+    op.kind = static_cast<LayerKind>(k);
+    std::string base = keyOf(op);
+#define CNNC_CHECK_ATTRIBUTE(Type, name, init, doc)                                                \
+  {                                                                                                \
+    Op changed = op;                                                                               \
+    change(changed.name);                                                                          \
+    EXPECT_NE(keyOf(changed), base) << #name " of " << layerKindName(op.kind);                     \
+  }
+    CNNC_OP_ATTRIBUTES(CNNC_CHECK_ATTRIBUTE)
+#undef CNNC_CHECK_ATTRIBUTE
+#define CNNC_CHECK_RUNTIME_ATTRIBUTE(Type, name, init, doc)                                        \
+  {                                                                                                \
+    Op changed = op;                                                                               \
+    change(changed.name);                                                                          \
+    EXPECT_EQ(keyOf(changed), base) << #name " of " << layerKindName(op.kind);                     \
+  }
+    CNNC_OP_RUNTIME_ATTRIBUTES(CNNC_CHECK_RUNTIME_ATTRIBUTE)
+#undef CNNC_CHECK_RUNTIME_ATTRIBUTE
+    Op withBias = op;
+    withBias.bias = 0;
+    EXPECT_NE(keyOf(withBias), base) << "bias of " << layerKindName(op.kind);
+  }
+}
+
+// Two LRN layers in a row: one generated function when their attributes
+// agree, two when one differs in its last digits.
+TEST(PlanKey, StepsShareAFunctionOnlyWhenTheirAttributesAgree) {
+  auto functions = [](double k2) {
+    ModelPlan plan;
+    Shape s{8, 6, 6, 4};
+    plan.tensors = {{"x", s}, {"a", s}, {"b", s}};
+    plan.inputs = {{"x", 0}};
+    Op a;
+    a.kind = LayerKind::LRN;
+    a.layer = "lrn1";
+    a.inputs = {0};
+    a.output = 1;
+    Op b = a;
+    b.layer = "lrn2";
+    b.inputs = {1};
+    b.output = 2;
+    b.k = k2;
+    plan.ops = {a, b};
+    plan.outputs = {{"b", 2, s}};
+    formSteps(plan);
+    std::vector<std::string> names;
+    for (const Step &step : plan.steps)
+      names.push_back(step.function);
+    return names;
+  };
+  std::vector<std::string> same = functions(1.0), different = functions(1.0000000001);
+  ASSERT_EQ(same.size(), 2u);
+  ASSERT_EQ(different.size(), 2u);
+  EXPECT_EQ(same[0], same[1]);
+  EXPECT_NE(different[0], different[1]);
+}
+
+} // namespace
