@@ -125,6 +125,11 @@ private:
 
   static Arg param(int i) { return {ArgKind::Param, i}; }
   static Arg derived(int i) { return {ArgKind::Derived, i}; }
+  /// A batchnorm's parameters as the steps that apply it read them.
+  static std::vector<Arg> batchNormParams(const Op &bn) {
+    return {param(bn.weight).as(Slot::Gamma), param(bn.bias).as(Slot::Beta),
+            param(bn.mean).as(Slot::Mean), param(bn.var).as(Slot::Var)};
+  }
 
   /// Conv and dense steps read packed weights and a folded bias; the prepare
   /// step that computes them reads the raw parameters (and batchnorm's).
@@ -140,18 +145,18 @@ private:
     Step prep;
     prep.kind = StepKind::Prepare;
     prep.ops = {step.ops[0]};
-    prep.inputs.push_back(param(op.weight));
+    prep.inputs.push_back(param(op.weight).as(Slot::Weight));
     if (op.bias >= 0)
-      prep.inputs.push_back(param(op.bias));
+      prep.inputs.push_back(param(op.bias).as(Slot::Bias));
     if (bn) {
       prep.ops.push_back(step.ops[1]);
-      for (int p : {bn->weight, bn->bias, bn->mean, bn->var})
-        prep.inputs.push_back(param(p));
+      for (Arg a : batchNormParams(*bn))
+        prep.inputs.push_back(a);
     }
     prep.outputs = {derived(wp), derived(bf)};
     prepare.push_back(prep);
-    step.inputs.push_back(derived(wp));
-    step.inputs.push_back(derived(bf));
+    step.inputs.push_back(derived(wp).as(Slot::PackedWeight));
+    step.inputs.push_back(derived(bf).as(Slot::FoldedBias));
   }
 
   void formStep(int index) {
@@ -171,7 +176,7 @@ private:
         out = bn->output;
       }
       out = absorbActivation(step, out);
-      step.inputs = {tensor(op.inputs[0])};
+      step.inputs = {tensor(op.inputs[0]).as(Slot::Input)};
       const Shape &in = plan.tensors[op.inputs[0]].shape;
       int64_t filters = plan.tensors[op.output].shape.c;
       addPackedWeights(step, op, bn,
@@ -187,7 +192,7 @@ private:
         step.flattenInput = true;
       }
       out = absorbActivation(step, out);
-      step.inputs = {tensor(in)};
+      step.inputs = {tensor(in).as(Slot::Input)};
       int64_t units = plan.tensors[op.output].shape.c;
       addPackedWeights(step, op, nullptr,
                        {denseBlock(units), plan.tensors[in].shape.elements(), denseBlocks(units)},
@@ -200,7 +205,8 @@ private:
         // y (and the batch's mean and biased variance, for the running
         // statistics and the gradient).
         step.kind = StepKind::BatchNormTrain;
-        step.inputs = {tensor(op.inputs[0]), param(op.weight), param(op.bias)};
+        step.inputs = {tensor(op.inputs[0]).as(Slot::Input), param(op.weight).as(Slot::Gamma),
+                       param(op.bias).as(Slot::Beta)};
         int mean = addDerived(op.layer + ".batch_mean", {plan.tensors[op.output].shape.c});
         int var = addDerived(op.layer + ".batch_var", {plan.tensors[op.output].shape.c});
         plan.batchStats.push_back({index, mean, var});
@@ -208,8 +214,9 @@ private:
         steps.push_back(step);
         return;
       }
-      step.inputs = {tensor(op.inputs[0]), param(op.weight), param(op.bias), param(op.mean),
-                     param(op.var)};
+      step.inputs = {tensor(op.inputs[0]).as(Slot::Input)};
+      for (Arg a : batchNormParams(op))
+        step.inputs.push_back(a);
       break;
     case LayerKind::Dropout: {
       // Training only: the runtime fills the mask before each step.
@@ -217,7 +224,7 @@ private:
       plan.tensors.push_back({op.layer + ".mask", plan.tensors[op.inputs[0]].shape});
       int mask = static_cast<int>(plan.tensors.size()) - 1;
       plan.dropoutMasks.push_back({index, mask});
-      step.inputs = {tensor(op.inputs[0]), {ArgKind::Tensor, mask}};
+      step.inputs = {tensor(op.inputs[0]).as(Slot::Input), Arg{ArgKind::Tensor, mask, Slot::Mask}};
       break;
     }
     case LayerKind::Augment: {
@@ -231,17 +238,17 @@ private:
         if (plan.inputs[i].tensor == op.inputs[0])
           input = static_cast<int>(i);
       plan.augmentations.push_back({index, input, warp});
-      step.inputs = {tensor(op.inputs[0]), {ArgKind::Tensor, warp}};
+      step.inputs = {tensor(op.inputs[0]).as(Slot::Input), Arg{ArgKind::Tensor, warp, Slot::Maps}};
       break;
     }
     case LayerKind::Add:
       out = absorbActivation(step, out);
       for (int t : op.inputs)
-        step.inputs.push_back(tensor(t));
+        step.inputs.push_back(tensor(t).as(Slot::Input));
       break;
     default:
       for (int t : op.inputs)
-        step.inputs.push_back(tensor(t));
+        step.inputs.push_back(tensor(t).as(Slot::Input));
       break;
     }
     step.outputs = {tensor(out)};

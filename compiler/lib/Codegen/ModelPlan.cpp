@@ -52,6 +52,19 @@ const char *stepKindName(StepKind kind) {
   return "?";
 }
 
+const char *slotName(Slot slot) {
+  switch (slot) {
+  case Slot::None:
+    return "none";
+#define CNNC_SLOT_NAME(Name, text)                                                                 \
+  case Slot::Name:                                                                                 \
+    return text;
+    CNNC_ARG_SLOTS(CNNC_SLOT_NAME)
+#undef CNNC_SLOT_NAME
+  }
+  return "?";
+}
+
 const char *activationName(Activation act) {
   switch (act) {
   case Activation::None:

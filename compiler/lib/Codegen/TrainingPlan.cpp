@@ -84,8 +84,14 @@ private:
 
   static Arg tensor(int i) { return {ArgKind::Tensor, i}; }
   static Arg param(int i) { return {ArgKind::Param, i}; }
-  static Arg grad(int i) { return {ArgKind::Grad, i}; }
   static Arg derived(int i) { return {ArgKind::Derived, i}; }
+  /// The gradient of parameter `p` (an output of weight gradients).
+  static Arg gradOf(int p) { return {ArgKind::Grad, p}; }
+  // Inputs, named by what they are to the step (ModelPlan.h's slots).
+  static Arg input(int t) { return {ArgKind::Tensor, t, Slot::Input}; }
+  static Arg output(int t) { return {ArgKind::Tensor, t, Slot::Output}; }
+  static Arg grad(int t) { return {ArgKind::Tensor, t, Slot::Grad}; }
+  static Arg weight(int p) { return {ArgKind::Param, p, Slot::Weight}; }
 
   int addTensor(const std::string &name, const Shape &shape) {
     plan.tensors.push_back({name, shape});
@@ -114,7 +120,7 @@ private:
     sum.kind = StepKind::Accumulate;
     sum.ops = {op};
     for (int p : parts)
-      sum.inputs.push_back(tensor(p));
+      sum.inputs.push_back(tensor(p).as(Slot::Part));
     int total = addTensor("d(" + plan.tensors[t].name + ")", plan.tensors[t].shape);
     sum.outputs = {tensor(total)};
     plan.backward.push_back(sum);
@@ -140,7 +146,7 @@ private:
     if (g < 0)
       return; // an output the loss does not read (an auxiliary head)
     if (step.activation != Activation::None) {
-      Step act = make(StepKind::ActivationGrad, step.ops.back(), {tensor(out), tensor(g)}, {});
+      Step act = make(StepKind::ActivationGrad, step.ops.back(), {output(out), grad(g)}, {});
       act.activation = step.activation;
       act.slope = step.slope;
       int dz = addTensor("d(" + plan.tensors[op.output].name + ")", plan.tensors[op.output].shape);
@@ -153,8 +159,10 @@ private:
     switch (step.kind) {
     case StepKind::BatchNormTrain: {
       Step s = make(StepKind::BatchNormGrad, primary,
-                    {tensor(x), tensor(g), param(op.weight), step.outputs[1], step.outputs[2]}, {});
-      s.outputs = {tensor(contribution(x, op.layer)), grad(op.weight), grad(op.bias)};
+                    {input(x), grad(g), param(op.weight).as(Slot::Gamma),
+                     step.outputs[1].as(Slot::Mean), step.outputs[2].as(Slot::Var)},
+                    {});
+      s.outputs = {tensor(contribution(x, op.layer)), gradOf(op.weight), gradOf(op.bias)};
       plan.backward.push_back(s);
       return;
     }
@@ -162,7 +170,7 @@ private:
       return; // the warp's input is a network input: no gradient wanted
     case StepKind::DropoutApply:
       if (wantsData(x))
-        plan.backward.push_back(make(StepKind::DropoutApply, primary, {tensor(g), step.inputs[1]},
+        plan.backward.push_back(make(StepKind::DropoutApply, primary, {input(g), step.inputs[1]},
                                      {tensor(contribution(x, op.layer))}));
       return;
     default:
@@ -171,9 +179,9 @@ private:
     switch (op.kind) {
     case LayerKind::Conv: {
       if (!frozen(op.weight)) {
-        Step s = make(StepKind::ConvGradWeight, primary, {tensor(g), tensor(x)}, {grad(op.weight)});
+        Step s = make(StepKind::ConvGradWeight, primary, {grad(g), input(x)}, {gradOf(op.weight)});
         if (op.bias >= 0)
-          s.outputs.push_back(grad(op.bias));
+          s.outputs.push_back(gradOf(op.bias));
         plan.backward.push_back(s);
       }
       if (wantsData(x)) {
@@ -184,18 +192,18 @@ private:
                                 {packedRow(in.c), perGroup, op.kernel[1], op.kernel[0]}});
         int wt = static_cast<int>(plan.derived.size()) - 1;
         plan.trainPrepare.push_back(
-            make(StepKind::TransposeWeights, primary, {param(op.weight)}, {derived(wt)}));
-        plan.backward.push_back(make(StepKind::ConvGradData, primary, {tensor(g), derived(wt)},
+            make(StepKind::TransposeWeights, primary, {weight(op.weight)}, {derived(wt)}));
+        plan.backward.push_back(make(StepKind::ConvGradData, primary,
+                                     {grad(g), derived(wt).as(Slot::TransposedWeight)},
                                      {tensor(contribution(x, op.layer))}));
       }
       return;
     }
     case LayerKind::Dense: {
       if (!frozen(op.weight)) {
-        Step s =
-            make(StepKind::DenseGradWeight, primary, {tensor(g), tensor(x)}, {grad(op.weight)});
+        Step s = make(StepKind::DenseGradWeight, primary, {grad(g), input(x)}, {gradOf(op.weight)});
         if (op.bias >= 0)
-          s.outputs.push_back(grad(op.bias));
+          s.outputs.push_back(gradOf(op.bias));
         s.flattenInput = step.flattenInput;
         plan.backward.push_back(s);
       }
@@ -208,9 +216,10 @@ private:
                                 {denseBlock(features), units, denseBlocks(features)}});
         int wt = static_cast<int>(plan.derived.size()) - 1;
         plan.trainPrepare.push_back(
-            make(StepKind::TransposeWeights, primary, {param(op.weight)}, {derived(wt)}));
-        Step s = make(StepKind::DenseGradData, primary, {tensor(g), derived(wt)},
-                      {tensor(contribution(x, op.layer))});
+            make(StepKind::TransposeWeights, primary, {weight(op.weight)}, {derived(wt)}));
+        Step s =
+            make(StepKind::DenseGradData, primary, {grad(g), derived(wt).as(Slot::BlockedWeight)},
+                 {tensor(contribution(x, op.layer))});
         s.flattenInput = step.flattenInput;
         plan.backward.push_back(s);
       }
@@ -222,7 +231,7 @@ private:
           contributions[t].push_back(g);
       return;
     case LayerKind::Concat: {
-      Step s = make(StepKind::ConcatGrad, primary, {tensor(g)}, {});
+      Step s = make(StepKind::ConcatGrad, primary, {grad(g)}, {});
       for (const Arg &a : step.inputs)
         s.outputs.push_back(tensor(isInput[a.index]
                                        ? addTensor("d(" + plan.tensors[a.index].name + ") unused",
@@ -238,7 +247,7 @@ private:
       return;
     int dx = contribution(x, op.layer);
     if (layerFamily(op.kind) == LayerFamily::Activation) {
-      Step s = make(StepKind::ActivationGrad, primary, {tensor(out), tensor(g)}, {tensor(dx)});
+      Step s = make(StepKind::ActivationGrad, primary, {output(out), grad(g)}, {tensor(dx)});
       s.activation = activationOf(op.kind);
       s.slope = op.slope;
       plan.backward.push_back(s);
@@ -247,26 +256,24 @@ private:
     switch (op.kind) {
     case LayerKind::MaxPool:
     case LayerKind::AvgPool:
-      plan.backward.push_back(
-          make(StepKind::PoolGrad, primary, {tensor(x), tensor(g)}, {tensor(dx)}));
+      plan.backward.push_back(make(StepKind::PoolGrad, primary, {input(x), grad(g)}, {tensor(dx)}));
       return;
     case LayerKind::L2Pool:
       plan.backward.push_back(
-          make(StepKind::PoolGrad, primary, {tensor(x), tensor(g), tensor(out)}, {tensor(dx)}));
+          make(StepKind::PoolGrad, primary, {input(x), grad(g), output(out)}, {tensor(dx)}));
       return;
     case LayerKind::GlobalAvgPool:
-      plan.backward.push_back(make(StepKind::GlobalPoolGrad, primary, {tensor(g)}, {tensor(dx)}));
+      plan.backward.push_back(make(StepKind::GlobalPoolGrad, primary, {grad(g)}, {tensor(dx)}));
       return;
     case LayerKind::Softmax:
       plan.backward.push_back(
-          make(StepKind::SoftmaxGrad, primary, {tensor(out), tensor(g)}, {tensor(dx)}));
+          make(StepKind::SoftmaxGrad, primary, {output(out), grad(g)}, {tensor(dx)}));
       return;
     case LayerKind::LRN:
-      plan.backward.push_back(
-          make(StepKind::LRNGrad, primary, {tensor(x), tensor(g)}, {tensor(dx)}));
+      plan.backward.push_back(make(StepKind::LRNGrad, primary, {input(x), grad(g)}, {tensor(dx)}));
       return;
     case LayerKind::Flatten:
-      plan.backward.push_back(make(StepKind::FlattenGrad, primary, {tensor(g)}, {tensor(dx)}));
+      plan.backward.push_back(make(StepKind::FlattenGrad, primary, {grad(g)}, {tensor(dx)}));
       return;
     default:
       return;

@@ -157,9 +157,44 @@ struct Op {
 /// Grad: the gradient of a parameter (same shape), written by backward steps.
 enum class ArgKind { Tensor, Param, Derived, Grad };
 
+/// What an input is to the step that reads it. The plan names every input
+/// of a step and the lowering declares each by the name it expects, in
+/// order, and refuses a step whose inputs differ: the order of a step's
+/// arguments is a checked contract between the two, not a convention. The
+/// names are also the generated functions' argument names (`grad0`, ...).
+#define CNNC_ARG_SLOTS(X)                                                                          \
+  X(Input, "input")                                                                                \
+  X(Output, "output")                                                                              \
+  X(Grad, "grad")                                                                                  \
+  X(Weight, "weight")                                                                              \
+  X(Bias, "bias")                                                                                  \
+  X(Gamma, "gamma")                                                                                \
+  X(Beta, "beta")                                                                                  \
+  X(Mean, "mean")                                                                                  \
+  X(Var, "var")                                                                                    \
+  X(Mask, "mask")                                                                                  \
+  X(Maps, "maps")                                                                                  \
+  X(PackedWeight, "packed_weight")                                                                 \
+  X(FoldedBias, "folded_bias")                                                                     \
+  X(TransposedWeight, "transposed_weight")                                                         \
+  X(BlockedWeight, "blocked_weight")                                                               \
+  X(Part, "part")
+
+enum class Slot {
+  None, ///< outputs, which are the pipeline's results in order
+#define CNNC_SLOT_ENUM(Name, text) Name,
+  CNNC_ARG_SLOTS(CNNC_SLOT_ENUM)
+#undef CNNC_SLOT_ENUM
+};
+
+const char *slotName(Slot slot);
+
 struct Arg {
   ArgKind kind;
   int index;
+  Slot slot = Slot::None;
+  /// The same buffer as the input `s` of a step.
+  Arg as(Slot s) const { return {kind, index, s}; }
   bool operator==(const Arg &o) const { return kind == o.kind && index == o.index; }
 };
 

@@ -24,6 +24,7 @@ using plan::LayerKind;
 using plan::ModelPlan;
 using plan::Op;
 using plan::Shape;
+using plan::Slot;
 using plan::Step;
 
 class StepLowering {
@@ -45,6 +46,11 @@ public:
       outputs = lowerTraining(op);
       break;
     }
+    if (next != step.inputs.size() || outputs.size() != step.outputs.size())
+      throw CompileError("internal error: " + step.function + " declares " + std::to_string(next) +
+                         " inputs and " + std::to_string(outputs.size()) +
+                         " outputs, the plan gives it " + std::to_string(step.inputs.size()) +
+                         " and " + std::to_string(step.outputs.size()));
     for (size_t i = 0; i < outputs.size(); ++i)
       constrainOutput(outputs[i], step.outputs[i]);
     Pipeline pipeline(outputs);
@@ -91,11 +97,19 @@ private:
     }
   }
 
-  ImageParam declare(const char *role) {
-    const Arg &a = step.inputs.at(next);
+  /// The next input of the step, which must be the plan's `slot`.
+  ImageParam declare(Slot slot) {
+    if (next >= step.inputs.size() || step.inputs[next].slot != slot)
+      throw CompileError("internal error: " + step.function + " reads its input " +
+                         std::to_string(next) + " as `" + plan::slotName(slot) +
+                         "`, but the plan gives it " +
+                         (next < step.inputs.size()
+                              ? "`" + std::string(plan::slotName(step.inputs[next].slot)) + "`"
+                              : std::string("no such input")));
+    const Arg &a = step.inputs[next];
     std::vector<int64_t> dims = dimsOf(a);
     ImageParam p(Float(32), static_cast<int>(dims.size()),
-                 std::string(role) + std::to_string(next));
+                 std::string(plan::slotName(slot)) + std::to_string(next));
     ++next;
     constrain(p, dims);
     args.push_back(p);
@@ -109,10 +123,10 @@ private:
 
   halide::BatchNormParams declareBatchNorm(const Op &bn) {
     halide::BatchNormParams p;
-    p.gamma = declare("gamma");
-    p.beta = declare("beta");
-    p.mean = declare("mean");
-    p.var = declare("var");
+    p.gamma = declare(Slot::Gamma);
+    p.beta = declare(Slot::Beta);
+    p.mean = declare(Slot::Mean);
+    p.var = declare(Slot::Var);
     p.epsilon = bn.epsilon;
     return p;
   }
@@ -128,10 +142,10 @@ private:
   const Shape &outputShape() const { return plan.tensors[step.outputs[0].index].shape; }
 
   std::vector<Func> lowerPrepare(const Op &op) {
-    ImageParam weight = declare("weight");
+    ImageParam weight = declare(Slot::Weight);
     Func bias;
     if (op.bias >= 0)
-      bias = declare("bias");
+      bias = declare(Slot::Bias);
     halide::PackedWeights p;
     const plan::Derived &packed = plan.derived[step.outputs[0].index];
     int64_t units = plan.tensors[op.output].shape.c;
@@ -156,7 +170,7 @@ private:
     const Shape &out = tensorShape(op.output);
     switch (step.kind) {
     case plan::StepKind::TransposeWeights: {
-      ImageParam w = declare("weight");
+      ImageParam w = declare(Slot::Weight);
       const plan::Derived &t = plan.derived[step.outputs[0].index];
       if (op.kind == LayerKind::Dense) {
         Func f = halide::denseBlockFeatures(in.elements(), t.dims[0], w);
@@ -168,45 +182,45 @@ private:
       return {f};
     }
     case plan::StepKind::BatchNormTrain: {
-      ImageParam x = declare("input");
-      ImageParam gamma = declare("gamma");
-      ImageParam beta = declare("beta");
+      ImageParam x = declare(Slot::Input);
+      ImageParam gamma = declare(Slot::Gamma);
+      ImageParam beta = declare(Slot::Beta);
       halide::BatchNormTrainFuncs f = halide::batchNormTrainAlgorithm(
           v, op, x, x.dim(3).extent(), in, gamma, beta, step.activation, step.slope);
       halide::scheduleBatchNormTrain(v, f, in, vec);
       return {f.output, f.mean, f.var};
     }
     case plan::StepKind::DropoutApply: {
-      ImageParam a = declare("input");
-      ImageParam mask = declare("mask");
+      ImageParam a = declare(Slot::Input);
+      ImageParam mask = declare(Slot::Mask);
       Func f = halide::multiplyAlgorithm(v, a, mask);
       halide::scheduleElementwise(v, f, in, vec);
       return {f};
     }
     case plan::StepKind::AugmentApply: {
-      ImageParam images = declare("input");
-      ImageParam maps = declare("maps");
+      ImageParam images = declare(Slot::Input);
+      ImageParam maps = declare(Slot::Maps);
       Func f = halide::augmentAlgorithm(v, images, maps, in);
       halide::scheduleAugment(v, f, in, vec);
       return {f};
     }
     case plan::StepKind::ActivationGrad: {
-      ImageParam y = declare("output");
-      ImageParam dy = declare("grad");
+      ImageParam y = declare(Slot::Output);
+      ImageParam dy = declare(Slot::Grad);
       Func f = halide::activationGradAlgorithm(v, y, dy, step.activation, step.slope);
       halide::scheduleElementwise(v, f, shapeOfInput(0), vec);
       return {f};
     }
     case plan::StepKind::ConvGradData: {
-      ImageParam dy = declare("grad");
-      ImageParam wt = declare("transposed_weight");
+      ImageParam dy = declare(Slot::Grad);
+      ImageParam wt = declare(Slot::TransposedWeight);
       halide::ConvGradDataFuncs f = halide::convGradDataAlgorithm(v, op, dy, in, out, wt);
       halide::scheduleConvGradData(v, f, op, out, vec);
       return {f.fold.defined() ? f.fold : f.conv.output};
     }
     case plan::StepKind::ConvGradWeight: {
-      ImageParam dy = declare("grad");
-      ImageParam x = declare("input");
+      ImageParam dy = declare(Slot::Grad);
+      ImageParam x = declare(Slot::Input);
       halide::WeightGradFuncs f = halide::convGradWeightAlgorithm(
           v, op, dy, x, x.dim(3).extent(), in, out, connectionTable(op), vec);
       halide::scheduleConvWeightGrad(v, f, op, in, out, vec);
@@ -215,8 +229,8 @@ private:
       return {f.weight};
     }
     case plan::StepKind::DenseGradWeight: {
-      ImageParam dy = declare("grad");
-      ImageParam x = declare("input");
+      ImageParam dy = declare(Slot::Grad);
+      ImageParam x = declare(Slot::Input);
       const Shape &xs = shapeOfInput(1);
       halide::WeightGradFuncs f = halide::denseGradWeightAlgorithm(v, dy, x, x.dim(3).extent(), xs,
                                                                    out, step.flattenInput, vec);
@@ -226,8 +240,8 @@ private:
       return {f.weight};
     }
     case plan::StepKind::DenseGradData: {
-      ImageParam dy = declare("grad");
-      ImageParam w = declare("blocked_weight");
+      ImageParam dy = declare(Slot::Grad);
+      ImageParam w = declare(Slot::BlockedWeight);
       const Shape &xs = tensorShape(step.outputs[0].index);
       int64_t block = plan.derived[step.inputs[1].index].dims[0];
       halide::DenseGradDataFuncs f = halide::denseGradDataAlgorithm(
@@ -236,54 +250,54 @@ private:
       return {step.flattenInput ? f.output : f.dense.output};
     }
     case plan::StepKind::BatchNormGrad: {
-      ImageParam x = declare("input");
-      ImageParam dy = declare("grad");
-      ImageParam gamma = declare("gamma");
-      ImageParam mean = declare("mean");
-      ImageParam var = declare("var");
+      ImageParam x = declare(Slot::Input);
+      ImageParam dy = declare(Slot::Grad);
+      ImageParam gamma = declare(Slot::Gamma);
+      ImageParam mean = declare(Slot::Mean);
+      ImageParam var = declare(Slot::Var);
       halide::BatchNormGradFuncs f =
           halide::batchNormGradAlgorithm(v, op, x, dy, x.dim(3).extent(), in, gamma, mean, var);
       halide::scheduleBatchNormGrad(v, f, in, vec);
       return {f.output, f.dgamma, f.dbeta};
     }
     case plan::StepKind::PoolGrad: {
-      ImageParam x = declare("input");
-      ImageParam dy = declare("grad");
+      ImageParam x = declare(Slot::Input);
+      ImageParam dy = declare(Slot::Grad);
       Func y;
       if (op.kind == LayerKind::L2Pool)
-        y = declare("output");
+        y = declare(Slot::Output);
       halide::PoolGradFuncs f = halide::poolGradAlgorithm(v, op, x, dy, y, in, out);
       halide::schedulePoolGrad(v, f, in, out, vec);
       return {f.pool.output};
     }
     case plan::StepKind::GlobalPoolGrad: {
-      ImageParam dy = declare("grad");
+      ImageParam dy = declare(Slot::Grad);
       Func f = halide::globalPoolGradAlgorithm(v, dy, in);
       halide::scheduleElementwise(v, f, in, vec);
       return {f};
     }
     case plan::StepKind::SoftmaxGrad: {
-      ImageParam y = declare("output");
-      ImageParam dy = declare("grad");
+      ImageParam y = declare(Slot::Output);
+      ImageParam dy = declare(Slot::Grad);
       halide::PoolFuncs f = halide::softmaxGradAlgorithm(v, y, dy, out);
       halide::scheduleChannelReduction(v, f, out, vec);
       return {f.output};
     }
     case plan::StepKind::LRNGrad: {
-      ImageParam x = declare("input");
-      ImageParam dy = declare("grad");
+      ImageParam x = declare(Slot::Input);
+      ImageParam dy = declare(Slot::Grad);
       halide::PoolFuncs f = halide::lrnGradAlgorithm(v, op, x, dy, in);
       halide::scheduleChannelReduction(v, f, in, vec);
       return {f.output};
     }
     case plan::StepKind::FlattenGrad: {
-      ImageParam dy = declare("grad");
+      ImageParam dy = declare(Slot::Grad);
       Func f = halide::flattenGradAlgorithm(v, dy, in);
       halide::scheduleElementwise(v, f, in, vec);
       return {f};
     }
     case plan::StepKind::ConcatGrad: {
-      ImageParam dy = declare("grad");
+      ImageParam dy = declare(Slot::Grad);
       std::vector<int64_t> channels;
       for (int t : op.inputs)
         channels.push_back(tensorShape(t).c);
@@ -295,7 +309,7 @@ private:
     case plan::StepKind::Accumulate: {
       std::vector<Func> parts;
       while (next < step.inputs.size())
-        parts.push_back(declare("part"));
+        parts.push_back(declare(Slot::Part));
       Func f = halide::addAlgorithm(v, parts, plan::Activation::None, 0);
       halide::scheduleElementwise(v, f, outputShape(), vec);
       return {f};
@@ -310,25 +324,25 @@ private:
   std::vector<Func> lowerForward(const Op &op) {
     const Shape &out = outputShape();
     if (layerFamily(op.kind) == LayerFamily::Activation) {
-      ImageParam in = declare("input");
+      ImageParam in = declare(Slot::Input);
       Func f = halide::activationAlgorithm(v, in, plan::activationOf(op.kind), op.slope);
       halide::scheduleElementwise(v, f, out, vec);
       return {f};
     }
     switch (op.kind) {
     case LayerKind::Conv: {
-      ImageParam in = declare("input");
-      ImageParam w = declare("packed_weight");
-      ImageParam b = declare("folded_bias");
+      ImageParam in = declare(Slot::Input);
+      ImageParam w = declare(Slot::PackedWeight);
+      ImageParam b = declare(Slot::FoldedBias);
       halide::ConvFuncs f =
           halide::convAlgorithm(v, op, in, shapeOfInput(0), out, w, b, step.activation, step.slope);
       halide::scheduleConv(v, f, op, shapeOfInput(0), out, vec);
       return {f.output};
     }
     case LayerKind::Dense: {
-      ImageParam in = declare("input");
-      ImageParam w = declare("packed_weight");
-      ImageParam b = declare("folded_bias");
+      ImageParam in = declare(Slot::Input);
+      ImageParam w = declare(Slot::PackedWeight);
+      ImageParam b = declare(Slot::FoldedBias);
       int64_t block = plan.derived[step.inputs[1].index].dims[0];
       halide::DenseFuncs f = halide::denseAlgorithm(v, in, in.dim(3).extent(), shapeOfInput(0), w,
                                                     block, b, step.activation, step.slope);
@@ -338,31 +352,31 @@ private:
     case LayerKind::MaxPool:
     case LayerKind::AvgPool:
     case LayerKind::L2Pool: {
-      ImageParam in = declare("input");
+      ImageParam in = declare(Slot::Input);
       halide::PoolFuncs f = halide::poolAlgorithm(v, op, in, shapeOfInput(0));
       halide::schedulePool(v, f, out, vec);
       return {f.output};
     }
     case LayerKind::GlobalAvgPool: {
-      ImageParam in = declare("input");
+      ImageParam in = declare(Slot::Input);
       halide::PoolFuncs f = halide::globalAvgPoolAlgorithm(v, in, shapeOfInput(0));
       halide::scheduleGlobalPool(v, f, out, vec);
       return {f.output};
     }
     case LayerKind::Softmax: {
-      ImageParam in = declare("input");
+      ImageParam in = declare(Slot::Input);
       halide::PoolFuncs f = halide::softmaxAlgorithm(v, in, shapeOfInput(0));
       halide::scheduleChannelReduction(v, f, out, vec);
       return {f.output};
     }
     case LayerKind::LRN: {
-      ImageParam in = declare("input");
+      ImageParam in = declare(Slot::Input);
       halide::PoolFuncs f = halide::lrnAlgorithm(v, op, in, shapeOfInput(0));
       halide::scheduleChannelReduction(v, f, out, vec);
       return {f.output};
     }
     case LayerKind::BatchNorm: {
-      ImageParam in = declare("input");
+      ImageParam in = declare(Slot::Input);
       halide::BatchNormParams bn = declareBatchNorm(op);
       Func f = halide::batchNormAlgorithm(v, op, in, bn, step.activation, step.slope);
       halide::scheduleElementwise(v, f, out, vec);
@@ -374,7 +388,7 @@ private:
       std::vector<int64_t> channels;
       while (next < step.inputs.size()) {
         channels.push_back(shapeOfInput(next).c);
-        inputs.push_back(declare("input"));
+        inputs.push_back(declare(Slot::Input));
       }
       Func f = op.kind == LayerKind::Add
                    ? halide::addAlgorithm(v, inputs, step.activation, step.slope)
@@ -383,7 +397,7 @@ private:
       return {f};
     }
     case LayerKind::Flatten: {
-      ImageParam in = declare("input");
+      ImageParam in = declare(Slot::Input);
       Func f = halide::flattenAlgorithm(v, in, shapeOfInput(0));
       halide::scheduleElementwise(v, f, out, vec);
       return {f};
