@@ -1,5 +1,6 @@
 //===- LayerSpec.cpp - The built-in layers and their parameters -----------===//
 #include "cnnc/DSL/LayerSpec.h"
+#include "cnnc/DSL/PadMode.h"
 
 #include <cstdlib>
 
@@ -74,9 +75,10 @@ std::vector<LayerSpec> buildSpecs() {
                            "grouped convolution: channels split into groups"));
     l.params.push_back(opt("bias", ParamType::Bool, Value::boolean(true),
                            "add a learned bias per output channel"));
-    ParamSpec mode = opt("mode", ParamType::Enum, Value::symbol("zeros"),
-                         "padding mode: zeros, replicate or reflect");
-    mode.choices = {"zeros", "replicate", "reflect"};
+    ParamSpec mode = opt("mode", ParamType::Enum, Value::symbol(padModeName(PadMode::Zeros)),
+                         "padding mode: " + padModeChoices());
+    for (size_t m = 0; m < kNumPadModes; ++m)
+      mode.choices.push_back(padModeName(static_cast<PadMode>(m)));
     l.params.push_back(mode);
     ParamSpec table = opt("table", ParamType::Table, Value(),
                           "partial connection table: for each output channel, "

@@ -8,6 +8,7 @@
 #include "cnnc/Codegen/ModelPlan.h"
 #include "cnnc/DSL/LayerKind.h"
 #include "cnnc/DSL/LayerSpec.h"
+#include "cnnc/DSL/PadMode.h"
 
 #include <gtest/gtest.h>
 
@@ -67,6 +68,22 @@ TEST(LayerTable, FusedActivationsAreTheActivationFamily) {
   }
   EXPECT_EQ(activations, 4); // relu, leaky_relu, sigmoid, tanh
   EXPECT_STREQ(plan::activationName(plan::Activation::None), "none");
+}
+
+TEST(LayerTable, ConvModeChoicesAreThePadModes) {
+  const LayerSpec &conv = layerSpecFor(LayerKind::Conv);
+  const ParamSpec *mode = nullptr;
+  for (const ParamSpec &p : conv.params)
+    if (p.name == "mode")
+      mode = &p;
+  ASSERT_NE(mode, nullptr);
+  ASSERT_EQ(mode->choices.size(), kNumPadModes);
+  for (size_t m = 0; m < kNumPadModes; ++m) {
+    EXPECT_EQ(mode->choices[m], padModeName(static_cast<PadMode>(m)));
+    EXPECT_EQ(padModeNamed(mode->choices[m]), static_cast<PadMode>(m));
+  }
+  EXPECT_FALSE(padModeNamed("circular").has_value()); // PyTorch has it; cnnc does not yet
+  EXPECT_EQ(padModeChoices(), "zeros, replicate or reflect");
 }
 
 /// docs/language.md's table of layers: each row's layer names (first

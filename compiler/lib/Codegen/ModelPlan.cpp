@@ -95,18 +95,6 @@ std::string shapeString(const Shape &s) {
 
 namespace {
 
-const char *padModeName(PadMode m) {
-  switch (m) {
-  case PadMode::Zeros:
-    return "zeros";
-  case PadMode::Replicate:
-    return "replicate";
-  case PadMode::Reflect:
-    return "reflect";
-  }
-  return "?";
-}
-
 void printValue(std::ostream &os, int64_t v) { os << v; }
 void printValue(std::ostream &os, double v) { os << v; }
 void printValue(std::ostream &os, bool v) { os << (v ? "true" : "false"); }

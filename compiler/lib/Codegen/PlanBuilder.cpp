@@ -160,9 +160,9 @@ private:
               op.kind = LayerKind::Conv;
               copyWindow(op, c.kernel(), c.stride(), c.padding(), c.dilation());
               op.groups = c.groups();
-              op.padMode = c.pad_mode() == "replicate" ? PadMode::Replicate
-                           : c.pad_mode() == "reflect" ? PadMode::Reflect
-                                                       : PadMode::Zeros;
+              // The verifier accepted only known modes.
+              op.padMode = padModeNamed(std::string_view(c.pad_mode().data(), c.pad_mode().size()))
+                               .value_or(PadMode::Zeros);
               if (auto table = c.table())
                 for (mlir::Attribute row : *table) {
                   auto channels = cnn::getInts(row.cast<mlir::ArrayAttr>());

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "OpShapes.h"
+#include "cnnc/DSL/PadMode.h"
 
 #include "mlir/IR/Builders.h"
 
@@ -56,9 +57,9 @@ template <typename LayerOp> static LogicalResult verify(LayerOp op) {
 
 static LogicalResult verify(Conv2DOp op) {
   StringRef mode = op.pad_mode();
-  if (mode != "zeros" && mode != "replicate" && mode != "reflect")
-    return op.emitOpError() << "unknown pad_mode `" << mode
-                            << "`; expected zeros, replicate or reflect";
+  if (!cnnc::padModeNamed(std::string_view(mode.data(), mode.size())))
+    return op.emitOpError() << "unknown pad_mode `" << mode << "`; expected "
+                            << cnnc::padModeChoices();
   if (auto table = op.table()) {
     if (op.groups() != 1)
       return op.emitOpError("a connection table requires groups = 1");
@@ -92,8 +93,8 @@ static LogicalResult verify(AugmentOp op) {
   auto range = [&](StringRef name, double v, int lo, int hi, bool hiOpen) {
     bool ok = v >= lo && (hiOpen ? v < hi : v <= hi);
     if (!ok)
-      op.emitOpError() << "`" << name << "` must be in [" << lo << ", " << hi << (hiOpen ? ")" : "]")
-                       << ", got " << shortNumber(v);
+      op.emitOpError() << "`" << name << "` must be in [" << lo << ", " << hi
+                       << (hiOpen ? ")" : "]") << ", got " << shortNumber(v);
     return ok;
   };
   double smin = op.scale_min().convertToDouble(), smax = op.scale_max().convertToDouble();
@@ -104,8 +105,8 @@ static LogicalResult verify(AugmentOp op) {
       !range("scale_max", smax, 0, 10, false))
     return failure();
   if (!(smin > 0 && smin <= smax))
-    return op.emitOpError() << "needs 0 < scale_min <= scale_max, got " << shortNumber(smin)
-                             << ", " << shortNumber(smax);
+    return op.emitOpError() << "needs 0 < scale_min <= scale_max, got " << shortNumber(smin) << ", "
+                            << shortNumber(smax);
   // The runtime writes the caller's batch straight into the augmented tensor
   // when augmentation is off: nothing else may read the raw input.
   if (!op.input().isa<BlockArgument>() || !op.input().hasOneUse())

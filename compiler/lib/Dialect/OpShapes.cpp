@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "OpShapes.h"
 #include "cnnc/Arithmetic/DimsString.h"
+#include "cnnc/DSL/PadMode.h"
 
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -188,7 +189,8 @@ FailureOr<InferredShapes> convShapes(Conv2DOp op) {
   int64_t h, w;
   if (failed(windowOutput(op, *in, op.same_padding(), shapes, h, w)))
     return failure();
-  if (op.pad_mode() == "reflect") {
+  StringRef mode = op.pad_mode();
+  if (padModeNamed(std::string_view(mode.data(), mode.size())) == PadMode::Reflect) {
     auto pad = shapes.resolvedPadding ? *shapes.resolvedPadding : getInts(op.padding());
     for (int k = 0; k < 4; ++k)
       if (pad[k] >= (*in)[2 + k % 2]) {

@@ -20,6 +20,7 @@
 #define CNNC_CODEGEN_MODELPLAN_H
 
 #include "cnnc/DSL/LayerKind.h"
+#include "cnnc/DSL/PadMode.h"
 
 #include <array>
 #include <cstdint>
@@ -53,7 +54,7 @@ const char *activationName(Activation act);
 /// The activation a layer of `kind` applies (None for other families).
 Activation activationOf(LayerKind kind);
 
-enum class PadMode { Zeros, Replicate, Reflect };
+using cnnc::PadMode;
 
 /// How a parameter is initialized by default: PyTorch's defaults for
 /// nn.Conv2d / nn.Linear (weight: kaiming_uniform_ with a = sqrt(5), i.e.
