@@ -39,22 +39,22 @@ TEST(PlanKey, EveryAttributeOfEveryKindChangesTheKey) {
     Op op;
     op.kind = static_cast<LayerKind>(k);
     std::string base = keyOf(op);
+// The key of `op` with attribute `name` changed.
+#define CNNC_CHANGED_KEY(name)                                                                     \
+  [&] {                                                                                            \
+    Op changed = op;                                                                               \
+    change(changed.name);                                                                          \
+    return keyOf(changed);                                                                         \
+  }()
 #define CNNC_CHECK_ATTRIBUTE(Type, name, init, doc)                                                \
-  {                                                                                                \
-    Op changed = op;                                                                               \
-    change(changed.name);                                                                          \
-    EXPECT_NE(keyOf(changed), base) << #name " of " << layerKindName(op.kind);                     \
-  }
-    CNNC_OP_ATTRIBUTES(CNNC_CHECK_ATTRIBUTE)
-#undef CNNC_CHECK_ATTRIBUTE
+  EXPECT_NE(CNNC_CHANGED_KEY(name), base) << #name " of " << layerKindName(op.kind);
 #define CNNC_CHECK_RUNTIME_ATTRIBUTE(Type, name, init, doc)                                        \
-  {                                                                                                \
-    Op changed = op;                                                                               \
-    change(changed.name);                                                                          \
-    EXPECT_EQ(keyOf(changed), base) << #name " of " << layerKindName(op.kind);                     \
-  }
+  EXPECT_EQ(CNNC_CHANGED_KEY(name), base) << #name " of " << layerKindName(op.kind);
+    CNNC_OP_ATTRIBUTES(CNNC_CHECK_ATTRIBUTE)
     CNNC_OP_RUNTIME_ATTRIBUTES(CNNC_CHECK_RUNTIME_ATTRIBUTE)
+#undef CNNC_CHECK_ATTRIBUTE
 #undef CNNC_CHECK_RUNTIME_ATTRIBUTE
+#undef CNNC_CHANGED_KEY
     Op withBias = op;
     withBias.bias = 0;
     EXPECT_NE(keyOf(withBias), base) << "bias of " << layerKindName(op.kind);
