@@ -161,8 +161,7 @@ private:
               copyWindow(op, c.kernel(), c.stride(), c.padding(), c.dilation());
               op.groups = c.groups();
               // The verifier accepted only known modes.
-              op.padMode = padModeNamed(std::string_view(c.pad_mode().data(), c.pad_mode().size()))
-                               .value_or(PadMode::Zeros);
+              op.padMode = padModeNamed(c.pad_mode()).value_or(PadMode::Zeros);
               if (auto table = c.table())
                 for (mlir::Attribute row : *table) {
                   auto channels = cnn::getInts(row.cast<mlir::ArrayAttr>());

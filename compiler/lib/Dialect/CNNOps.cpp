@@ -57,7 +57,7 @@ template <typename LayerOp> static LogicalResult verify(LayerOp op) {
 
 static LogicalResult verify(Conv2DOp op) {
   StringRef mode = op.pad_mode();
-  if (!cnnc::padModeNamed(std::string_view(mode.data(), mode.size())))
+  if (!cnnc::padModeNamed(mode))
     return op.emitOpError() << "unknown pad_mode `" << mode << "`; expected "
                             << cnnc::padModeChoices();
   if (auto table = op.table()) {

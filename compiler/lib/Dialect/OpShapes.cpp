@@ -189,8 +189,7 @@ FailureOr<InferredShapes> convShapes(Conv2DOp op) {
   int64_t h, w;
   if (failed(windowOutput(op, *in, op.same_padding(), shapes, h, w)))
     return failure();
-  StringRef mode = op.pad_mode();
-  if (padModeNamed(std::string_view(mode.data(), mode.size())) == PadMode::Reflect) {
+  if (padModeNamed(op.pad_mode()) == PadMode::Reflect) {
     auto pad = shapes.resolvedPadding ? *shapes.resolvedPadding : getInts(op.padding());
     for (int k = 0; k < 4; ++k)
       if (pad[k] >= (*in)[2 + k % 2]) {
