@@ -394,39 +394,8 @@ std::optional<Value> Elaborator::normalize(const ParamSpec &p, const LayerSpec &
 
 bool Elaborator::checkRange(const ParamSpec &p, const LayerSpec &spec, const Value &v,
                             SourceRange range) {
-  static const std::set<std::string> positive = {"filters", "kernel", "stride", "dilation",
-                                                 "groups",  "units",  "size",   "in"};
-  auto where = "`" + p.name + "` of `" + spec.name + "`";
-  if (positive.count(p.name)) {
-    for (int64_t x : v.isInt() ? std::vector<int64_t>{v.i} : v.asInts())
-      if (x < 1)
-        return fail(range, where + " must be at least 1, got " + std::to_string(x));
-  }
-  if (p.name == "pad" && v.kind == Value::Kind::List)
-    for (int64_t x : v.asInts())
-      if (x < 0)
-        return fail(range, where + " must not be negative, got " + std::to_string(x));
-  if (p.name == "table")
-    for (const Value &row : v.list)
-      for (const Value &c : row.list)
-        if (c.i < 0)
-          return fail(range, where + ": channel indices must not be negative");
-  if (p.name == "p" && (v.f < 0 || v.f >= 1))
-    return fail(range, where + " must be in [0, 1), got " + v.str());
-  if ((p.name == "eps" || p.name == "alpha") && !(v.f > 0))
-    return fail(range, where + " must be positive, got " + v.str());
-  if (p.name == "momentum" && !(v.f >= 0 && v.f <= 1))
-    return fail(range, where + " must be in [0, 1], got " + v.str());
-  // augment's ranges (the runtime checks the same for its API).
-  if (p.name == "translate" && !(v.list[0].f >= 0 && v.list[0].f <= 1 && v.list[1].f >= 0 &&
-                                 v.list[1].f <= 1))
-    return fail(range, where + " must be in [0, 1] (a fraction of the size), got " + v.str());
-  if (p.name == "rotate" && !(v.f >= 0 && v.f <= 180))
-    return fail(range, where + " must be in [0, 180] degrees, got " + v.str());
-  if (p.name == "shear" && !(v.f >= 0 && v.f < 80))
-    return fail(range, where + " must be in [0, 80) degrees, got " + v.str());
-  if (p.name == "scale" && !(v.list[0].f > 0 && v.list[0].f <= v.list[1].f && v.list[1].f <= 10))
-    return fail(range, where + " must be [min, max] with 0 < min <= max <= 10, got " + v.str());
+  if (std::optional<std::string> why = boundsViolation(p, v))
+    return fail(range, "`" + p.name + "` of `" + spec.name + "` " + *why);
   return true;
 }
 

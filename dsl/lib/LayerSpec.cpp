@@ -3,6 +3,7 @@
 #include "cnnc/DSL/PadMode.h"
 
 #include <cstdlib>
+#include <sstream>
 
 namespace cnnc {
 
@@ -26,22 +27,58 @@ ParamSpec opt(std::string name, ParamType type, Value def, std::string doc,
   p.doc = std::move(doc);
   return p;
 }
+/// Bounds [min, max] (open ends where asked), with a unit for messages.
+Bounds range(double min, double max, bool maxOpen = false, std::string unit = "") {
+  Bounds b;
+  b.min = min;
+  b.max = max;
+  b.maxOpen = maxOpen;
+  b.unit = std::move(unit);
+  return b;
+}
+Bounds atLeast(double min) {
+  Bounds b;
+  b.min = min;
+  return b;
+}
+Bounds positive() {
+  Bounds b = atLeast(0);
+  b.minOpen = true;
+  return b;
+}
+ParamSpec bounded(ParamSpec p, Bounds b) {
+  p.bounds = std::move(b);
+  return p;
+}
 ParamSpec strideLikeKernel() {
   ParamSpec p = opt("stride", ParamType::IntPair, Value(), "step between windows");
   p.defaultsTo = "kernel";
+  p.bounds = atLeast(1);
   return p;
 }
 ParamSpec padding() {
-  return opt("pad", ParamType::Padding, Value::ints({0, 0, 0, 0}),
-             "zero padding: n, [h, w], [top, left, bottom, right], same or valid");
+  return bounded(opt("pad", ParamType::Padding, Value::ints({0, 0, 0, 0}),
+                     "zero padding: n, [h, w], [top, left, bottom, right], same or valid"),
+                 atLeast(0));
 }
 ParamSpec ceilMode() {
   return opt("ceil", ParamType::Bool, Value::boolean(false),
              "ceil mode: round the output size up instead of down");
 }
 ParamSpec frozen() {
-  return opt("frozen", ParamType::Bool, Value::boolean(false),
-             "exclude the layer's parameters from training");
+  ParamSpec p = opt("frozen", ParamType::Bool, Value::boolean(false),
+                    "exclude the layer's parameters from training");
+  p.role = ParamRole::Freeze;
+  return p;
+}
+ParamSpec biasSwitch(std::string doc) {
+  ParamSpec p = opt("bias", ParamType::Bool, Value::boolean(true), std::move(doc));
+  p.role = ParamRole::BiasSwitch;
+  return p;
+}
+/// A learned weight and the bias that `bias: false` removes.
+std::vector<TensorSpec> weightAndBias() {
+  return {{"weight", TensorInit::Weight}, {"bias", TensorInit::Bias, false, "bias"}};
 }
 
 /// A layer's spec: its name and whether it merges branches come from the
@@ -63,18 +100,21 @@ std::vector<LayerSpec> buildSpecs() {
   std::vector<LayerSpec> s;
   {
     LayerSpec l = layer(LayerKind::Conv, "conv", true, "2-D convolution");
-    l.params.push_back(req("filters", ParamType::Int, "number of output channels"));
-    ParamSpec k = req("kernel", ParamType::IntPair, "window size: k, [kh, kw] or khxkw");
-    l.params.push_back(k);
     l.params.push_back(
-        opt("stride", ParamType::IntPair, Value::ints({1, 1}), "step between windows"));
+        bounded(req("filters", ParamType::Int, "number of output channels"), atLeast(1)));
+    l.params.push_back(bounded(
+        req("kernel", ParamType::IntPair, "window size: k, [kh, kw] or khxkw"), atLeast(1)));
+    l.params.push_back(
+        bounded(opt("stride", ParamType::IntPair, Value::ints({1, 1}), "step between windows"),
+                atLeast(1)));
     l.params.push_back(padding());
-    l.params.push_back(
-        opt("dilation", ParamType::IntPair, Value::ints({1, 1}), "spacing between kernel taps"));
-    l.params.push_back(opt("groups", ParamType::Int, Value::integer(1),
-                           "grouped convolution: channels split into groups"));
-    l.params.push_back(opt("bias", ParamType::Bool, Value::boolean(true),
-                           "add a learned bias per output channel"));
+    l.params.push_back(bounded(
+        opt("dilation", ParamType::IntPair, Value::ints({1, 1}), "spacing between kernel taps"),
+        atLeast(1)));
+    l.params.push_back(bounded(opt("groups", ParamType::Int, Value::integer(1),
+                                   "grouped convolution: channels split into groups"),
+                               atLeast(1)));
+    l.params.push_back(biasSwitch("add a learned bias per output channel"));
     ParamSpec mode = opt("mode", ParamType::Enum, Value::symbol(padModeName(PadMode::Zeros)),
                          "padding mode: " + padModeChoices());
     for (size_t m = 0; m < kNumPadModes; ++m)
@@ -84,23 +124,26 @@ std::vector<LayerSpec> buildSpecs() {
                           "partial connection table: for each output channel, "
                           "the input channels it reads (LeNet-5's C3)");
     table.optional = true;
+    table.bounds = atLeast(0);
     l.params.push_back(table);
     l.params.push_back(frozen());
+    l.tensors = weightAndBias();
     s.push_back(l);
   }
   {
     LayerSpec l = layer(LayerKind::MaxPool, "maxpool", false, "max pooling");
-    l.params.push_back(req("kernel", ParamType::IntPair, "window size"));
+    l.params.push_back(bounded(req("kernel", ParamType::IntPair, "window size"), atLeast(1)));
     l.params.push_back(strideLikeKernel());
     l.params.push_back(padding());
-    l.params.push_back(
-        opt("dilation", ParamType::IntPair, Value::ints({1, 1}), "spacing between window taps"));
+    l.params.push_back(bounded(
+        opt("dilation", ParamType::IntPair, Value::ints({1, 1}), "spacing between window taps"),
+        atLeast(1)));
     l.params.push_back(ceilMode());
     s.push_back(l);
   }
   {
     LayerSpec l = layer(LayerKind::AvgPool, "avgpool", false, "average pooling");
-    l.params.push_back(req("kernel", ParamType::IntPair, "window size"));
+    l.params.push_back(bounded(req("kernel", ParamType::IntPair, "window size"), atLeast(1)));
     l.params.push_back(strideLikeKernel());
     l.params.push_back(padding());
     l.params.push_back(ceilMode());
@@ -111,7 +154,7 @@ std::vector<LayerSpec> buildSpecs() {
   {
     LayerSpec l = layer(LayerKind::L2Pool, "l2pool", false,
                         "L2 pooling: sqrt of the sum of squares over the window");
-    l.params.push_back(req("kernel", ParamType::IntPair, "window size"));
+    l.params.push_back(bounded(req("kernel", ParamType::IntPair, "window size"), atLeast(1)));
     l.params.push_back(strideLikeKernel());
     l.params.push_back(ceilMode());
     s.push_back(l);
@@ -120,20 +163,23 @@ std::vector<LayerSpec> buildSpecs() {
                     "average over the whole spatial extent: CxHxW -> Cx1x1"));
   {
     LayerSpec l = layer(LayerKind::Dense, "fc", true, "fully connected layer");
-    l.params.push_back(req("units", ParamType::Int, "number of outputs"));
-    l.params.push_back(opt("bias", ParamType::Bool, Value::boolean(true), "add a learned bias"));
+    l.params.push_back(bounded(req("units", ParamType::Int, "number of outputs"), atLeast(1)));
+    l.params.push_back(biasSwitch("add a learned bias"));
     ParamSpec in = opt("in", ParamType::Int, Value(),
                        "expected number of inputs; checked against the inferred size");
     in.optional = true;
+    in.bounds = atLeast(1);
     l.params.push_back(in);
     l.params.push_back(frozen());
+    l.tensors = weightAndBias();
     s.push_back(l);
   }
   s.push_back(layer(LayerKind::Flatten, "flatten", false, "CxHxW -> C*H*W features"));
   {
     LayerSpec l = layer(LayerKind::Dropout, "dropout", false,
                         "zero inputs with probability p while training");
-    l.params.push_back(opt("p", ParamType::Float, Value::real(0.5), "drop probability", true));
+    l.params.push_back(bounded(
+        opt("p", ParamType::Float, Value::real(0.5), "drop probability", true), range(0, 1, true)));
     s.push_back(l);
   }
   {
@@ -143,33 +189,49 @@ std::vector<LayerSpec> buildSpecs() {
         layer(LayerKind::Augment, "augment", false,
               "random affine warp (shift, rotation, shear, zoom) and horizontal flip of a "
               "network input while training");
-    l.params.push_back(opt("translate", ParamType::FloatPair,
-                           Value::makeList({Value::real(0), Value::real(0)}),
-                           "largest shift as a fraction of the width and height: t or [tx, ty]"));
+    // The runtime checks the same ranges for its API (Augmentation.cpp).
+    l.params.push_back(bounded(
+        opt("translate", ParamType::FloatPair, Value::makeList({Value::real(0), Value::real(0)}),
+            "largest shift as a fraction of the width and height: t or [tx, ty]"),
+        range(0, 1, false, " (a fraction of the size)")));
     l.params.push_back(
-        opt("rotate", ParamType::Float, Value::real(0), "largest rotation, degrees"));
+        bounded(opt("rotate", ParamType::Float, Value::real(0), "largest rotation, degrees"),
+                range(0, 180, false, " degrees")));
     l.params.push_back(
-        opt("shear", ParamType::Float, Value::real(0), "largest horizontal shear, degrees"));
-    l.params.push_back(opt("scale", ParamType::FloatPair,
-                           Value::makeList({Value::real(1), Value::real(1)}),
-                           "zoom range [min, max]"));
+        bounded(opt("shear", ParamType::Float, Value::real(0), "largest horizontal shear, degrees"),
+                range(0, 80, true, " degrees")));
+    Bounds zoom = range(0, 10);
+    zoom.minOpen = true;
+    zoom.ordered = true;
+    l.params.push_back(
+        bounded(opt("scale", ParamType::FloatPair,
+                    Value::makeList({Value::real(1), Value::real(1)}), "zoom range [min, max]"),
+                zoom));
     l.params.push_back(opt("flip", ParamType::Bool, Value::boolean(false),
                            "mirror horizontally with probability 1/2"));
     s.push_back(l);
   }
   {
     LayerSpec l = layer(LayerKind::BatchNorm, "bn", true, "batch normalization over channels");
-    l.params.push_back(opt("eps", ParamType::Float, Value::real(1e-5), "added to the variance"));
-    l.params.push_back(
-        opt("momentum", ParamType::Float, Value::real(0.1), "running statistics update factor"));
+    l.params.push_back(bounded(
+        opt("eps", ParamType::Float, Value::real(1e-5), "added to the variance"), positive()));
+    l.params.push_back(bounded(
+        opt("momentum", ParamType::Float, Value::real(0.1), "running statistics update factor"),
+        range(0, 1)));
     l.params.push_back(frozen());
+    l.tensors = {{"weight", TensorInit::Ones},
+                 {"bias", TensorInit::Zeros},
+                 {"running_mean", TensorInit::Zeros, true},
+                 {"running_var", TensorInit::Ones, true}};
     s.push_back(l);
   }
   {
     LayerSpec l =
         layer(LayerKind::LRN, "lrn", false, "local response normalization across channels");
-    l.params.push_back(req("size", ParamType::Int, "number of neighbouring channels"));
-    l.params.push_back(opt("alpha", ParamType::Float, Value::real(1e-4), "scale"));
+    l.params.push_back(
+        bounded(req("size", ParamType::Int, "number of neighbouring channels"), atLeast(1)));
+    l.params.push_back(
+        bounded(opt("alpha", ParamType::Float, Value::real(1e-4), "scale"), positive()));
     l.params.push_back(opt("beta", ParamType::Float, Value::real(0.75), "exponent"));
     l.params.push_back(opt("k", ParamType::Float, Value::real(1.0), "additive constant"));
     s.push_back(l);
@@ -194,6 +256,85 @@ std::vector<LayerSpec> buildSpecs() {
   return s;
 }
 } // namespace
+
+const ParamSpec *LayerSpec::param(const std::string &paramName) const {
+  for (const ParamSpec &p : params)
+    if (p.name == paramName)
+      return &p;
+  return nullptr;
+}
+
+namespace {
+std::string number(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+} // namespace
+
+std::string describeBounds(const Bounds &b) {
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  if (b.ordered)
+    return "must be [min, max] with " + number(b.min) + (b.minOpen ? " < " : " <= ") +
+           "min <= max" + (b.maxOpen ? " < " : " <= ") + number(b.max) + b.unit;
+  if (b.max == inf && !b.minOpen && b.min == 0)
+    return "must not be negative" + b.unit;
+  if (b.max == inf && b.minOpen && b.min == 0)
+    return "must be positive" + b.unit;
+  if (b.max == inf)
+    return std::string(b.minOpen ? "must be more than " : "must be at least ") + number(b.min) +
+           b.unit;
+  if (b.min == -inf)
+    return std::string(b.maxOpen ? "must be less than " : "must be at most ") + number(b.max) +
+           b.unit;
+  return "must be in " + std::string(b.minOpen ? "(" : "[") + number(b.min) + ", " + number(b.max) +
+         (b.maxOpen ? ")" : "]") + b.unit;
+}
+
+std::optional<std::string> boundsViolation(const ParamSpec &p, const Value &v) {
+  const Bounds &b = p.bounds;
+  if (b.unbounded() && !b.ordered)
+    return std::nullopt;
+  auto fail = [&](const std::string &got) { return describeBounds(b) + ", got " + got; };
+  switch (p.type) {
+  case ParamType::Int:
+  case ParamType::IntPair:
+  case ParamType::Padding:
+  case ParamType::Table: {
+    if (v.kind == Value::Kind::Symbol) // `same`
+      return std::nullopt;
+    std::vector<int64_t> ints;
+    if (v.isInt())
+      ints = {v.i};
+    else
+      for (const Value &e : v.list)
+        for (int64_t x : e.isInt() ? std::vector<int64_t>{e.i} : e.asInts())
+          ints.push_back(x);
+    for (int64_t x : ints)
+      if (!b.contains(static_cast<double>(x)))
+        return fail(std::to_string(x));
+    return std::nullopt;
+  }
+  case ParamType::Float:
+    if (!b.contains(v.asDouble()))
+      return fail(v.str());
+    return std::nullopt;
+  case ParamType::FloatPair: {
+    bool ok = true;
+    for (const Value &e : v.list)
+      ok &= b.contains(e.asDouble());
+    if (b.ordered && v.list.size() == 2)
+      ok &= v.list[0].asDouble() <= v.list[1].asDouble();
+    if (!ok)
+      return fail(v.str());
+    return std::nullopt;
+  }
+  case ParamType::Bool:
+  case ParamType::Enum:
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
 
 const std::vector<LayerSpec> &layerSpecs() {
   static const std::vector<LayerSpec> specs = buildSpecs();

@@ -9,6 +9,6 @@
 func @tiny(%x: tensor<?x1x8x8xf32>) -> tensor<?x2x4x4xf32> {
   %w = cnn.param "c.weight" : tensor<2x1x3x3xf32>
   %b = cnn.param "c.bias" : tensor<2xf32>
-  %c = cnn.conv2d %x, %w, %b {dilation = [1, 1], filters = 2 : i64, groups = 1 : i64, kernel = [3, 3], layer = "c", pad_mode = "zeros", padding = [1, 1, 1, 1], stride = [2, 2]} : (tensor<?x1x8x8xf32>, tensor<2x1x3x3xf32>, tensor<2xf32>) -> tensor<?x2x4x4xf32>
+  %c = cnn.conv2d %x, %w, %b {dilation = [1, 1], filters = 2 : i64, groups = 1 : i64, kernel = [3, 3], layer = "c", mode = "zeros", pad = [1, 1, 1, 1], stride = [2, 2]} : (tensor<?x1x8x8xf32>, tensor<2x1x3x3xf32>, tensor<2xf32>) -> tensor<?x2x4x4xf32>
   cnn.return %c {names = ["out"]} : tensor<?x2x4x4xf32>
 }

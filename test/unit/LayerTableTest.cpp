@@ -86,6 +86,97 @@ TEST(LayerTable, ConvModeChoicesAreThePadModes) {
   EXPECT_EQ(padModeChoices(), "zeros, replicate or reflect");
 }
 
+TEST(LayerTable, EveryLayerHasAnOpMnemonicFoundAgain) {
+  std::set<std::string> ops;
+  for (LayerKind k : allKinds()) {
+    std::string op = layerOpName(k);
+    if (k == LayerKind::Input) {
+      EXPECT_EQ(op, "");
+      EXPECT_FALSE(layerKindOfOp("").has_value());
+      continue;
+    }
+    EXPECT_TRUE(ops.insert(op).second) << op;
+    EXPECT_EQ(layerKindOfOp(op), k) << op;
+    if (layerFamily(k) == LayerFamily::Activation)
+      EXPECT_EQ(op, layerKindName(k));
+  }
+  EXPECT_STREQ(layerOpName(LayerKind::Conv), "conv2d");
+  EXPECT_FALSE(layerKindOfOp("conv").has_value());
+}
+
+/// The parameters that only shape inference reads: the plan has the shapes
+/// they give, not the parameters.
+const std::set<std::string> kShapeOnlyParams = {"filters", "units", "in"};
+
+TEST(LayerTable, EveryAttributeParameterIsAPlanAttributeOfTheSameName) {
+  std::set<std::string> planAttributes;
+#define CNNC_NAME_OF(Type, name, init, doc) planAttributes.insert(#name);
+  CNNC_OP_ATTRIBUTES(CNNC_NAME_OF)
+  CNNC_OP_RUNTIME_ATTRIBUTES(CNNC_NAME_OF)
+#undef CNNC_NAME_OF
+  std::set<std::string> used;
+  for (const LayerSpec &s : layerSpecs())
+    for (const ParamSpec &p : s.params) {
+      if (p.role != ParamRole::Attribute || kShapeOnlyParams.count(p.name))
+        continue;
+      EXPECT_TRUE(planAttributes.count(p.name))
+          << "`" << p.name << "` of `" << s.name << "` has no plan attribute of its name";
+      used.insert(p.name);
+    }
+  for (const std::string &a : planAttributes)
+    EXPECT_TRUE(used.count(a)) << "plan attribute `" << a << "` is no layer's parameter";
+}
+
+TEST(LayerTable, EveryTensorHasAPlanFieldAndSwitchesAreBoolParameters) {
+  for (const LayerSpec &s : layerSpecs()) {
+    bool optionalSeen = false;
+    for (const TensorSpec &t : s.tensors) {
+      plan::Op op;
+      EXPECT_NE(plan::tensorField(op, t.suffix), nullptr) << s.name << "." << t.suffix;
+      if (!t.onlyIf.empty()) {
+        const ParamSpec *p = s.param(t.onlyIf);
+        ASSERT_NE(p, nullptr) << s.name << "." << t.suffix;
+        EXPECT_EQ(p->type, ParamType::Bool);
+        EXPECT_EQ(p->role, ParamRole::BiasSwitch);
+      }
+      // The plan builder matches param operands to tensors in order.
+      EXPECT_FALSE(optionalSeen && t.onlyIf.empty())
+          << s.name << ": a tensor that is always there follows an optional one";
+      optionalSeen |= !t.onlyIf.empty();
+    }
+  }
+  EXPECT_EQ(layerSpecFor(LayerKind::BatchNorm).tensors.size(), 4u);
+  EXPECT_TRUE(layerSpecFor(LayerKind::ReLU).tensors.empty());
+}
+
+TEST(LayerTable, BoundsAreDescribedAndChecked) {
+  const LayerSpec &conv = layerSpecFor(LayerKind::Conv);
+  EXPECT_EQ(boundsViolation(*conv.param("kernel"), Value::ints({3, 0})),
+            "must be at least 1, got 0");
+  EXPECT_EQ(boundsViolation(*conv.param("kernel"), Value::ints({3, 1})), std::nullopt);
+  EXPECT_EQ(boundsViolation(*conv.param("pad"), Value::ints({0, -1, 0, 0})),
+            "must not be negative, got -1");
+  EXPECT_EQ(boundsViolation(*conv.param("pad"), Value::symbol("same")), std::nullopt);
+  EXPECT_EQ(boundsViolation(*conv.param("table"),
+                            Value::makeList({Value::ints({0, 1}), Value::ints({2, -3})})),
+            "must not be negative, got -3");
+  const LayerSpec &bn = layerSpecFor(LayerKind::BatchNorm);
+  EXPECT_EQ(boundsViolation(*bn.param("eps"), Value::real(0)), "must be positive, got 0.0");
+  EXPECT_EQ(boundsViolation(*bn.param("momentum"), Value::real(1)), std::nullopt);
+  const LayerSpec &drop = layerSpecFor(LayerKind::Dropout);
+  EXPECT_EQ(boundsViolation(*drop.param("p"), Value::real(1)), "must be in [0, 1), got 1.0");
+  const LayerSpec &augment = layerSpecFor(LayerKind::Augment);
+  EXPECT_EQ(boundsViolation(*augment.param("shear"), Value::real(80)),
+            "must be in [0, 80) degrees, got 80.0");
+  auto pair = [](double a, double b) { return Value::makeList({Value::real(a), Value::real(b)}); };
+  EXPECT_EQ(boundsViolation(*augment.param("scale"), pair(1.2, 0.9)),
+            "must be [min, max] with 0 < min <= max <= 10, got [1.2, 0.9]");
+  EXPECT_EQ(boundsViolation(*augment.param("scale"), pair(0.9, 1.2)), std::nullopt);
+  // A parameter without bounds takes anything of its type.
+  EXPECT_EQ(boundsViolation(*layerSpecFor(LayerKind::LeakyReLU).param("slope"), Value::real(-5)),
+            std::nullopt);
+}
+
 /// docs/language.md's table of layers: each row's layer names (first
 /// column) and parameter names (the back-quoted words of the second).
 std::map<std::string, std::set<std::string>> documentedLayers() {

@@ -113,7 +113,6 @@ private:
       return tensor;
     step.ops.push_back(user);
     step.activation = act;
-    step.slope = plan.ops[user].slope;
     consumed[user] = true;
     return plan.ops[user].output;
   }
@@ -261,7 +260,8 @@ private:
 std::string keyOf(const ModelPlan &plan, const Step &step) {
   std::ostringstream key;
   key.precision(17);
-  key << stepKindName(step.kind) << " " << activationName(step.activation) << " " << step.slope
+  // The activation's parameters are in its op's description.
+  key << stepKindName(step.kind) << " " << activationName(step.activation)
       << (step.flattenInput ? " flatten" : "");
   if (step.kind != StepKind::Accumulate) // a sum of tensors, whatever produced them
     for (int i : step.ops)

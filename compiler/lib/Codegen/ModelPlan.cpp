@@ -150,6 +150,15 @@ void printStep(std::ostream &os, const ModelPlan &plan, const Step &step) {
 
 } // namespace
 
+int *tensorField(Op &op, std::string_view suffix) {
+#define CNNC_OP_TENSOR_CASE(field, text)                                                           \
+  if (suffix == text)                                                                              \
+    return &op.field;
+  CNNC_OP_TENSORS(CNNC_OP_TENSOR_CASE)
+#undef CNNC_OP_TENSOR_CASE
+  return nullptr;
+}
+
 std::string describeOp(const ModelPlan &plan, const Op &op) {
   std::ostringstream os;
   os.precision(17); // attributes that differ in their last digit must not merge

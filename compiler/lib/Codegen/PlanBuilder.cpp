@@ -2,8 +2,9 @@
 //
 // A straight walk over the func body: block arguments become input tensors,
 // cnn.param ops become parameters (with PyTorch's default initialization
-// chosen by the layer that reads them), every layer op becomes a plan op with
-// its attributes copied into plain fields. Then formSteps() fuses and
+// chosen by the layer that reads them, LayerSpec's tensors), every layer op
+// becomes a plan op with its attributes copied by name into the plan's
+// fields of the same name (CNNC_OP_ATTRIBUTES), whatever its kind. Then formSteps() fuses and
 // formTrainingSteps() adds the training step.
 //
 //===----------------------------------------------------------------------===//
@@ -11,7 +12,6 @@
 #include "cnnc/Dialect/CNN/CNNDialect.h"
 
 #include "llvm/ADT/DenseMap.h"
-#include "llvm/ADT/TypeSwitch.h"
 
 namespace cnnc {
 namespace {
@@ -101,26 +101,67 @@ private:
     result.ops.push_back(op);
   }
 
-  /// Records the init rule of the param behind operand `v` of a layer.
-  int paramOf(mlir::Value v, InitKind init, int64_t fanIn) {
-    int id = params.lookup(v);
-    result.params[id].init = init;
-    result.params[id].fanIn = fanIn;
-    return id;
+  // Attribute values into plan fields; the verifiers checked their types.
+  static void read(mlir::Attribute a, int64_t &out) { out = a.cast<mlir::IntegerAttr>().getInt(); }
+  static void read(mlir::Attribute a, double &out) {
+    out = a.cast<mlir::FloatAttr>().getValueAsDouble();
+  }
+  static void read(mlir::Attribute a, bool &out) { out = a.cast<mlir::BoolAttr>().getValue(); }
+  static void read(mlir::Attribute a, PadMode &out) {
+    out = padModeNamed(a.cast<mlir::StringAttr>().getValue()).value_or(PadMode::Zeros);
+  }
+  template <size_t N> static void read(mlir::Attribute a, std::array<int64_t, N> &out) {
+    auto ints = cnn::getInts(a.cast<mlir::ArrayAttr>());
+    for (size_t i = 0; i < N && i < ints.size(); ++i)
+      out[i] = ints[i];
+  }
+  static void read(mlir::Attribute a, Range &out) {
+    auto values = a.cast<mlir::ArrayAttr>();
+    for (size_t i = 0; i < out.size() && i < values.size(); ++i)
+      out[i] = values[i].cast<mlir::FloatAttr>().getValueAsDouble();
+  }
+  static void read(mlir::Attribute a, Table &out) {
+    for (mlir::Attribute row : a.cast<mlir::ArrayAttr>()) {
+      auto channels = cnn::getInts(row.cast<mlir::ArrayAttr>());
+      out.emplace_back(channels.begin(), channels.end());
+    }
   }
 
-  static void copyWindow(Op &op, mlir::ArrayAttr kernel, mlir::ArrayAttr stride,
-                         mlir::ArrayAttr padding, mlir::ArrayAttr dilation) {
-    auto k = cnn::getInts(kernel), s = cnn::getInts(stride);
-    auto p = cnn::getInts(padding), d = cnn::getInts(dilation);
-    for (int i = 0; i < 2; ++i) {
-      op.kernel[i] = k[i];
-      op.stride[i] = s[i];
-      if (d.size() == 2)
-        op.dilation[i] = d[i];
+  /// Every plan attribute from the op attribute of the same name, where the
+  /// op has one (the others keep their defaults).
+  static void copyAttributes(mlir::Operation *operation, Op &op) {
+#define CNNC_COPY_ATTRIBUTE(Type, name, init, doc)                                                 \
+  if (mlir::Attribute a = operation->getAttr(#name))                                               \
+    read(a, op.name);
+    CNNC_OP_ATTRIBUTES(CNNC_COPY_ATTRIBUTE)
+    CNNC_OP_RUNTIME_ATTRIBUTES(CNNC_COPY_ATTRIBUTE)
+#undef CNNC_COPY_ATTRIBUTE
+  }
+
+  /// The layer's tensors (its cnn.param operands, in the order of its
+  /// spec's tensors) into the op's tensor fields, with their init rules;
+  /// fan_in is the weight's size per output (PyTorch's for conv and
+  /// linear), and the bias uses its weight's.
+  void copyTensors(mlir::Operation *operation, const LayerSpec &spec, Op &op) {
+    size_t t = 0;
+    int64_t fanIn = 1;
+    for (mlir::Value v : operation->getOperands()) {
+      if (!cnn::isParam(v) || t >= spec.tensors.size())
+        continue;
+      const TensorSpec &tensor = spec.tensors[t++];
+      int id = params.lookup(v);
+      if (tensor.init == InitKind::Weight) {
+        const std::vector<int64_t> &shape = result.params[id].shape;
+        fanIn = 1;
+        for (size_t d = 1; d < shape.size(); ++d)
+          fanIn *= shape[d];
+      }
+      result.params[id].init = tensor.init;
+      result.params[id].fanIn =
+          tensor.init == InitKind::Weight || tensor.init == InitKind::Bias ? fanIn : 1;
+      if (int *field = tensorField(op, tensor.suffix))
+        *field = id;
     }
-    for (int i = 0; i < 4 && p.size() == 4; ++i)
-      op.pad[i] = p[i];
   }
 
   mlir::LogicalResult visit(mlir::Operation *operation) {
@@ -154,130 +195,13 @@ private:
     for (mlir::Value v : operation->getOperands())
       if (!cnn::isParam(v))
         op.inputs.push_back(tensorOf(v));
-    mlir::LogicalResult kind =
-        llvm::TypeSwitch<mlir::Operation *, mlir::LogicalResult>(operation)
-            .Case([&](cnn::Conv2DOp c) {
-              op.kind = LayerKind::Conv;
-              copyWindow(op, c.kernel(), c.stride(), c.padding(), c.dilation());
-              op.groups = c.groups();
-              // The verifier accepted only known modes.
-              op.padMode = padModeNamed(c.pad_mode()).value_or(PadMode::Zeros);
-              if (auto table = c.table())
-                for (mlir::Attribute row : *table) {
-                  auto channels = cnn::getInts(row.cast<mlir::ArrayAttr>());
-                  op.table.emplace_back(channels.begin(), channels.end());
-                }
-              auto wType = c.weight().getType().cast<mlir::RankedTensorType>();
-              int64_t fanIn = wType.getDimSize(1) * wType.getDimSize(2) * wType.getDimSize(3);
-              op.weight = paramOf(c.weight(), InitKind::Weight, fanIn);
-              if (c.bias())
-                op.bias = paramOf(c.bias(), InitKind::Bias, fanIn);
-              return mlir::success();
-            })
-            .Case([&](cnn::DenseOp d) {
-              op.kind = LayerKind::Dense;
-              int64_t fanIn = d.weight().getType().cast<mlir::RankedTensorType>().getDimSize(1);
-              op.weight = paramOf(d.weight(), InitKind::Weight, fanIn);
-              if (d.bias())
-                op.bias = paramOf(d.bias(), InitKind::Bias, fanIn);
-              return mlir::success();
-            })
-            .Case([&](cnn::MaxPool2DOp p) {
-              op.kind = LayerKind::MaxPool;
-              copyWindow(op, p.kernel(), p.stride(), p.padding(), p.dilation());
-              op.ceilMode = p.ceil_mode();
-              return mlir::success();
-            })
-            .Case([&](cnn::AvgPool2DOp p) {
-              op.kind = LayerKind::AvgPool;
-              copyWindow(op, p.kernel(), p.stride(), p.padding(), nullptr);
-              op.ceilMode = p.ceil_mode();
-              op.countIncludePad = p.count_include_pad();
-              return mlir::success();
-            })
-            .Case([&](cnn::L2Pool2DOp p) {
-              op.kind = LayerKind::L2Pool;
-              copyWindow(op, p.kernel(), p.stride(), nullptr, nullptr);
-              op.ceilMode = p.ceil_mode();
-              return mlir::success();
-            })
-            .Case([&](cnn::GlobalAvgPool2DOp) {
-              op.kind = LayerKind::GlobalAvgPool;
-              return mlir::success();
-            })
-            .Case([&](cnn::BatchNormOp b) {
-              op.kind = LayerKind::BatchNorm;
-              op.epsilon = b.epsilon().convertToDouble();
-              op.momentum = b.momentum().convertToDouble();
-              op.weight = paramOf(b.weight(), InitKind::Ones, 1);
-              op.bias = paramOf(b.bias(), InitKind::Zeros, 1);
-              op.mean = paramOf(b.running_mean(), InitKind::Zeros, 1);
-              op.var = paramOf(b.running_var(), InitKind::Ones, 1);
-              return mlir::success();
-            })
-            .Case([&](cnn::LRNOp l) {
-              op.kind = LayerKind::LRN;
-              op.size = l.size();
-              op.alpha = l.alpha().convertToDouble();
-              op.beta = l.beta().convertToDouble();
-              op.k = l.k().convertToDouble();
-              return mlir::success();
-            })
-            .Case([&](cnn::FlattenOp) {
-              op.kind = LayerKind::Flatten;
-              return mlir::success();
-            })
-            .Case([&](cnn::SoftmaxOp) {
-              op.kind = LayerKind::Softmax;
-              return mlir::success();
-            })
-            .Case([&](cnn::ReLUOp) {
-              op.kind = LayerKind::ReLU;
-              return mlir::success();
-            })
-            .Case([&](cnn::SigmoidOp) {
-              op.kind = LayerKind::Sigmoid;
-              return mlir::success();
-            })
-            .Case([&](cnn::TanhOp) {
-              op.kind = LayerKind::Tanh;
-              return mlir::success();
-            })
-            .Case([&](cnn::LeakyReLUOp l) {
-              op.kind = LayerKind::LeakyReLU;
-              op.slope = l.slope().convertToDouble();
-              return mlir::success();
-            })
-            .Case([&](cnn::ConcatOp) {
-              op.kind = LayerKind::Concat;
-              return mlir::success();
-            })
-            .Case([&](cnn::AddOp) {
-              op.kind = LayerKind::Add;
-              return mlir::success();
-            })
-            .Case([&](cnn::AugmentOp a) {
-              op.kind = LayerKind::Augment;
-              op.translate[0] = a.translate_x().convertToDouble();
-              op.translate[1] = a.translate_y().convertToDouble();
-              op.rotate = a.rotate().convertToDouble();
-              op.shear = a.shear().convertToDouble();
-              op.scale[0] = a.scale_min().convertToDouble();
-              op.scale[1] = a.scale_max().convertToDouble();
-              op.flip = a.flip();
-              return mlir::success();
-            })
-            .Case([&](cnn::DropoutOp d) {
-              op.kind = LayerKind::Dropout;
-              op.p = d.p().convertToDouble();
-              return mlir::success();
-            })
-            .Default([](mlir::Operation *o) {
-              return o->emitError("code generation does not handle '")
-                     << o->getName() << "' (is the shape pipeline run?)";
-            });
-    if (mlir::failed(kind))
-      return mlir::failure();
+    std::optional<LayerKind> kind = cnn::layerKindOf(operation);
+    if (!kind || *kind == LayerKind::Input || *kind == LayerKind::Project)
+      return operation->emitError("code generation does not handle '")
+             << operation->getName() << "' (is the shape pipeline run?)";
+    op.kind = *kind;
+    copyAttributes(operation, op);
+    copyTensors(operation, layerSpecFor(*kind), op);
     auto out = addTensor(op.layer, operation->getResult(0), operation->getLoc());
     if (mlir::failed(out))
       return mlir::failure();

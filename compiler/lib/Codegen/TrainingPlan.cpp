@@ -148,7 +148,6 @@ private:
     if (step.activation != Activation::None) {
       Step act = make(StepKind::ActivationGrad, step.ops.back(), {output(out), grad(g)}, {});
       act.activation = step.activation;
-      act.slope = step.slope;
       int dz = addTensor("d(" + plan.tensors[op.output].name + ")", plan.tensors[op.output].shape);
       act.outputs = {tensor(dz)};
       plan.backward.push_back(act);
@@ -249,7 +248,6 @@ private:
     if (layerFamily(op.kind) == LayerFamily::Activation) {
       Step s = make(StepKind::ActivationGrad, primary, {output(out), grad(g)}, {tensor(dx)});
       s.activation = activationOf(op.kind);
-      s.slope = op.slope;
       plan.backward.push_back(s);
       return;
     }

@@ -96,7 +96,7 @@ void explainSpatialSize(InFlightDiagnostic &diag, Operation *culprit, const std:
   std::optional<int64_t> ph = paddingForOutputSize(in[2], *wh, targetH);
   std::optional<int64_t> pw = paddingForOutputSize(in[3], *ww, targetW);
   std::string fix;
-  bool hasPadding = culprit->hasAttr("padding");
+  bool hasPadding = culprit->hasAttr("pad");
   if (!hasPadding)
     ph = pw = std::nullopt;
   if (ph && pw && *ph == *pw)
@@ -187,10 +187,10 @@ FailureOr<InferredShapes> convShapes(Conv2DOp op) {
   }
   InferredShapes shapes;
   int64_t h, w;
-  if (failed(windowOutput(op, *in, op.same_padding(), shapes, h, w)))
+  if (failed(windowOutput(op, *in, isSamePadding(op.pad()), shapes, h, w)))
     return failure();
-  if (padModeNamed(op.pad_mode()) == PadMode::Reflect) {
-    auto pad = shapes.resolvedPadding ? *shapes.resolvedPadding : getInts(op.padding());
+  if (padModeNamed(op.mode()) == PadMode::Reflect) {
+    auto pad = shapes.resolvedPadding ? *shapes.resolvedPadding : explicitPadding(op.pad());
     for (int k = 0; k < 4; ++k)
       if (pad[k] >= (*in)[2 + k % 2]) {
         layerError(op, "reflect padding " + std::to_string(pad[k]) +
@@ -225,7 +225,7 @@ FailureOr<InferredShapes> denseShapes(DenseOp op) {
                        " tensor; insert `flatten` before it");
     return failure();
   }
-  if (auto declared = op.in_features()) {
+  if (auto declared = op.in()) {
     if (static_cast<int64_t>(*declared) != in[1]) {
       std::string from;
       if (auto flat = op.input().getDefiningOp<FlattenOp>())
@@ -322,8 +322,8 @@ FailureOr<InferredShapes> computeShapes(Operation *op) {
       return failure();
   return llvm::TypeSwitch<Operation *, FailureOr<InferredShapes>>(op)
       .Case([](Conv2DOp c) { return convShapes(c); })
-      .Case([](MaxPool2DOp p) { return poolShapes(p, p.same_padding()); })
-      .Case([](AvgPool2DOp p) { return poolShapes(p, p.same_padding()); })
+      .Case([](MaxPool2DOp p) { return poolShapes(p, isSamePadding(p.pad())); })
+      .Case([](AvgPool2DOp p) { return poolShapes(p, isSamePadding(p.pad())); })
       .Case([](L2Pool2DOp p) { return poolShapes(p, false); })
       .Case([](GlobalAvgPool2DOp p) -> FailureOr<InferredShapes> {
         FailureOr<Shape> in = imageInput(p);
@@ -361,9 +361,11 @@ FailureOr<InferredShapes> computeShapes(Operation *op) {
         shapes.result = *rankedShape(p.reference());
         return shapes;
       })
-      .Case<DropoutOp, ReLUOp, LeakyReLUOp, SigmoidOp, TanhOp, SoftmaxOp>(
-          [](Operation *o) { return sameAsInput(o); })
+      .Case<DropoutOp, SoftmaxOp>([](Operation *o) { return sameAsInput(o); })
       .Default([](Operation *o) -> FailureOr<InferredShapes> {
+        std::optional<LayerKind> kind = layerKindOf(o);
+        if (kind && layerFamily(*kind) == LayerFamily::Activation)
+          return sameAsInput(o);
         o->emitOpError("has no shape rule");
         return failure();
       });
@@ -390,8 +392,7 @@ LogicalResult applyShapes(Operation *op) {
   }
   if (shapes->resolvedPadding) {
     Builder b(ctx);
-    op->setAttr("padding", b.getI64ArrayAttr(*shapes->resolvedPadding));
-    op->removeAttr("same_padding");
+    op->setAttr("pad", b.getI64ArrayAttr(*shapes->resolvedPadding));
   }
   return success();
 }
@@ -424,29 +425,5 @@ LogicalResult verifyShapes(Operation *op) {
                                  << " does not match the expected " << shapeString(shape);
   return success();
 }
-
-// The ShapeInference interface of every layer op.
-#define CNN_INFER_SHAPES(Op)                                                                       \
-  LogicalResult Op::inferShapes() { return applyShapes(getOperation()); }
-CNN_INFER_SHAPES(Conv2DOp)
-CNN_INFER_SHAPES(DenseOp)
-CNN_INFER_SHAPES(MaxPool2DOp)
-CNN_INFER_SHAPES(AvgPool2DOp)
-CNN_INFER_SHAPES(L2Pool2DOp)
-CNN_INFER_SHAPES(GlobalAvgPool2DOp)
-CNN_INFER_SHAPES(BatchNormOp)
-CNN_INFER_SHAPES(LRNOp)
-CNN_INFER_SHAPES(FlattenOp)
-CNN_INFER_SHAPES(DropoutOp)
-CNN_INFER_SHAPES(AugmentOp)
-CNN_INFER_SHAPES(ReLUOp)
-CNN_INFER_SHAPES(SigmoidOp)
-CNN_INFER_SHAPES(TanhOp)
-CNN_INFER_SHAPES(LeakyReLUOp)
-CNN_INFER_SHAPES(SoftmaxOp)
-CNN_INFER_SHAPES(ConcatOp)
-CNN_INFER_SHAPES(AddOp)
-CNN_INFER_SHAPES(ProjectOp)
-#undef CNN_INFER_SHAPES
 
 } // namespace cnnc::cnn

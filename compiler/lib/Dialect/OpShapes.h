@@ -23,9 +23,6 @@ struct InferredShapes {
 /// located error (with notes) at the op.
 mlir::FailureOr<InferredShapes> computeShapes(mlir::Operation *op);
 
-/// Computes the shapes and sets them on the result and parameters.
-mlir::LogicalResult applyShapes(mlir::Operation *op);
-
 /// When the data operands and the result are ranked, checks them against the
 /// shape rules (used by the verifiers).
 mlir::LogicalResult verifyShapes(mlir::Operation *op);

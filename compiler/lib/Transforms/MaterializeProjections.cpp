@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "cnnc/Dialect/CNN/CNNDialect.h"
+#include "cnnc/Dialect/CNN/LayerAttributes.h"
 #include "cnnc/Transforms/Passes.h"
 
 #include "mlir/IR/Builders.h"
@@ -55,26 +56,23 @@ LogicalResult materialize(cnn::ProjectOp op) {
                                     op.frozen() && !buffer ? b.getUnitAttr() : UnitAttr());
     return p.getResult();
   };
-  Value weight = param(conv + ".weight", false);
-  SmallVector<NamedAttribute, 10> convAttrs{
-      b.getNamedAttr("layer", b.getStringAttr(conv)),
-      b.getNamedAttr("filters", b.getI64IntegerAttr(ref[1])),
-      b.getNamedAttr("kernel", b.getI64ArrayAttr({1, 1})),
-      b.getNamedAttr("stride", b.getI64ArrayAttr({*sh, *sw})),
-      b.getNamedAttr("padding", b.getI64ArrayAttr({0, 0, 0, 0})),
-      b.getNamedAttr("dilation", b.getI64ArrayAttr({1, 1})),
-      b.getNamedAttr("groups", b.getI64IntegerAttr(1)),
-      b.getNamedAttr("pad_mode", b.getStringAttr("zeros"))};
+  mlir::Value weight = param(conv + ".weight", false);
+  // The conv and batchnorm as `conv(filters, 1, stride: s, bias: false)` and
+  // `batchnorm` would be written: every other parameter at its default.
+  SmallVector<NamedAttribute, 10> convAttrs{b.getNamedAttr("layer", b.getStringAttr(conv))};
+  convAttrs.append(cnn::layerAttributes(b, layerSpecFor(LayerKind::Conv),
+                                        {{"filters", cnnc::Value::integer(ref[1])},
+                                         {"kernel", cnnc::Value::ints({1, 1})},
+                                         {"stride", cnnc::Value::ints({*sh, *sw})}}));
   auto convOp = b.create<cnn::Conv2DOp>(op.getLoc(), TypeRange{unranked},
                                         ValueRange{op.input(), weight}, convAttrs);
   if (failed(convOp.inferShapes()))
     return failure();
-  SmallVector<Value, 5> bnOperands{convOp.getResult(), param(bn + ".weight", false),
-                                   param(bn + ".bias", false), param(bn + ".running_mean", true),
-                                   param(bn + ".running_var", true)};
-  SmallVector<NamedAttribute, 3> bnAttrs{b.getNamedAttr("layer", b.getStringAttr(bn)),
-                                         b.getNamedAttr("epsilon", b.getF64FloatAttr(1e-5)),
-                                         b.getNamedAttr("momentum", b.getF64FloatAttr(0.1))};
+  SmallVector<mlir::Value, 5> bnOperands{
+      convOp.getResult(), param(bn + ".weight", false), param(bn + ".bias", false),
+      param(bn + ".running_mean", true), param(bn + ".running_var", true)};
+  SmallVector<NamedAttribute, 3> bnAttrs{b.getNamedAttr("layer", b.getStringAttr(bn))};
+  bnAttrs.append(cnn::layerAttributes(b, layerSpecFor(LayerKind::BatchNorm), {}));
   auto bnOp = b.create<cnn::BatchNormOp>(op.getLoc(), TypeRange{unranked}, bnOperands, bnAttrs);
   if (failed(bnOp.inferShapes()))
     return failure();

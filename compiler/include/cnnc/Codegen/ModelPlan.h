@@ -20,12 +20,14 @@
 #define CNNC_CODEGEN_MODELPLAN_H
 
 #include "cnnc/DSL/LayerKind.h"
+#include "cnnc/DSL/LayerSpec.h"
 #include "cnnc/DSL/PadMode.h"
 
 #include <array>
 #include <cstdint>
 #include <iosfwd>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cnnc::plan {
@@ -56,11 +58,8 @@ Activation activationOf(LayerKind kind);
 
 using cnnc::PadMode;
 
-/// How a parameter is initialized by default: PyTorch's defaults for
-/// nn.Conv2d / nn.Linear (weight: kaiming_uniform_ with a = sqrt(5), i.e.
-/// U(-1/sqrt(fan_in), 1/sqrt(fan_in)); bias: the same bound) and
-/// nn.BatchNorm2d (weight and running_var 1, bias and running_mean 0).
-enum class InitKind { Weight, Bias, Ones, Zeros };
+/// How a parameter is initialized by default (LayerSpec's tensors).
+using InitKind = cnnc::TensorInit;
 
 /// Per-sample shape of an activation: C x H x W; rank 2 tensors (after
 /// flatten or dense) are C x 1 x 1 with rank 2.
@@ -101,9 +100,11 @@ using Padding = std::array<int64_t, 4>; ///< [top, left, bottom, right]
 using Range = std::array<double, 2>;    ///< [x, y] or [min, max]
 using Table = std::vector<std::vector<int64_t>>;
 
-/// Every attribute of a plan op, once: X(type, name, default, doc). The
-/// shared-function key (describeOp) prints all of them, whatever the kind,
-/// so two steps share a generated function only when every attribute
+/// Every attribute of a plan op, once: X(type, name, default, doc). Each is
+/// named as the layer parameter and the op attribute it comes from
+/// (LayerSpec.cpp, CNNOps.td), and the plan builder copies it by that name,
+/// whatever the kind. The shared-function key (describeOp) prints all of
+/// them, so two steps share a generated function only when every attribute
 /// agrees (test/unit/PlanKeyTest.cpp changes each one for every kind).
 #define CNNC_OP_ATTRIBUTES(X)                                                                      \
   X(Pair, kernel, (Pair{1, 1}), "windows (conv and pooling)")                                      \
@@ -111,11 +112,11 @@ using Table = std::vector<std::vector<int64_t>>;
   X(Pair, dilation, (Pair{1, 1}), "")                                                              \
   X(Padding, pad, (Padding{0, 0, 0, 0}), "explicit: `same` is resolved")                           \
   X(int64_t, groups, 1, "conv")                                                                    \
-  X(PadMode, padMode, PadMode::Zeros, "conv")                                                      \
-  X(bool, ceilMode, false, "pooling")                                                              \
-  X(bool, countIncludePad, true, "avgpool")                                                        \
+  X(PadMode, mode, PadMode::Zeros, "conv: the padding mode")                                       \
+  X(bool, ceil, false, "pooling: ceil mode")                                                       \
+  X(bool, count_include_pad, true, "avgpool")                                                      \
   X(Table, table, {}, "conv: the input channels of each filter")                                   \
-  X(double, epsilon, 1e-5, "batchnorm")                                                            \
+  X(double, eps, 1e-5, "batchnorm")                                                                \
   X(double, slope, 0.01, "leaky_relu")                                                             \
   X(int64_t, size, 5, "lrn")                                                                       \
   X(double, alpha, 1e-4, "lrn")                                                                    \
@@ -137,6 +138,14 @@ using Table = std::vector<std::vector<int64_t>>;
   X(Range, scale, (Range{1, 1}), "augment")                                                        \
   X(bool, flip, false, "augment")
 
+/// The tensors a layer owns, by the op field that holds each and its
+/// state_dict suffix (LayerSpec's tensors): X(field, suffix).
+#define CNNC_OP_TENSORS(X)                                                                         \
+  X(weight, "weight")                                                                              \
+  X(bias, "bias")                                                                                  \
+  X(mean, "running_mean")                                                                          \
+  X(var, "running_var")
+
 /// One layer as code generation sees it: all attributes resolved (`same`
 /// padding is explicit, table connections listed), shapes known.
 struct Op {
@@ -145,7 +154,9 @@ struct Op {
   std::vector<int> inputs; ///< tensor ids
   int output = -1;         ///< tensor id
   // Parameters by role (-1 when absent).
-  int weight = -1, bias = -1, mean = -1, var = -1;
+#define CNNC_OP_TENSOR_FIELD(field, suffix) int field = -1;
+  CNNC_OP_TENSORS(CNNC_OP_TENSOR_FIELD)
+#undef CNNC_OP_TENSOR_FIELD
 #define CNNC_OP_FIELD(Type, name, init, doc) Type name = init;
   CNNC_OP_ATTRIBUTES(CNNC_OP_FIELD)
   CNNC_OP_RUNTIME_ATTRIBUTES(CNNC_OP_FIELD)
@@ -154,6 +165,10 @@ struct Op {
   // weights (shared by the inference and training prepare steps).
   int packed = -1, folded = -1;
 };
+
+/// The field of `op` that holds its tensor with state_dict suffix `suffix`,
+/// or nullptr.
+int *tensorField(Op &op, std::string_view suffix);
 
 /// Grad: the gradient of a parameter (same shape), written by backward steps.
 enum class ArgKind { Tensor, Param, Derived, Grad };
@@ -230,8 +245,8 @@ const char *stepKindName(StepKind kind);
 /// `key` (same kind, attributes and shapes) share one function.
 struct Step {
   std::vector<int> ops;
+  /// Applied last; its parameters are those of its layer, `ops.back()`.
   Activation activation = Activation::None;
-  double slope = 0.01;       ///< of a fused leaky_relu
   bool flattenInput = false; ///< dense reading a C x H x W tensor in flatten order
   StepKind kind = StepKind::Forward;
   std::vector<Arg> inputs;

@@ -17,11 +17,19 @@
 
 namespace cnnc::halide {
 
-/// f(x); `slope` is leaky_relu's.
-Halide::Expr activate(Halide::Expr x, plan::Activation act, double slope);
+/// An activation as a step applies it: its kind, and the layer it comes
+/// from, whose attributes are its parameters (leaky_relu's slope); nullptr
+/// for None.
+struct ActivationLayer {
+  plan::Activation kind = plan::Activation::None;
+  const plan::Op *op = nullptr;
+};
+
+/// f(x).
+Halide::Expr activate(Halide::Expr x, const ActivationLayer &act);
 
 /// f'(x) from y = f(x).
-Halide::Expr activationDerivative(Halide::Expr y, plan::Activation act, double slope);
+Halide::Expr activationDerivative(Halide::Expr y, const ActivationLayer &act);
 
 } // namespace cnnc::halide
 

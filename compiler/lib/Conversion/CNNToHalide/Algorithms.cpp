@@ -27,7 +27,7 @@ Region spatialBox(const Shape &s) {
 Expr i32(int64_t v) { return Expr(static_cast<int>(v)); }
 
 Func convBoundary(const Op &op, Func input, const Shape &in) {
-  switch (op.padMode) {
+  switch (op.mode) {
   case plan::PadMode::Replicate:
     return BoundaryConditions::repeat_edge(input, spatialBox(in));
   case plan::PadMode::Reflect:
@@ -40,7 +40,7 @@ Func convBoundary(const Op &op, Func input, const Shape &in) {
 }
 
 ConvFuncs convAlgorithm(const Vars &v, const Op &op, Func input, const Shape &in, const Shape &out,
-                        Func weights, Func bias, Activation act, double slope) {
+                        Func weights, Func bias, const ActivationLayer &act) {
   ConvFuncs f;
   Func boundary = convBoundary(op, input, in);
   f.padded = Func("padded");
@@ -56,7 +56,7 @@ ConvFuncs convAlgorithm(const Vars &v, const Op &op, Func input, const Shape &in
   f.conv(v.c, v.x, v.y, v.n) = bias(v.c);
   f.conv(v.c, v.x, v.y, v.n) += weights(v.c, f.r.x, f.r.y, f.r.z) * f.padded(ic, ix, iy, v.n);
   f.output = Func("conv_output");
-  f.output(v.c, v.x, v.y, v.n) = activate(f.conv(v.c, v.x, v.y, v.n), act, slope);
+  f.output(v.c, v.x, v.y, v.n) = activate(f.conv(v.c, v.x, v.y, v.n), act);
   return f;
 }
 
@@ -80,7 +80,7 @@ PackedWeights convPrepare(int64_t outChannels, Func weight, Func bias, Func tabl
   Expr valid = o < i32(outChannels);
   Expr scale = 1.0f;
   if (bn)
-    scale = bn->gamma(oc) / sqrt(bn->var(oc) + static_cast<float>(bn->epsilon));
+    scale = bn->gamma(oc) / sqrt(bn->var(oc) + static_cast<float>(bn->eps));
   Expr w = weight(kx, ky, i, oc);
   if (table.defined())
     w = w * table(i, oc);
@@ -96,7 +96,7 @@ PackedWeights convPrepare(int64_t outChannels, Func weight, Func bias, Func tabl
 }
 
 DenseFuncs denseAlgorithm(const Vars &v, Func input, Expr batch, const Shape &in, Func weights,
-                          int64_t block, Func bias, Activation act, double slope) {
+                          int64_t block, Func bias, const ActivationLayer &act) {
   DenseFuncs f;
   f.block = block;
   // Batch tiles may run past the batch; they read its last sample.
@@ -110,8 +110,7 @@ DenseFuncs denseAlgorithm(const Vars &v, Func input, Expr batch, const Shape &in
   f.acc(v.c, ub, v.n) = bias(ub * i32(block) + v.c);
   f.acc(v.c, ub, v.n) += weights(v.c, feature, ub) * clamped(f.r.x, f.r.y, f.r.z, v.n);
   f.output = Func("dense_output");
-  f.output(v.c, v.x, v.y, v.n) =
-      activate(f.acc(v.c % i32(block), v.c / i32(block), v.n), act, slope);
+  f.output(v.c, v.x, v.y, v.n) = activate(f.acc(v.c % i32(block), v.c / i32(block), v.n), act);
   return f;
 }
 
@@ -160,7 +159,7 @@ Expr poolExtent(Expr o, int64_t n, int64_t k, int64_t s, int64_t pb, int64_t pe,
 } // namespace
 
 Expr poolDivisor(const Op &op, const Shape &in, Expr x, Expr y) {
-  bool includePad = op.kind == plan::LayerKind::L2Pool || op.countIncludePad;
+  bool includePad = op.kind == plan::LayerKind::L2Pool || op.count_include_pad;
   return poolExtent(y, in.h, op.kernel[0], op.stride[0], op.pad[0], op.pad[2], includePad) *
          poolExtent(x, in.w, op.kernel[1], op.stride[1], op.pad[1], op.pad[3], includePad);
 }
@@ -243,26 +242,26 @@ PoolFuncs lrnAlgorithm(const Vars &v, const Op &op, Func input, const Shape &in)
 }
 
 Func batchNormAlgorithm(const Vars &v, const Op &op, Func input, const BatchNormParams &bn,
-                        Activation act, double slope) {
+                        const ActivationLayer &act) {
   Func out("batchnorm_output");
-  Expr scale = bn.gamma(v.c) / sqrt(bn.var(v.c) + static_cast<float>(op.epsilon));
+  Expr scale = bn.gamma(v.c) / sqrt(bn.var(v.c) + static_cast<float>(op.eps));
   out(v.c, v.x, v.y, v.n) =
-      activate((input(v.c, v.x, v.y, v.n) - bn.mean(v.c)) * scale + bn.beta(v.c), act, slope);
+      activate((input(v.c, v.x, v.y, v.n) - bn.mean(v.c)) * scale + bn.beta(v.c), act);
   return out;
 }
 
-Func activationAlgorithm(const Vars &v, Func input, Activation act, double slope) {
+Func activationAlgorithm(const Vars &v, Func input, const ActivationLayer &act) {
   Func out("activation_output");
-  out(v.c, v.x, v.y, v.n) = activate(input(v.c, v.x, v.y, v.n), act, slope);
+  out(v.c, v.x, v.y, v.n) = activate(input(v.c, v.x, v.y, v.n), act);
   return out;
 }
 
-Func addAlgorithm(const Vars &v, const std::vector<Func> &inputs, Activation act, double slope) {
+Func addAlgorithm(const Vars &v, const std::vector<Func> &inputs, const ActivationLayer &act) {
   Expr sum = inputs[0](v.c, v.x, v.y, v.n);
   for (size_t i = 1; i < inputs.size(); ++i)
     sum = sum + inputs[i](v.c, v.x, v.y, v.n);
   Func out("add_output");
-  out(v.c, v.x, v.y, v.n) = activate(sum, act, slope);
+  out(v.c, v.x, v.y, v.n) = activate(sum, act);
   return out;
 }
 

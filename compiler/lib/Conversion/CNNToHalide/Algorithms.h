@@ -12,6 +12,7 @@
 #ifndef CNNC_CONVERSION_CNNTOHALIDE_ALGORITHMS_H
 #define CNNC_CONVERSION_CNNTOHALIDE_ALGORITHMS_H
 
+#include "Activations.h"
 #include "cnnc/Codegen/ModelPlan.h"
 
 #include <Halide.h>
@@ -52,7 +53,7 @@ struct ConvFuncs {
 /// `weights(o, i, kx, ky)` packed and `bias(o)` folded, both padded in o.
 ConvFuncs convAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input,
                         const plan::Shape &in, const plan::Shape &out, Halide::Func weights,
-                        Halide::Func bias, plan::Activation act, double slope);
+                        Halide::Func bias, const ActivationLayer &act);
 
 /// The prepare step of a conv: PyTorch's w(kx, ky, i, o) to packed(o, i, kx,
 /// ky), zero beyond `outChannels` (the output buffer's extent decides how
@@ -64,7 +65,7 @@ struct PackedWeights {
 };
 struct BatchNormParams {
   Halide::Func gamma, beta, mean, var;
-  double epsilon;
+  double eps;
 };
 PackedWeights convPrepare(int64_t outChannels, Halide::Func weight, Halide::Func bias,
                           Halide::Func table, const BatchNormParams *bn);
@@ -79,7 +80,7 @@ struct DenseFuncs {
 };
 DenseFuncs denseAlgorithm(const Vars &v, Halide::Func input, Halide::Expr batch,
                           const plan::Shape &in, Halide::Func weights, int64_t block,
-                          Halide::Func bias, plan::Activation act, double slope);
+                          Halide::Func bias, const ActivationLayer &act);
 /// w(f, u) to packed(ui, f, ub) with u = ub * block + ui, zero beyond
 /// `units`; the bias zero beyond them too.
 PackedWeights densePrepare(int64_t units, int64_t block, Halide::Func weight, Halide::Func bias);
@@ -105,11 +106,10 @@ PoolFuncs lrnAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input,
 
 /// Elementwise steps: a single output Func.
 Halide::Func batchNormAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input,
-                                const BatchNormParams &bn, plan::Activation act, double slope);
-Halide::Func activationAlgorithm(const Vars &v, Halide::Func input, plan::Activation act,
-                                 double slope);
+                                const BatchNormParams &bn, const ActivationLayer &act);
+Halide::Func activationAlgorithm(const Vars &v, Halide::Func input, const ActivationLayer &act);
 Halide::Func addAlgorithm(const Vars &v, const std::vector<Halide::Func> &inputs,
-                          plan::Activation act, double slope);
+                          const ActivationLayer &act);
 Halide::Func concatAlgorithm(const Vars &v, const std::vector<Halide::Func> &inputs,
                              const std::vector<int64_t> &channels);
 Halide::Func flattenAlgorithm(const Vars &v, Halide::Func input, const plan::Shape &in);

@@ -38,8 +38,8 @@ ChannelSum channelSum(const Vars &v, const std::string &name, Expr batch, const 
 } // namespace
 
 BatchNormTrainFuncs batchNormTrainAlgorithm(const Vars &v, const Op &op, Func input, Expr batch,
-                                            const Shape &in, Func gamma, Func beta, Activation act,
-                                            double slope) {
+                                            const Shape &in, Func gamma, Func beta,
+                                            const ActivationLayer &act) {
   BatchNormTrainFuncs f;
   Expr count = cast<float>(batch * i32(in.h * in.w));
   f.sum = channelSum(v, "bn_sum", batch, in,
@@ -53,10 +53,10 @@ BatchNormTrainFuncs batchNormTrainAlgorithm(const Vars &v, const Op &op, Func in
   });
   f.var = Func("batch_var");
   f.var(v.c) = f.squares.total(v.c) / count;
-  Expr scale = gamma(v.c) / sqrt(f.var(v.c) + static_cast<float>(op.epsilon));
+  Expr scale = gamma(v.c) / sqrt(f.var(v.c) + static_cast<float>(op.eps));
   f.output = Func("batchnorm_train_output");
   f.output(v.c, v.x, v.y, v.n) =
-      activate((input(v.c, v.x, v.y, v.n) - f.mean(v.c)) * scale + beta(v.c), act, slope);
+      activate((input(v.c, v.x, v.y, v.n) - f.mean(v.c)) * scale + beta(v.c), act);
   return f;
 }
 
@@ -66,8 +66,8 @@ Func multiplyAlgorithm(const Vars &v, Func a, Func b) {
   return out;
 }
 
-Func activationGradAlgorithm(const Vars &v, Func y, Func dy, Activation act, double slope) {
-  Expr derivative = activationDerivative(y(v.c, v.x, v.y, v.n), act, slope);
+Func activationGradAlgorithm(const Vars &v, Func y, Func dy, const ActivationLayer &act) {
+  Expr derivative = activationDerivative(y(v.c, v.x, v.y, v.n), act);
   Func f("activation_grad");
   f(v.c, v.x, v.y, v.n) = dy(v.c, v.x, v.y, v.n) * derivative;
   return f;
@@ -154,7 +154,7 @@ void convGradDataPhases(const Vars &v, const Op &op, ConvGradDataFuncs &f, Func 
 ConvGradDataFuncs convGradDataAlgorithm(const Vars &v, const Op &op, Func dy, const Shape &in,
                                         const Shape &out, Func transposed) {
   ConvGradDataFuncs f;
-  bool zeros = op.padMode == plan::PadMode::Zeros;
+  bool zeros = op.mode == plan::PadMode::Zeros;
   // dx at padded coordinate p gathers dy at o where p = o * stride + k * dilation.
   f.domain = in;
   if (!zeros) {
@@ -192,7 +192,7 @@ ConvGradDataFuncs convGradDataAlgorithm(const Vars &v, const Op &op, Func dy, co
   // Each padded pixel copied an input pixel: add its gradient to that pixel.
   auto source = [&](Expr p, int64_t n, int64_t before) {
     Expr i = p - i32(before);
-    if (op.padMode == plan::PadMode::Replicate)
+    if (op.mode == plan::PadMode::Replicate)
       return clamp(i, 0, i32(n - 1));
     // Clamped as well, so that bounds inference sees the range [0, n).
     return clamp(select(i < 0, -i, select(i >= i32(n), i32(2 * (n - 1)) - i, i)), 0, i32(n - 1));
@@ -309,7 +309,7 @@ BatchNormGradFuncs batchNormGradAlgorithm(const Vars &v, const Op &op, Func inpu
   BatchNormGradFuncs f;
   Expr count = cast<float>(batch * i32(in.h * in.w));
   Func invStd("inv_std");
-  invStd(v.c) = 1.0f / sqrt(var(v.c) + static_cast<float>(op.epsilon));
+  invStd(v.c) = 1.0f / sqrt(var(v.c) + static_cast<float>(op.eps));
   auto xhat = [&](Expr x, Expr y, Expr n) {
     return (input(v.c, x, y, n) - mean(v.c)) * invStd(v.c);
   };

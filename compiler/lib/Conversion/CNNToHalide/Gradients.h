@@ -33,14 +33,14 @@ struct BatchNormTrainFuncs {
 BatchNormTrainFuncs batchNormTrainAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input,
                                             Halide::Expr batch, const plan::Shape &in,
                                             Halide::Func gamma, Halide::Func beta,
-                                            plan::Activation act, double slope);
+                                            const ActivationLayer &act);
 
 /// a * b elementwise (dropout: x * mask forward, dy * mask backward).
 Halide::Func multiplyAlgorithm(const Vars &v, Halide::Func a, Halide::Func b);
 
 /// dz = dy * act'(z), from the activation's output y.
 Halide::Func activationGradAlgorithm(const Vars &v, Halide::Func y, Halide::Func dy,
-                                     plan::Activation act, double slope);
+                                     const ActivationLayer &act);
 
 /// Conv filters w(kx, ky, i, o) to t(c, o_in_group, kx, ky): input channels
 /// innermost, zero beyond the input channels, the connection `table`

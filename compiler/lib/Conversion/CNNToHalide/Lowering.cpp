@@ -127,8 +127,15 @@ private:
     p.beta = declare(Slot::Beta);
     p.mean = declare(Slot::Mean);
     p.var = declare(Slot::Var);
-    p.epsilon = bn.epsilon;
+    p.eps = bn.eps;
     return p;
+  }
+
+  /// The activation the step applies: the last of its ops when it has one.
+  halide::ActivationLayer activationLayer() const {
+    if (step.activation == plan::Activation::None)
+      return {};
+    return {step.activation, &plan.ops[step.ops.back()]};
   }
 
   const Shape &shapeOfInput(size_t i) const { return plan.tensors[step.inputs[i].index].shape; }
@@ -186,7 +193,7 @@ private:
       ImageParam gamma = declare(Slot::Gamma);
       ImageParam beta = declare(Slot::Beta);
       halide::BatchNormTrainFuncs f = halide::batchNormTrainAlgorithm(
-          v, op, x, x.dim(3).extent(), in, gamma, beta, step.activation, step.slope);
+          v, op, x, x.dim(3).extent(), in, gamma, beta, activationLayer());
       halide::scheduleBatchNormTrain(v, f, in, vec);
       return {f.output, f.mean, f.var};
     }
@@ -207,7 +214,7 @@ private:
     case plan::StepKind::ActivationGrad: {
       ImageParam y = declare(Slot::Output);
       ImageParam dy = declare(Slot::Grad);
-      Func f = halide::activationGradAlgorithm(v, y, dy, step.activation, step.slope);
+      Func f = halide::activationGradAlgorithm(v, y, dy, activationLayer());
       halide::scheduleElementwise(v, f, shapeOfInput(0), vec);
       return {f};
     }
@@ -310,7 +317,7 @@ private:
       std::vector<Func> parts;
       while (next < step.inputs.size())
         parts.push_back(declare(Slot::Part));
-      Func f = halide::addAlgorithm(v, parts, plan::Activation::None, 0);
+      Func f = halide::addAlgorithm(v, parts, {});
       halide::scheduleElementwise(v, f, outputShape(), vec);
       return {f};
     }
@@ -325,7 +332,7 @@ private:
     const Shape &out = outputShape();
     if (layerFamily(op.kind) == LayerFamily::Activation) {
       ImageParam in = declare(Slot::Input);
-      Func f = halide::activationAlgorithm(v, in, plan::activationOf(op.kind), op.slope);
+      Func f = halide::activationAlgorithm(v, in, {plan::activationOf(op.kind), &op});
       halide::scheduleElementwise(v, f, out, vec);
       return {f};
     }
@@ -335,7 +342,7 @@ private:
       ImageParam w = declare(Slot::PackedWeight);
       ImageParam b = declare(Slot::FoldedBias);
       halide::ConvFuncs f =
-          halide::convAlgorithm(v, op, in, shapeOfInput(0), out, w, b, step.activation, step.slope);
+          halide::convAlgorithm(v, op, in, shapeOfInput(0), out, w, b, activationLayer());
       halide::scheduleConv(v, f, op, shapeOfInput(0), out, vec);
       return {f.output};
     }
@@ -345,7 +352,7 @@ private:
       ImageParam b = declare(Slot::FoldedBias);
       int64_t block = plan.derived[step.inputs[1].index].dims[0];
       halide::DenseFuncs f = halide::denseAlgorithm(v, in, in.dim(3).extent(), shapeOfInput(0), w,
-                                                    block, b, step.activation, step.slope);
+                                                    block, b, activationLayer());
       halide::scheduleDense(v, f, out, vec);
       return {f.output};
     }
@@ -378,7 +385,7 @@ private:
     case LayerKind::BatchNorm: {
       ImageParam in = declare(Slot::Input);
       halide::BatchNormParams bn = declareBatchNorm(op);
-      Func f = halide::batchNormAlgorithm(v, op, in, bn, step.activation, step.slope);
+      Func f = halide::batchNormAlgorithm(v, op, in, bn, activationLayer());
       halide::scheduleElementwise(v, f, out, vec);
       return {f};
     }
@@ -390,9 +397,8 @@ private:
         channels.push_back(shapeOfInput(next).c);
         inputs.push_back(declare(Slot::Input));
       }
-      Func f = op.kind == LayerKind::Add
-                   ? halide::addAlgorithm(v, inputs, step.activation, step.slope)
-                   : halide::concatAlgorithm(v, inputs, channels);
+      Func f = op.kind == LayerKind::Add ? halide::addAlgorithm(v, inputs, activationLayer())
+                                         : halide::concatAlgorithm(v, inputs, channels);
       halide::scheduleElementwise(v, f, out, vec);
       return {f};
     }

@@ -23,17 +23,18 @@ enum class LayerFamily {
 };
 
 enum class LayerKind {
-#define CNNC_LAYER(Kind, name, Family) Kind,
+#define CNNC_LAYER(Kind, name, op, Family) Kind,
 #include "cnnc/DSL/LayerKinds.def"
 };
 
 namespace detail {
 struct LayerKindInfo {
   const char *name;
+  const char *op;
   LayerFamily family;
 };
 inline constexpr LayerKindInfo kLayerKinds[] = {
-#define CNNC_LAYER(Kind, name, Family) {name, LayerFamily::Family},
+#define CNNC_LAYER(Kind, name, op, Family) {name, op, LayerFamily::Family},
 #include "cnnc/DSL/LayerKinds.def"
 };
 inline constexpr const char *kLayerFamilyNames[] = {
@@ -57,6 +58,20 @@ constexpr LayerFamily layerFamily(LayerKind kind) {
 /// `Activation`, `WindowPool`, ...
 constexpr const char *layerFamilyName(LayerFamily family) {
   return detail::kLayerFamilyNames[static_cast<size_t>(family)];
+}
+
+/// The mnemonic of the kind's op in the cnn dialect: `conv2d` for `conv`
+/// ("" for `input`).
+constexpr const char *layerOpName(LayerKind kind) {
+  return detail::kLayerKinds[static_cast<size_t>(kind)].op;
+}
+
+/// The kind whose op mnemonic is `op`, if any.
+constexpr std::optional<LayerKind> layerKindOfOp(std::string_view op) {
+  for (size_t k = 0; k < kNumLayerKinds; ++k)
+    if (!op.empty() && op == detail::kLayerKinds[k].op)
+      return static_cast<LayerKind>(k);
+  return std::nullopt;
 }
 
 /// The kind whose surface name is `name`, if any.

@@ -1,11 +1,14 @@
 //===- LayerSpec.h - The built-in layers and their parameters --*- C++ -*-===//
 //
 // One table describes every built-in layer of the language: its surface name,
-// its parameters (positional order, type, default) and how unnamed instances
-// are named. The elaborator checks calls against it, fills in defaults, and
-// normalizes values (a square kernel `3` becomes [3, 3], `pad: 1` becomes
-// [1, 1, 1, 1]); docs/language.md documents the same table. Defaults follow
-// PyTorch.
+// its parameters (positional order, type, default, the values they may
+// take), the tensors it owns and how unnamed instances are named. The
+// elaborator checks calls against it, fills in defaults, and normalizes
+// values (a square kernel `3` becomes [3, 3], `pad: 1` becomes
+// [1, 1, 1, 1]); MLIRGen turns each parameter into the op attribute of the
+// same name, the dialect's verifiers check hand-written IR against the same
+// bounds, and the plan builder copies the attributes into the plan by name.
+// docs/language.md documents the same table. Defaults follow PyTorch.
 //
 //===----------------------------------------------------------------------===//
 #ifndef CNNC_DSL_LAYERSPEC_H
@@ -14,6 +17,8 @@
 #include "cnnc/DSL/LayerKind.h"
 #include "cnnc/DSL/Value.h"
 
+#include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,9 +36,40 @@ enum class ParamType {
   Table,     // a list of lists of integers (connection table)
 };
 
+/// What a parameter becomes below the frontend.
+enum class ParamRole {
+  Attribute,  // the op attribute of the same name
+  BiasSwitch, // whether the layer owns its `bias` tensor
+  Freeze,     // marks the layer's tensors as excluded from training
+};
+
+/// The values each number of a parameter may take (both entries of a pair,
+/// every side of a padding, every channel of a table).
+struct Bounds {
+  double min = -std::numeric_limits<double>::infinity();
+  double max = std::numeric_limits<double>::infinity();
+  bool minOpen = false, maxOpen = false;
+  std::string unit; // after the range in messages: " degrees"
+  /// A [min, max] pair whose first entry must not exceed the second.
+  bool ordered = false;
+  bool unbounded() const {
+    return min == -std::numeric_limits<double>::infinity() &&
+           max == std::numeric_limits<double>::infinity();
+  }
+  bool contains(double v) const {
+    return (minOpen ? v > min : v >= min) && (maxOpen ? v < max : v <= max);
+  }
+};
+
+/// "must be at least 1", "must be in [0, 1)", "must be positive" (and for an
+/// ordered pair, "must be [min, max] with 0 < min <= max <= 10").
+std::string describeBounds(const Bounds &b);
+
 struct ParamSpec {
   std::string name;
   ParamType type;
+  ParamRole role = ParamRole::Attribute;
+  Bounds bounds;
   bool positional = false; // may be given without its name, in table order
   bool required = false;
   Value defaultValue;     // used when not required and not given
@@ -43,6 +79,21 @@ struct ParamSpec {
   std::string doc; // one line for docs and errors
 };
 
+/// How a tensor is initialized by default: PyTorch's defaults for
+/// nn.Conv2d / nn.Linear (weight: kaiming_uniform_ with a = sqrt(5), i.e.
+/// U(-1/sqrt(fan_in), 1/sqrt(fan_in)); bias: the same bound, with the
+/// weight's fan_in) and nn.BatchNorm2d (weight and running_var 1, bias and
+/// running_mean 0).
+enum class TensorInit { Weight, Bias, Ones, Zeros };
+
+/// A tensor a layer owns, named `<layer>.<suffix>` in the state_dict.
+struct TensorSpec {
+  std::string suffix;
+  TensorInit init;
+  bool buffer = false;     // running statistics, not trained by gradient
+  std::string onlyIf = ""; // a Bool parameter that must be true (`bias`)
+};
+
 struct LayerSpec {
   std::string name; // surface name: `conv` (layerKindName)
   LayerKind kind = LayerKind::Input;
@@ -50,8 +101,16 @@ struct LayerSpec {
   bool isMerge = false;   // takes branches: concat { {..} {..} } (the Merge family)
   bool hasParameters = false;
   std::vector<ParamSpec> params;
+  std::vector<TensorSpec> tensors; // in operand order, after the data inputs
   std::string summary;
+
+  /// The parameter called `name`, or nullptr.
+  const ParamSpec *param(const std::string &name) const;
 };
+
+/// Why `v` (already of `p`'s type) is outside `p`'s bounds: "must be at
+/// least 1, got 0"; nullopt when it is inside.
+std::optional<std::string> boundsViolation(const ParamSpec &p, const Value &v);
 
 /// All built-in layers, in documentation order.
 const std::vector<LayerSpec> &layerSpecs();

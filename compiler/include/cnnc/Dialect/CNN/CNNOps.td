@@ -4,6 +4,9 @@
 // an optional-until-inferred result shape, and a verifier that checks its
 // attributes and, when operand and result are ranked, that the result shape
 // is the one the layer arithmetic gives (cnnc/Arithmetic/LayerArithmetic.h).
+// A layer's attributes are its parameters in the .cnn language, with the
+// same names, types and bounds (cnnc/DSL/LayerSpec.h); the mnemonics are
+// listed with the layer kinds (cnnc/DSL/LayerKinds.def).
 //
 //===----------------------------------------------------------------------===//
 #ifndef CNN_OPS
@@ -21,7 +24,7 @@ class CNN_Op<string mnemonic, list<Trait> traits = []>
 /// A layer: named, shape-inferred, printed as `%<layer name> = ...`.
 class CNN_LayerOp<string mnemonic, list<Trait> traits = []>
     : CNN_Op<mnemonic, !listconcat(traits, [NoSideEffect, OpAsmOpInterface,
-        DeclareOpInterfaceMethods<CNN_ShapeInferenceOpInterface>])> {
+        CNN_ShapeInferenceOpInterface])> {
   let results = (outs AnyTensor:$output);
   let verifier = [{ return ::verify(*this); }];
   let extraClassDeclaration = [{
@@ -30,6 +33,10 @@ class CNN_LayerOp<string mnemonic, list<Trait> traits = []>
     }
   }];
 }
+
+/// `pad`: [top, left, bottom, right], or "same" until shape inference
+/// resolves it.
+def CNN_PadAttr : AnyAttrOf<[I64ArrayAttr, StrAttr], "padding or \"same\"">;
 
 //===----------------------------------------------------------------------===//
 // Parameters and the terminator
@@ -83,23 +90,23 @@ def CNN_Conv2DOp : CNN_LayerOp<"conv2d"> {
     `out[n, o, y, x] = bias[o] + sum_{c, i, j} in_padded[n, g(o) + c,
     y * sh + i * dh, x * sw + j * dw] * weight[o, c, i, j]`, with
     `filters` output channels, `groups` channel groups, explicit padding
-    `[top, left, bottom, right]` (or `same_padding`, resolved by shape
-    inference), and `pad_mode` zeros, replicate or reflect. A `table` (LeNet-5's
+    `pad` = `[top, left, bottom, right]` (or `"same"`, resolved by shape
+    inference), and padding `mode` zeros, replicate or reflect. A `table` (LeNet-5's
     partial connections) lists for each output channel the input channels it
     reads; the weight keeps PyTorch's dense shape and the table masks it.
 
     ```mlir
     %conv1 = cnn.conv2d %image, %conv1.weight, %conv1.bias {dilation = [1, 1],
         filters = 16 : i64, groups = 1 : i64, kernel = [5, 5], layer = "conv1",
-        pad_mode = "zeros", padding = [2, 2, 2, 2], stride = [1, 1]}
+        mode = "zeros", pad = [2, 2, 2, 2], stride = [1, 1]}
         : (tensor<?x1x28x28xf32>, tensor<16x1x5x5xf32>, tensor<16xf32>)
         -> tensor<?x16x28x28xf32>
     ```
   }];
   let arguments = (ins AnyTensor:$input, AnyTensor:$weight, Optional<AnyTensor>:$bias,
                    StrAttr:$layer, I64Attr:$filters, I64ArrayAttr:$kernel,
-                   I64ArrayAttr:$stride, I64ArrayAttr:$padding, UnitAttr:$same_padding,
-                   I64ArrayAttr:$dilation, I64Attr:$groups, StrAttr:$pad_mode,
+                   I64ArrayAttr:$stride, CNN_PadAttr:$pad,
+                   I64ArrayAttr:$dilation, I64Attr:$groups, StrAttr:$mode,
                    OptionalAttr<ArrayAttr>:$table);
   let assemblyFormat = [{
     $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
@@ -110,8 +117,8 @@ def CNN_DenseOp : CNN_LayerOp<"dense"> {
   let summary = "fully connected layer: out = in * weight^T + bias";
   let description = [{
     Takes `tensor<?xFxf32>` (use `cnn.flatten` first) and gives
-    `tensor<?xUxf32>` with `units` = U. `in_features`, when the user declared
-    it, must equal F.
+    `tensor<?xUxf32>` with `units` = U. `in`, when the user declared it, must
+    equal F.
 
     ```mlir
     %fc = cnn.dense %flat, %fc.weight, %fc.bias {layer = "fc", units = 10 : i64}
@@ -119,7 +126,7 @@ def CNN_DenseOp : CNN_LayerOp<"dense"> {
     ```
   }];
   let arguments = (ins AnyTensor:$input, AnyTensor:$weight, Optional<AnyTensor>:$bias,
-                   StrAttr:$layer, I64Attr:$units, OptionalAttr<I64Attr>:$in_features);
+                   StrAttr:$layer, I64Attr:$units, OptionalAttr<I64Attr>:$in);
   let assemblyFormat = [{
     $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
   }];
@@ -133,14 +140,14 @@ def CNN_MaxPool2DOp : CNN_LayerOp<"max_pool2d"> {
   let summary = "max pooling over windows (padding counts as -inf)";
   let description = [{
     ```mlir
-    %pool1 = cnn.max_pool2d %relu1 {ceil_mode = false, dilation = [1, 1],
-        kernel = [2, 2], layer = "pool1", padding = [0, 0, 0, 0], stride = [2, 2]}
+    %pool1 = cnn.max_pool2d %relu1 {ceil = false, dilation = [1, 1],
+        kernel = [2, 2], layer = "pool1", pad = [0, 0, 0, 0], stride = [2, 2]}
         : (tensor<?x16x28x28xf32>) -> tensor<?x16x14x14xf32>
     ```
   }];
   let arguments = (ins AnyTensor:$input, StrAttr:$layer, I64ArrayAttr:$kernel,
-                   I64ArrayAttr:$stride, I64ArrayAttr:$padding, UnitAttr:$same_padding,
-                   I64ArrayAttr:$dilation, BoolAttr:$ceil_mode);
+                   I64ArrayAttr:$stride, CNN_PadAttr:$pad, I64ArrayAttr:$dilation,
+                   BoolAttr:$ceil);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 
@@ -152,14 +159,14 @@ def CNN_AvgPool2DOp : CNN_LayerOp<"avg_pool2d"> {
     it covers.
 
     ```mlir
-    %p = cnn.avg_pool2d %x {ceil_mode = false, count_include_pad = true,
-        kernel = [2, 2], layer = "pool", padding = [0, 0, 0, 0], stride = [2, 2]}
+    %p = cnn.avg_pool2d %x {ceil = false, count_include_pad = true,
+        kernel = [2, 2], layer = "pool", pad = [0, 0, 0, 0], stride = [2, 2]}
         : (tensor<?x6x28x28xf32>) -> tensor<?x6x14x14xf32>
     ```
   }];
   let arguments = (ins AnyTensor:$input, StrAttr:$layer, I64ArrayAttr:$kernel,
-                   I64ArrayAttr:$stride, I64ArrayAttr:$padding, UnitAttr:$same_padding,
-                   BoolAttr:$ceil_mode, BoolAttr:$count_include_pad);
+                   I64ArrayAttr:$stride, CNN_PadAttr:$pad, BoolAttr:$ceil,
+                   BoolAttr:$count_include_pad);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 
@@ -169,12 +176,12 @@ def CNN_L2Pool2DOp : CNN_LayerOp<"l2_pool2d"> {
     PyTorch's `LPPool2d(2, kernel, stride, ceil_mode)`; no padding.
 
     ```mlir
-    %p = cnn.l2_pool2d %x {ceil_mode = false, kernel = [3, 3], layer = "pool",
+    %p = cnn.l2_pool2d %x {ceil = false, kernel = [3, 3], layer = "pool",
         stride = [2, 2]} : (tensor<?x8x9x9xf32>) -> tensor<?x8x4x4xf32>
     ```
   }];
   let arguments = (ins AnyTensor:$input, StrAttr:$layer, I64ArrayAttr:$kernel,
-                   I64ArrayAttr:$stride, BoolAttr:$ceil_mode);
+                   I64ArrayAttr:$stride, BoolAttr:$ceil);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 
@@ -197,18 +204,18 @@ def CNN_GlobalAvgPool2DOp : CNN_LayerOp<"global_avg_pool2d"> {
 def CNN_BatchNormOp : CNN_LayerOp<"batchnorm"> {
   let summary = "batch normalization over channels";
   let description = [{
-    `(x - mean) / sqrt(var + epsilon) * weight + bias` per channel of an NCHW
+    `(x - mean) / sqrt(var + eps) * weight + bias` per channel of an NCHW
     or NxF tensor; at inference mean and var are the running statistics.
 
     ```mlir
     %bn1 = cnn.batchnorm %conv1, %bn1.weight, %bn1.bias, %bn1.running_mean,
-        %bn1.running_var {epsilon = 1.0e-05 : f64, layer = "bn1",
+        %bn1.running_var {eps = 1.0e-05 : f64, layer = "bn1",
         momentum = 1.0e-01 : f64} : (...) -> tensor<?x16x28x28xf32>
     ```
   }];
   let arguments = (ins AnyTensor:$input, AnyTensor:$weight, AnyTensor:$bias,
                    AnyTensor:$running_mean, AnyTensor:$running_var, StrAttr:$layer,
-                   F64Attr:$epsilon, F64Attr:$momentum);
+                   F64Attr:$eps, F64Attr:$momentum);
   let assemblyFormat = [{
     $input `,` $weight `,` $bias `,` $running_mean `,` $running_var attr-dict `:`
     functional-type(operands, results)
@@ -264,22 +271,21 @@ def CNN_AugmentOp : CNN_LayerOp<"augment"> {
   let description = [{
     The identity at inference. While training, each sample is warped by
     a random affine map about the image center: a shift of up to
-    `translate_x` x W and `translate_y` x H pixels, a rotation of up to
+    `translate`[0] x W and `translate`[1] x H pixels, a rotation of up to
     `rotate` degrees, a horizontal shear of up to `shear` degrees, a zoom in
-    [`scale_min`, `scale_max`] and, with `flip`, a mirror with probability
+    [`scale`[0], `scale`[1]] and, with `flip`, a mirror with probability
     1/2; bilinear sampling, zeros outside. Its operand must be a function
     argument that nothing else reads.
 
     ```mlir
-    %augment1 = cnn.augment %image {layer = "augment1", translate_x = 1.0e-01 : f64,
-        translate_y = 1.0e-01 : f64, rotate = 1.0e+01 : f64, shear = 0.0 : f64,
-        scale_min = 1.0 : f64, scale_max = 1.0 : f64, flip = true}
+    %augment1 = cnn.augment %image {flip = true, layer = "augment1",
+        rotate = 1.0e+01 : f64, scale = [1.0, 1.0], shear = 0.0 : f64,
+        translate = [1.0e-01, 1.0e-01]}
         : (tensor<?x1x28x28xf32>) -> tensor<?x1x28x28xf32>
     ```
   }];
-  let arguments = (ins AnyTensor:$input, StrAttr:$layer, F64Attr:$translate_x,
-                   F64Attr:$translate_y, F64Attr:$rotate, F64Attr:$shear, F64Attr:$scale_min,
-                   F64Attr:$scale_max, BoolAttr:$flip);
+  let arguments = (ins AnyTensor:$input, StrAttr:$layer, F64ArrayAttr:$translate,
+                   F64Attr:$rotate, F64Attr:$shear, F64ArrayAttr:$scale, BoolAttr:$flip);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 
@@ -287,28 +293,28 @@ def CNN_AugmentOp : CNN_LayerOp<"augment"> {
 // Elementwise activations
 //===----------------------------------------------------------------------===//
 
-class CNN_ActivationOp<string mnemonic, string formula> : CNN_LayerOp<mnemonic> {
+/// An activation of LayerKinds.def: `params` are its parameters in the
+/// language (LayerSpec.cpp), with their names; the mnemonic is the layer's
+/// name. Shape inference, MLIRGen and the plan builder handle the family as
+/// one: a new activation is one line here.
+///
+/// ```mlir
+/// %lrelu = cnn.leaky_relu %x {layer = "lrelu", slope = 1.0e-02 : f64}
+///     : (tensor<?x8x4x4xf32>) -> tensor<?x8x4x4xf32>
+/// ```
+class CNN_ActivationOp<string mnemonic, string formula, dag params = (ins)>
+    : CNN_LayerOp<mnemonic> {
   let summary = "elementwise " # formula;
   let description = "`" # formula # "` on every element; the shape is unchanged.";
-  let arguments = (ins AnyTensor:$input, StrAttr:$layer);
+  let arguments = !con((ins AnyTensor:$input, StrAttr:$layer), params);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 
 def CNN_ReLUOp : CNN_ActivationOp<"relu", "max(x, 0)">;
+def CNN_LeakyReLUOp : CNN_ActivationOp<"leaky_relu", "x > 0 ? x : slope * x",
+                                       (ins F64Attr:$slope)>;
 def CNN_SigmoidOp : CNN_ActivationOp<"sigmoid", "1 / (1 + exp(-x))">;
 def CNN_TanhOp : CNN_ActivationOp<"tanh", "tanh(x)">;
-
-def CNN_LeakyReLUOp : CNN_LayerOp<"leaky_relu"> {
-  let summary = "elementwise x > 0 ? x : slope * x";
-  let description = [{
-    ```mlir
-    %lrelu = cnn.leaky_relu %x {layer = "lrelu", slope = 1.0e-02 : f64}
-        : (tensor<?x8x4x4xf32>) -> tensor<?x8x4x4xf32>
-    ```
-  }];
-  let arguments = (ins AnyTensor:$input, StrAttr:$layer, F64Attr:$slope);
-  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
-}
 
 def CNN_SoftmaxOp : CNN_LayerOp<"softmax"> {
   let summary = "softmax over dimension 1 (channels or features)";

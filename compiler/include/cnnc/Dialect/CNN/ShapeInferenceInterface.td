@@ -13,8 +13,10 @@ def CNN_ShapeInferenceOpInterface : OpInterface<"ShapeInference"> {
     and reports a located error when the shapes do not fit.
   }];
   let methods = [
+    // Every layer op's rule is in OpShapes.cpp, chosen by its kind.
     InterfaceMethod<"Infer and set the result type (and parameter types).",
-                    "::mlir::LogicalResult", "inferShapes">
+                    "::mlir::LogicalResult", "inferShapes", (ins), [{}],
+                    [{ return ::cnnc::cnn::applyShapes($_op.getOperation()); }]>
   ];
 }
 
