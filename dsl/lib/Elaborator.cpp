@@ -451,6 +451,11 @@ bool Elaborator::layer(const Item &it, const LayerSpec &spec, Ctx &ctx, int &cur
     else if (!p.optional)
       l.attrs[p.name] = p.defaultValue;
   }
+  if (auto bad = orderViolation(spec, l.attrs)) {
+    auto at = given.find(bad->first->name);
+    return fail(at != given.end() ? at->second : it.calleeRange,
+                "`" + bad->first->name + "` of `" + spec.name + "` " + bad->second);
+  }
   std::string local = localName(it, *ctx.scope, spec.namePrefix);
   l.name = qualify(*ctx.scope, local);
   if (spec.kind == LayerKind::Project) {

@@ -245,6 +245,33 @@ std::vector<LayerSpec> buildSpecs() {
   }
   s.push_back(layer(LayerKind::Sigmoid, "sigmoid", false, "1 / (1 + exp(-x))"));
   s.push_back(layer(LayerKind::Tanh, "tanh", false, "hyperbolic tangent"));
+  s.push_back(layer(LayerKind::ReLU6, "relu6", false, "min(max(x, 0), 6)"));
+  {
+    LayerSpec l = layer(LayerKind::Hardtanh, "hardtanh", false, "min(max(x, min_val), max_val)");
+    l.params.push_back(opt("min_val", ParamType::Float, Value::real(-1), "lower limit", true));
+    ParamSpec max = opt("max_val", ParamType::Float, Value::real(1), "upper limit", true);
+    max.above = "min_val";
+    l.params.push_back(max);
+    s.push_back(l);
+  }
+  s.push_back(layer(LayerKind::Hardsigmoid, "hardsigmoid", false, "relu6(x + 3) / 6"));
+  s.push_back(layer(LayerKind::Hardswish, "hardswish", false, "x * relu6(x + 3) / 6"));
+  s.push_back(layer(LayerKind::SiLU, "silu", false, "x * sigmoid(x) (swish)"));
+  {
+    LayerSpec l = layer(LayerKind::GELU, "gelu", false,
+                        "x * Phi(x), Phi the standard normal CDF; or its tanh approximation");
+    ParamSpec approximate = opt("approximate", ParamType::Enum, Value::symbol("none"),
+                                "none (exact, with erf) or tanh");
+    approximate.choices = {"none", "tanh"};
+    l.params.push_back(approximate);
+    s.push_back(l);
+  }
+  {
+    LayerSpec l = layer(LayerKind::ELU, "elu", false, "x if x > 0 else alpha * (exp(x) - 1)");
+    l.params.push_back(
+        opt("alpha", ParamType::Float, Value::real(1.0), "scale of the negative part", true));
+    s.push_back(l);
+  }
   s.push_back(layer(LayerKind::Concat, "concat", false,
                     "run the branches on the same input, concatenate along channels"));
   s.push_back(layer(LayerKind::Add, "add", false,
@@ -332,6 +359,21 @@ std::optional<std::string> boundsViolation(const ParamSpec &p, const Value &v) {
   case ParamType::Bool:
   case ParamType::Enum:
     return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::pair<const ParamSpec *, std::string>>
+orderViolation(const LayerSpec &spec, const std::map<std::string, Value> &values) {
+  for (const ParamSpec &p : spec.params) {
+    if (p.above.empty())
+      continue;
+    auto hi = values.find(p.name), lo = values.find(p.above);
+    if (hi == values.end() || lo == values.end())
+      continue;
+    if (!(hi->second.asDouble() > lo->second.asDouble()))
+      return std::make_pair(&p, "must be greater than `" + p.above + "` (" + lo->second.str() +
+                                    "), got " + hi->second.str());
   }
   return std::nullopt;
 }

@@ -70,3 +70,35 @@ func @augment_scale(%x: tensor<?x1x8x8xf32>) -> tensor<*xf32> {
   %a = cnn.augment %x {layer = "a", translate = [0.0, 0.0], rotate = 10.0 : f64, shear = 0.0 : f64, scale = [1.2, 1.1], flip = false} : (tensor<?x1x8x8xf32>) -> tensor<*xf32>
   cnn.return %a {names = ["out"]} : tensor<*xf32>
 }
+
+// -----
+
+func @groups(%x: tensor<?x1x8x8xf32>, %w: tensor<2x1x3x3xf32>) -> tensor<*xf32> {
+  // expected-error @+1 {{`groups` must be at least 1, got 0}}
+  %c = cnn.conv2d %x, %w {dilation = [1, 1], filters = 2 : i64, groups = 0 : i64, kernel = [3, 3], layer = "c", mode = "zeros", pad = [0, 0, 0, 0], stride = [1, 1]} : (tensor<?x1x8x8xf32>, tensor<2x1x3x3xf32>) -> tensor<*xf32>
+  cnn.return %c {names = ["out"]} : tensor<*xf32>
+}
+
+// -----
+
+func @pad_valid(%x: tensor<?x1x8x8xf32>) -> tensor<*xf32> {
+  // expected-error @+1 {{`pad` must be 4 integers or "same", got "valid"}}
+  %p = cnn.max_pool2d %x {ceil = false, dilation = [1, 1], kernel = [2, 2], layer = "p", pad = "valid", stride = [2, 2]} : (tensor<?x1x8x8xf32>) -> tensor<*xf32>
+  cnn.return %p {names = ["out"]} : tensor<*xf32>
+}
+
+// -----
+
+func @hardtanh_order(%x: tensor<?x1x8x8xf32>) -> tensor<*xf32> {
+  // expected-error @+1 {{`max_val` must be greater than `min_val` (1.0), got -1.0}}
+  %h = cnn.hardtanh %x {layer = "h", min_val = 1.0 : f64, max_val = -1.0 : f64} : (tensor<?x1x8x8xf32>) -> tensor<*xf32>
+  cnn.return %h {names = ["out"]} : tensor<*xf32>
+}
+
+// -----
+
+func @gelu_mode(%x: tensor<?x1x8x8xf32>) -> tensor<*xf32> {
+  // expected-error @+1 {{`approximate` must be one of none, tanh, got "erf"}}
+  %g = cnn.gelu %x {layer = "g", approximate = "erf"} : (tensor<?x1x8x8xf32>) -> tensor<*xf32>
+  cnn.return %g {names = ["out"]} : tensor<*xf32>
+}

@@ -127,6 +127,14 @@ ACTIVATIONS = {
     "sigmoid": torch.sigmoid,
     "tanh": torch.tanh,
     "leaky_relu(slope: 0.2)": (lambda x: F.leaky_relu(x, 0.2)),
+    "relu6": F.relu6,
+    "hardtanh(min_val: -0.5, max_val: 2)": (lambda x: F.hardtanh(x, -0.5, 2.0)),
+    "hardsigmoid": F.hardsigmoid,
+    "hardswish": F.hardswish,
+    "silu": F.silu,
+    "gelu": F.gelu,
+    "gelu(approximate: tanh)": (lambda x: F.gelu(x, approximate="tanh")),
+    "elu(alpha: 0.7)": (lambda x: F.elu(x, 0.7)),
 }
 
 # conv + batchnorm (folded into the filters) + each activation (fused).

@@ -22,6 +22,7 @@ void change(bool &v) { v = !v; }
 void change(PadMode &m) { m = m == PadMode::Zeros ? PadMode::Reflect : PadMode::Zeros; }
 template <typename T, size_t N> void change(std::array<T, N> &a) { change(a[N - 1]); }
 void change(Table &t) { t.push_back({0}); }
+void change(std::string &s) { s += "x"; }
 
 ModelPlan planWith(const Op &op) {
   ModelPlan plan;

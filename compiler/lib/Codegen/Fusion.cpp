@@ -109,7 +109,9 @@ private:
     if (user < 0 || consumed[user])
       return tensor;
     Activation act = activationOf(plan.ops[user].kind);
-    if (act == Activation::None)
+    // In training, an activation whose derivative needs its input keeps
+    // that input: it runs as a step of its own.
+    if (act == Activation::None || (training && derivativeFrom(act) == DerivativeFrom::Input))
       return tensor;
     step.ops.push_back(user);
     step.activation = act;

@@ -69,7 +69,7 @@ const char *activationName(Activation act) {
   switch (act) {
   case Activation::None:
     return "none";
-#define CNNC_ACTIVATION(Kind, name)                                                                \
+#define CNNC_ACTIVATION(Kind, name, from)                                                          \
   case Activation::Kind:                                                                           \
     return name;
 #include "cnnc/DSL/LayerKinds.def"
@@ -79,13 +79,25 @@ const char *activationName(Activation act) {
 
 Activation activationOf(LayerKind kind) {
   switch (kind) {
-#define CNNC_ACTIVATION(Kind, name)                                                                \
+#define CNNC_ACTIVATION(Kind, name, from)                                                          \
   case LayerKind::Kind:                                                                            \
     return Activation::Kind;
 #include "cnnc/DSL/LayerKinds.def"
   default:
     return Activation::None;
   }
+}
+
+DerivativeFrom derivativeFrom(Activation act) {
+  switch (act) {
+  case Activation::None:
+    return DerivativeFrom::Output;
+#define CNNC_ACTIVATION(Kind, name, from)                                                          \
+  case Activation::Kind:                                                                           \
+    return DerivativeFrom::from;
+#include "cnnc/DSL/LayerKinds.def"
+  }
+  return DerivativeFrom::Output;
 }
 
 std::string shapeString(const Shape &s) {
@@ -98,6 +110,7 @@ namespace {
 void printValue(std::ostream &os, int64_t v) { os << v; }
 void printValue(std::ostream &os, double v) { os << v; }
 void printValue(std::ostream &os, bool v) { os << (v ? "true" : "false"); }
+void printValue(std::ostream &os, const std::string &v) { os << v; }
 void printValue(std::ostream &os, PadMode m) { os << padModeName(m); }
 template <typename T, size_t N> void printValue(std::ostream &os, const std::array<T, N> &a) {
   for (size_t i = 0; i < N; ++i)

@@ -107,6 +107,9 @@ private:
     out = a.cast<mlir::FloatAttr>().getValueAsDouble();
   }
   static void read(mlir::Attribute a, bool &out) { out = a.cast<mlir::BoolAttr>().getValue(); }
+  static void read(mlir::Attribute a, std::string &out) {
+    out = a.cast<mlir::StringAttr>().getValue().str();
+  }
   static void read(mlir::Attribute a, PadMode &out) {
     out = padModeNamed(a.cast<mlir::StringAttr>().getValue()).value_or(PadMode::Zeros);
   }

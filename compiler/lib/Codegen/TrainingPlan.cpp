@@ -246,8 +246,10 @@ private:
       return;
     int dx = contribution(x, op.layer);
     if (layerFamily(op.kind) == LayerFamily::Activation) {
-      Step s = make(StepKind::ActivationGrad, primary, {output(out), grad(g)}, {tensor(dx)});
-      s.activation = activationOf(op.kind);
+      Activation act = activationOf(op.kind);
+      Arg from = derivativeFrom(act) == DerivativeFrom::Input ? input(x) : output(out);
+      Step s = make(StepKind::ActivationGrad, primary, {from, grad(g)}, {tensor(dx)});
+      s.activation = act;
       plan.backward.push_back(s);
       return;
     }

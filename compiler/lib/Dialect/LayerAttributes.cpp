@@ -162,7 +162,9 @@ LogicalResult verifyLayerAttributes(Operation *op) {
   std::optional<LayerKind> kind = layerKindOf(op);
   if (!kind)
     return success();
-  for (const ParamSpec &p : layerSpecFor(*kind).params) {
+  const LayerSpec &spec = layerSpecFor(*kind);
+  std::map<std::string, cnnc::Value> values;
+  for (const ParamSpec &p : spec.params) {
     if (p.role != ParamRole::Attribute)
       continue;
     Attribute attr = op->getAttr(p.name);
@@ -178,7 +180,10 @@ LogicalResult verifyLayerAttributes(Operation *op) {
     if (std::optional<std::string> why = boundsViolation(p, *v))
       return op->emitOpError() << "`" << p.name << "`" << (isList(p.type) ? " entries " : " ")
                                << *why;
+    values[p.name] = *v;
   }
+  if (auto bad = orderViolation(spec, values))
+    return op->emitOpError() << "`" << bad->first->name << "` " << bad->second;
   return success();
 }
 

@@ -43,11 +43,11 @@ using cnnc::LayerKind;
 /// the kinds of the Activation family (LayerKinds.def), or none.
 enum class Activation {
   None,
-#define CNNC_ACTIVATION(Kind, name) Kind,
+#define CNNC_ACTIVATION(Kind, name, from) Kind,
 #include "cnnc/DSL/LayerKinds.def"
 };
 inline constexpr size_t kNumActivations = 1
-#define CNNC_ACTIVATION(Kind, name) +1
+#define CNNC_ACTIVATION(Kind, name, from) +1
 #include "cnnc/DSL/LayerKinds.def"
     ;
 
@@ -55,6 +55,11 @@ inline constexpr size_t kNumActivations = 1
 const char *activationName(Activation act);
 /// The activation a layer of `kind` applies (None for other families).
 Activation activationOf(LayerKind kind);
+/// What an activation's derivative is computed from (LayerKinds.def): its
+/// output y, or its input x, which the training step then keeps (such an
+/// activation is not fused into the step before it in training).
+enum class DerivativeFrom { Output, Input };
+DerivativeFrom derivativeFrom(Activation act);
 
 using cnnc::PadMode;
 
@@ -118,8 +123,11 @@ using Table = std::vector<std::vector<int64_t>>;
   X(Table, table, {}, "conv: the input channels of each filter")                                   \
   X(double, eps, 1e-5, "batchnorm")                                                                \
   X(double, slope, 0.01, "leaky_relu")                                                             \
+  X(double, min_val, -1, "hardtanh")                                                               \
+  X(double, max_val, 1, "hardtanh")                                                                \
+  X(std::string, approximate, "none", "gelu: none or tanh")                                        \
   X(int64_t, size, 5, "lrn")                                                                       \
-  X(double, alpha, 1e-4, "lrn")                                                                    \
+  X(double, alpha, 1e-4, "lrn, elu")                                                               \
   X(double, beta, 0.75, "lrn")                                                                     \
   X(double, k, 1, "lrn")                                                                           \
   X(double, p, 0.5, "dropout")

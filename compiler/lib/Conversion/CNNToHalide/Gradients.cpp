@@ -66,8 +66,8 @@ Func multiplyAlgorithm(const Vars &v, Func a, Func b) {
   return out;
 }
 
-Func activationGradAlgorithm(const Vars &v, Func y, Func dy, const ActivationLayer &act) {
-  Expr derivative = activationDerivative(y(v.c, v.x, v.y, v.n), act);
+Func activationGradAlgorithm(const Vars &v, Func value, Func dy, const ActivationLayer &act) {
+  Expr derivative = activationDerivative(value(v.c, v.x, v.y, v.n), act);
   Func f("activation_grad");
   f(v.c, v.x, v.y, v.n) = dy(v.c, v.x, v.y, v.n) * derivative;
   return f;

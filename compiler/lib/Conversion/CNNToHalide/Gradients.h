@@ -38,8 +38,9 @@ BatchNormTrainFuncs batchNormTrainAlgorithm(const Vars &v, const plan::Op &op, H
 /// a * b elementwise (dropout: x * mask forward, dy * mask backward).
 Halide::Func multiplyAlgorithm(const Vars &v, Halide::Func a, Halide::Func b);
 
-/// dz = dy * act'(z), from the activation's output y.
-Halide::Func activationGradAlgorithm(const Vars &v, Halide::Func y, Halide::Func dy,
+/// dz = dy * act'(z), from the activation's output y or, for those whose
+/// derivative reads it (plan::derivativeFrom), its input z.
+Halide::Func activationGradAlgorithm(const Vars &v, Halide::Func value, Halide::Func dy,
                                      const ActivationLayer &act);
 
 /// Conv filters w(kx, ky, i, o) to t(c, o_in_group, kx, ky): input channels

@@ -212,9 +212,11 @@ private:
       return {f};
     }
     case plan::StepKind::ActivationGrad: {
-      ImageParam y = declare(Slot::Output);
+      // y, or x for the activations whose derivative reads their input.
+      bool fromInput = plan::derivativeFrom(step.activation) == plan::DerivativeFrom::Input;
+      ImageParam value = declare(fromInput ? Slot::Input : Slot::Output);
       ImageParam dy = declare(Slot::Grad);
-      Func f = halide::activationGradAlgorithm(v, y, dy, activationLayer());
+      Func f = halide::activationGradAlgorithm(v, value, dy, activationLayer());
       halide::scheduleElementwise(v, f, shapeOfInput(0), vec);
       return {f};
     }

@@ -18,6 +18,7 @@
 #include "cnnc/DSL/Value.h"
 
 #include <limits>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -76,7 +77,8 @@ struct ParamSpec {
   std::string defaultsTo; // "kernel": defaults to that parameter's value
   bool optional = false;  // no default: absent unless given
   std::vector<std::string> choices;
-  std::string doc; // one line for docs and errors
+  std::string above; // a number parameter this one must be greater than
+  std::string doc;   // one line for docs and errors
 };
 
 /// How a tensor is initialized by default: PyTorch's defaults for
@@ -111,6 +113,13 @@ struct LayerSpec {
 /// Why `v` (already of `p`'s type) is outside `p`'s bounds: "must be at
 /// least 1, got 0"; nullopt when it is inside.
 std::optional<std::string> boundsViolation(const ParamSpec &p, const Value &v);
+
+/// A parameter of `spec` that is not greater than the one it must be above
+/// (ParamSpec::above), with why: "must be greater than `min_val` (1.0), got
+/// 0.5"; nullopt when every such pair is in order. `values` holds every
+/// parameter's value.
+std::optional<std::pair<const ParamSpec *, std::string>>
+orderViolation(const LayerSpec &spec, const std::map<std::string, Value> &values);
 
 /// All built-in layers, in documentation order.
 const std::vector<LayerSpec> &layerSpecs();

@@ -315,6 +315,16 @@ def CNN_LeakyReLUOp : CNN_ActivationOp<"leaky_relu", "x > 0 ? x : slope * x",
                                        (ins F64Attr:$slope)>;
 def CNN_SigmoidOp : CNN_ActivationOp<"sigmoid", "1 / (1 + exp(-x))">;
 def CNN_TanhOp : CNN_ActivationOp<"tanh", "tanh(x)">;
+def CNN_ReLU6Op : CNN_ActivationOp<"relu6", "min(max(x, 0), 6)">;
+def CNN_HardtanhOp : CNN_ActivationOp<"hardtanh", "min(max(x, min_val), max_val)",
+                                      (ins F64Attr:$min_val, F64Attr:$max_val)>;
+def CNN_HardsigmoidOp : CNN_ActivationOp<"hardsigmoid", "relu6(x + 3) / 6">;
+def CNN_HardswishOp : CNN_ActivationOp<"hardswish", "x * relu6(x + 3) / 6">;
+def CNN_SiLUOp : CNN_ActivationOp<"silu", "x * sigmoid(x)">;
+def CNN_GELUOp : CNN_ActivationOp<"gelu", "x * Phi(x), or its tanh approximation",
+                                  (ins StrAttr:$approximate)>;
+def CNN_ELUOp : CNN_ActivationOp<"elu", "x > 0 ? x : alpha * (exp(x) - 1)",
+                                 (ins F64Attr:$alpha)>;
 
 def CNN_SoftmaxOp : CNN_LayerOp<"softmax"> {
   let summary = "softmax over dimension 1 (channels or features)";
