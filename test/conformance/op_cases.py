@@ -194,6 +194,10 @@ case("batchnorm relu (alone)", (20, 6, 6), "maxpool(2) n: batchnorm relu",
 for act, act_fn in ACTIVATIONS.items():
     case(f"{act} (alone)", (17, 5, 5), f"maxpool(1) {act}",
          lambda x, p, act_fn=act_fn: act_fn(x), {})
+# A negative slope: y > 0 on both sides, so the gradient must read x.
+case("conv+leaky_relu(slope: -0.3)", (4, 6, 6), "c: conv(6, kernel: 3, pad: 1) leaky_relu(-0.3)",
+     lambda x, p: F.leaky_relu(F.conv2d(x, p["c.weight"], p["c.bias"], padding=1), -0.3),
+     {"c.weight": (6, 4, 3, 3), "c.bias": (6,)})
 case("lrn", (12, 5, 7), "lrn(size: 5, alpha: 0.0005, beta: 0.75, k: 2)",
      lambda x, p: F.local_response_norm(x, 5, 0.0005, 0.75, 2.0), {})
 case("lrn even size", (7, 4, 4), "lrn(size: 4, alpha: 0.01, beta: 0.5, k: 1)",

@@ -111,7 +111,8 @@ private:
     Activation act = activationOf(plan.ops[user].kind);
     // In training, an activation whose derivative needs its input keeps
     // that input: it runs as a step of its own.
-    if (act == Activation::None || (training && derivativeFrom(act) == DerivativeFrom::Input))
+    if (act == Activation::None ||
+        (training && derivativeFrom(plan.ops[user]) == DerivativeFrom::Input))
       return tensor;
     step.ops.push_back(user);
     step.activation = act;

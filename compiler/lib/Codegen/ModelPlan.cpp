@@ -88,7 +88,11 @@ Activation activationOf(LayerKind kind) {
   }
 }
 
-DerivativeFrom derivativeFrom(Activation act) {
+DerivativeFrom derivativeFrom(const Op &op) {
+  Activation act = activationOf(op.kind);
+  // With a negative slope, y > 0 also for x < 0: only x tells the sides apart.
+  if (act == Activation::LeakyReLU && op.slope < 0)
+    return DerivativeFrom::Input;
   switch (act) {
   case Activation::None:
     return DerivativeFrom::Output;

@@ -247,7 +247,7 @@ private:
     int dx = contribution(x, op.layer);
     if (layerFamily(op.kind) == LayerFamily::Activation) {
       Activation act = activationOf(op.kind);
-      Arg from = derivativeFrom(act) == DerivativeFrom::Input ? input(x) : output(out);
+      Arg from = derivativeFrom(op) == DerivativeFrom::Input ? input(x) : output(out);
       Step s = make(StepKind::ActivationGrad, primary, {from, grad(g)}, {tensor(dx)});
       s.activation = act;
       plan.backward.push_back(s);

@@ -55,11 +55,10 @@ inline constexpr size_t kNumActivations = 1
 const char *activationName(Activation act);
 /// The activation a layer of `kind` applies (None for other families).
 Activation activationOf(LayerKind kind);
-/// What an activation's derivative is computed from (LayerKinds.def): its
-/// output y, or its input x, which the training step then keeps (such an
-/// activation is not fused into the step before it in training).
+/// What an activation's derivative is computed from: its output y, or its
+/// input x, which the training step then keeps (such an activation is not
+/// fused into the step before it in training).
 enum class DerivativeFrom { Output, Input };
-DerivativeFrom derivativeFrom(Activation act);
 
 using cnnc::PadMode;
 
@@ -173,6 +172,11 @@ struct Op {
   // weights (shared by the inference and training prepare steps).
   int packed = -1, folded = -1;
 };
+
+/// What the derivative of the activation layer `op` is computed from: its
+/// kind's row of LayerKinds.def, and x for a leaky_relu of negative slope
+/// (whose y does not give x's sign).
+DerivativeFrom derivativeFrom(const Op &op);
 
 /// The field of `op` that holds its tensor with state_dict suffix `suffix`,
 /// or nullptr.

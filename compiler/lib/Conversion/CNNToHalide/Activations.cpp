@@ -50,7 +50,9 @@ constexpr ActivationRule kRules[] = {
      [](Expr y, const Op &) { return select(y > 0.0f, 1.0f, 0.0f); }},
     {Activation::LeakyReLU,
      [](Expr x, const Op &op) { return select(x >= 0.0f, x, x * f32(op.slope)); },
-     [](Expr y, const Op &op) { return select(y > 0.0f, 1.0f, f32(op.slope)); }},
+     // From y, or from x when the slope is negative (plan::derivativeFrom):
+     // the same test.
+     [](Expr v, const Op &op) { return select(v > 0.0f, 1.0f, f32(op.slope)); }},
     {Activation::Sigmoid, [](Expr x, const Op &) { return 1.0f / (1.0f + vectorExp(-x)); },
      [](Expr y, const Op &) { return y * (1.0f - y); }},
     {Activation::Tanh, [](Expr x, const Op &) { return tanhOf(x); },

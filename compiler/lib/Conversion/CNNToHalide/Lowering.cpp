@@ -213,7 +213,8 @@ private:
     }
     case plan::StepKind::ActivationGrad: {
       // y, or x for the activations whose derivative reads their input.
-      bool fromInput = plan::derivativeFrom(step.activation) == plan::DerivativeFrom::Input;
+      bool fromInput =
+          plan::derivativeFrom(plan.ops[step.ops.back()]) == plan::DerivativeFrom::Input;
       ImageParam value = declare(fromInput ? Slot::Input : Slot::Output);
       ImageParam dy = declare(Slot::Grad);
       Func f = halide::activationGradAlgorithm(v, value, dy, activationLayer());
