@@ -47,8 +47,15 @@ ConvFuncs convAlgorithm(const Vars &v, const Op &op, Func input, const Shape &in
   f.padded(v.c, v.x, v.y, v.n) = boundary(v.c, v.x, v.y, v.n);
   int64_t inPerGroup = in.c / op.groups, outPerGroup = out.c / op.groups;
   f.r = RDom(0, i32(inPerGroup), 0, i32(op.kernel[1]), 0, i32(op.kernel[0]), "r");
-  // Padded output channels (beyond out.c) read the last group's inputs.
-  Expr group = op.groups == 1 ? Expr(0) : min(v.c / i32(outPerGroup), i32(op.groups - 1));
+  // Padded output channels (beyond out.c) read the last group's inputs. A
+  // depthwise conv whose channels fill whole vectors computes no padded
+  // channel (scheduleConv's tiles shift inwards): channel c reads input
+  // channel c, a dense vector load instead of a clamped gather.
+  bool depthwise = inPerGroup == 1 && outPerGroup == 1;
+  bool wholeVectors = out.c % 16 == 0;
+  Expr group = op.groups == 1              ? Expr(0)
+               : depthwise && wholeVectors ? Expr(v.c)
+                                           : min(v.c / i32(outPerGroup), i32(op.groups - 1));
   Expr ic = group * i32(inPerGroup) + f.r.x;
   Expr ix = v.x * i32(op.stride[1]) + f.r.y * i32(op.dilation[1]) - i32(op.pad[1]);
   Expr iy = v.y * i32(op.stride[0]) + f.r.z * i32(op.dilation[0]) - i32(op.pad[0]);
