@@ -136,6 +136,7 @@ EXAMPLES = [
     ("googlenet.cnn", "googlenet", googlenet, (3, 224, 224)),
     ("resnet.cnn", "resnet18", torchvision.models.resnet18, (3, 224, 224)),
     ("resnet.cnn", "resnet50", torchvision.models.resnet50, (3, 224, 224)),
+    ("mobilenet.cnn", "mobilenet_v2", torchvision.models.mobilenet_v2, (3, 224, 224)),
 ]
 
 
