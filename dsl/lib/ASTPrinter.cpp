@@ -49,6 +49,16 @@ void printItem(std::ostream &os, const Item &it, int indent) {
   case Item::Kind::Seq:
     os << "Seq" << at(it.range) << "\n";
     break;
+  case Item::Kind::If:
+    os << "If ";
+    printExpr(os, *it.count);
+    os << at(it.range) << "\n";
+    printItems(os, it.body, indent + 1);
+    if (!it.elseBody.empty()) {
+      os << pad << "Else\n";
+      printItems(os, it.elseBody, indent + 1);
+    }
+    return;
   case Item::Kind::Repeat:
     os << "Repeat ";
     printExpr(os, *it.count);

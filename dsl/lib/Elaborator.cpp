@@ -201,6 +201,7 @@ bool Elaborator::item(const Item &it, Ctx &ctx, int &current) {
   case Item::Kind::Group:
   case Item::Kind::Seq:
   case Item::Kind::Repeat:
+  case Item::Kind::If:
     return group(it, ctx, current);
   }
   return false;
@@ -223,7 +224,17 @@ bool Elaborator::group(const Item &it, Ctx &ctx, int &current) {
   }
   Ctx inner = ctx;
   inner.scope = scope;
-  if (it.kind != Item::Kind::Repeat) {
+  if (it.kind == Item::Kind::If) {
+    // Like a group of the chosen items: transparent unless labelled, so in
+    // a `seq` they take the next positions.
+    std::optional<Value> holds = eval(*it.count, *ctx.env);
+    if (!holds)
+      return false;
+    if (holds->kind != Value::Kind::Bool)
+      return fail(it.count->range, "`if` expects a boolean condition, got " + holds->kindName());
+    if (!items(holds->b ? it.body : it.elseBody, inner, current))
+      return false;
+  } else if (it.kind != Item::Kind::Repeat) {
     if (!items(it.body, inner, current))
       return false;
   } else {

@@ -16,7 +16,8 @@ constexpr std::pair<const char *, TokenKind> kKeywords[] = {
     {"input", TokenKind::KwInput},     {"output", TokenKind::KwOutput},
     {"repeat", TokenKind::KwRepeat},   {"as", TokenKind::KwAs},
     {"seq", TokenKind::KwSeq},         {"true", TokenKind::KwTrue},
-    {"false", TokenKind::KwFalse},
+    {"false", TokenKind::KwFalse},     {"if", TokenKind::KwIf},
+    {"else", TokenKind::KwElse},
 };
 } // namespace
 
@@ -54,6 +55,10 @@ const char *tokenKindName(TokenKind kind) {
     return "`true`";
   case TokenKind::KwFalse:
     return "`false`";
+  case TokenKind::KwIf:
+    return "`if`";
+  case TokenKind::KwElse:
+    return "`else`";
   case TokenKind::LParen:
     return "`(`";
   case TokenKind::RParen:

@@ -256,6 +256,31 @@ ItemPtr Parser::parseUnlabelledItem() {
     group->loopVarRange = varRange;
     return group;
   }
+  case TokenKind::KwIf: {
+    take();
+    ExprPtr condition = parseExpr();
+    if (!condition)
+      return nullptr;
+    ItemPtr branch = parseGroup(Item::Kind::If, begin);
+    if (!branch)
+      return nullptr;
+    branch->count = std::move(condition);
+    if (consume(TokenKind::KwElse)) {
+      if (at(TokenKind::KwIf)) { // else if: the nested `if` is the else branch
+        ItemPtr nested = parseUnlabelledItem();
+        if (!nested)
+          return nullptr;
+        branch->elseBody.push_back(std::move(nested));
+      } else {
+        if (!expect(TokenKind::LBrace, "after `else`"))
+          return nullptr;
+        if (!parseItems(branch->elseBody, "to close the `else` group"))
+          return nullptr;
+      }
+      branch->range.end = tokens[index - 1].range.end;
+    }
+    return branch;
+  }
   case TokenKind::KwSeq:
     take();
     return parseGroup(Item::Kind::Seq, begin);
@@ -299,7 +324,7 @@ ItemPtr Parser::parseUnlabelledItem() {
   }
   default: {
     std::string found = at(TokenKind::Eof) ? "end of file" : "`" + tok().text + "`";
-    errorAtToken("expected a layer, block, `{`, `@name`, `repeat`, `seq`, `output` "
+    errorAtToken("expected a layer, block, `{`, `@name`, `repeat`, `if`, `seq`, `output` "
                  "or `input`, found " +
                  found);
     return nullptr;

@@ -126,3 +126,27 @@ TEST(Suggest, TranspositionIsOneEdit) {
   EXPECT_EQ(cnnc::closestMatch("xyz", {"kernel", "stride"}), "");
 }
 } // namespace
+
+namespace {
+
+TEST(Elaborator, IfChoosesItsItemsWhichTakeTheNextPositions) {
+  // In a seq, the chosen items continue the numbering as an unlabelled group
+  // does; `else if` chains; the branch not taken is never elaborated (its
+  // unknown layer is no error).
+  Elaborated e("block b(expand) { seq { if expand { conv(4, kernel: 1) } relu"
+               " if !expand { tanh } else if expand { sigmoid } else { nosuchlayer } } }"
+               "network n { input x: 1x8x8 f: seq { b(true) b(false) } }");
+  ASSERT_TRUE(e.graph) << e.firstError();
+  EXPECT_EQ(e.names(),
+            (std::vector<std::string>{"x", "f.0.0", "f.0.1", "f.0.2", "f.1.0", "f.1.1"}));
+  EXPECT_EQ(e.graph->layers[3].kind, LayerKind::Sigmoid);
+  EXPECT_EQ(e.graph->layers[5].kind, LayerKind::Tanh);
+}
+
+TEST(Elaborator, IfNeedsABooleanCondition) {
+  Elaborated e("network n { input x: 1x8x8 if 1 { relu } }");
+  EXPECT_FALSE(e.graph);
+  EXPECT_EQ(e.firstError(), "`if` expects a boolean condition, got an integer");
+}
+
+} // namespace

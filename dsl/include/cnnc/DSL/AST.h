@@ -11,6 +11,7 @@
 //   Group   `{ items }` (a concat/add branch, or a labelled scope)
 //   Seq     `seq { items }`: children named by position, like nn.Sequential
 //   Repeat  `repeat N [as i] { items }`
+//   If      `if cond { items } [else { items }]` (`else if` nests)
 //   Ref     `@name`: continue from a named tensor
 //   Output  `output [name]`: mark the current tensor as a network output
 //   Input   `input name: CxHxW` (network bodies only)
@@ -56,7 +57,7 @@ struct Item;
 using ItemPtr = std::unique_ptr<Item>;
 
 struct Item {
-  enum class Kind { Call, Group, Seq, Repeat, Ref, Output, Input };
+  enum class Kind { Call, Group, Seq, Repeat, If, Ref, Output, Input };
   Kind kind;
   SourceRange range; // the whole item
   std::string label; // `label: item`, empty if none
@@ -69,8 +70,10 @@ struct Item {
   bool hasBranches = false;
   std::vector<ItemPtr> branches;
 
-  // Group, Seq, Repeat: the body.
+  // Group, Seq, Repeat, If: the body (If: when the condition holds).
   std::vector<ItemPtr> body;
+  // If: the condition (in `count`) and the items when it does not hold.
+  std::vector<ItemPtr> elseBody;
   // Repeat: the count and optional loop variable.
   ExprPtr count;
   std::string loopVar;

@@ -37,6 +37,8 @@ enum class TokenKind {
   KwSeq,
   KwTrue,
   KwFalse,
+  KwIf,
+  KwElse,
   // Punctuation and operators.
   LParen,
   RParen,
