@@ -153,10 +153,35 @@ bool Parser::parseItems(std::vector<ItemPtr> &items, const char *context) {
   return true;
 }
 
+/// A label: a name, a keyword (torchvision names modules `block`) or a
+/// quoted name for what is not an identifier (RegNet's `"block1-0"`),
+/// followed by `:`.
+bool Parser::atLabel() const {
+  TokenKind k = tok().kind;
+  return (k == TokenKind::Identifier || k == TokenKind::String || isKeyword(k)) &&
+         peekTok().is(TokenKind::Colon);
+}
+
+bool Parser::checkQuotedName(const Token &name) {
+  if (!name.is(TokenKind::String))
+    return true;
+  bool ok = !name.text.empty();
+  for (char c : name.text)
+    ok &= c > ' ' && c != '.' && c != '"' && c < 127;
+  if (!ok) {
+    diags.error(name.range, "a quoted name must be non-empty, without dots, spaces or quotes "
+                            "(it is one component of a state_dict name)");
+    failed = true;
+  }
+  return ok;
+}
+
 ItemPtr Parser::parseItem() {
-  if (at(TokenKind::Identifier) && peekTok().is(TokenKind::Colon)) {
+  if (atLabel()) {
     Token label = take();
     take(); // :
+    if (!checkQuotedName(label))
+      return nullptr;
     ItemPtr item = parseUnlabelledItem();
     if (!item)
       return nullptr;
@@ -231,8 +256,12 @@ ItemPtr Parser::parseUnlabelledItem() {
     item->kind = Item::Kind::Ref;
     item->nameRange = tok().range;
     item->name = tok().text;
-    if (!expect(TokenKind::Identifier, "after `@` (a tensor name)"))
+    // Any label can be referred to: a name, a keyword or a quoted name.
+    if (at(TokenKind::String) || isKeyword(tok().kind)) {
+      take();
+    } else if (!expect(TokenKind::Identifier, "after `@` (a tensor name)")) {
       return nullptr;
+    }
     item->range.end = item->nameRange.end;
     return item;
   case TokenKind::KwRepeat: {
@@ -300,10 +329,13 @@ ItemPtr Parser::parseUnlabelledItem() {
       while (!at(TokenKind::RBrace)) {
         std::string label;
         SourceRange labelRange;
-        if (at(TokenKind::Identifier) && peekTok().is(TokenKind::Colon)) {
+        if (atLabel()) {
           labelRange = tok().range;
-          label = take().text;
+          Token name = take();
           take();
+          if (!checkQuotedName(name))
+            return nullptr;
+          label = name.text;
         }
         if (!at(TokenKind::LBrace)) {
           errorAtToken("expected `{` to open a branch of `" + callee.text + "`, found `" +

@@ -27,7 +27,7 @@ enum class TokenKind {
   Float,
   String,
   Dims, // 3x224x224
-  // Keywords.
+  // Keywords (KwNetwork to KwElse: isKeyword).
   KwNetwork,
   KwBlock,
   KwInput,
@@ -66,6 +66,9 @@ enum class TokenKind {
   PipePipe,
   Bang,
 };
+
+/// True for the keywords, which may also be labels (`block: ...`).
+inline bool isKeyword(TokenKind k) { return k >= TokenKind::KwNetwork && k <= TokenKind::KwElse; }
 
 /// A human-readable spelling of a token kind, for "expected X" messages.
 const char *tokenKindName(TokenKind kind);

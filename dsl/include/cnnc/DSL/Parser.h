@@ -28,6 +28,9 @@ private:
   const Token &tok() const { return tokens[index]; }
   const Token &peekTok(size_t ahead = 1) const;
   bool at(TokenKind k) const { return tok().is(k); }
+  bool atLabel() const;
+  /// A quoted label or tensor name must be one state_dict name component.
+  bool checkQuotedName(const Token &name);
   Token take();
   bool consume(TokenKind k);
   bool expect(TokenKind k, const char *context);
