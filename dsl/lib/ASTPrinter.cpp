@@ -128,6 +128,11 @@ void printExpr(std::ostream &os, const Expr &e) {
 }
 
 void printAST(std::ostream &os, const Module &module) {
+  for (const ConstDef &c : module.constants) {
+    os << "Const " << c.name << " = ";
+    printExpr(os, *c.value);
+    os << at(c.range) << "\n";
+  }
   for (const BlockDef &b : module.blocks) {
     os << "Block " << b.name << "(";
     for (size_t i = 0; i < b.params.size(); ++i) {

@@ -92,6 +92,7 @@ private:
   bool checkAugments();
 
   const Module &module;
+  Env constants; // the file's `const` definitions
   DiagnosticEngine &diags;
   Graph graph;
   std::map<std::string, SourceRange> layerNames;
@@ -104,7 +105,18 @@ std::optional<Graph> Elaborator::run(const NetworkDef &net) {
   NameScope top;
   Body body;
   body.isNetwork = true;
-  Env env;
+  // The file's constants, in order: each may use the earlier ones.
+  for (const ConstDef &c : module.constants) {
+    if (constants.count(c.name)) {
+      diags.error(c.range, "duplicate constant `" + c.name + "`");
+      return std::nullopt;
+    }
+    std::optional<Value> v = eval(*c.value, constants);
+    if (!v)
+      return std::nullopt;
+    constants[c.name] = *v;
+  }
+  Env env = constants;
   Ctx ctx{&top, &body, &env, nullptr};
   int current = -1;
   if (!items(net.body, ctx, current))
@@ -568,8 +580,9 @@ bool Elaborator::blockCall(const Item &it, const BlockDef &def, Ctx &ctx, int &c
   if (blockStack.size() >= kMaxBlockDepth)
     return fail(it.calleeRange,
                 "blocks are nested more than " + std::to_string(kMaxBlockDepth) + " deep");
-  // Bind arguments: positional in order, then keywords, then defaults.
-  Env env;
+  // Bind arguments: positional in order, then keywords, then defaults;
+  // the file's constants are seen where no parameter hides them.
+  Env env = constants;
   std::map<std::string, SourceRange> bound;
   size_t nextPositional = 0;
   for (const Arg &arg : it.args) {
@@ -610,7 +623,7 @@ bool Elaborator::blockCall(const Item &it, const BlockDef &def, Ctx &ctx, int &c
     env[p->name] = *v;
   }
   for (const BlockParam &p : def.params) {
-    if (env.count(p.name))
+    if (bound.count(p.name))
       continue;
     if (!p.defaultValue) {
       diags.error(it.calleeRange, "block `" + def.name + "` needs argument `" + p.name + "`");

@@ -17,7 +17,7 @@ constexpr std::pair<const char *, TokenKind> kKeywords[] = {
     {"repeat", TokenKind::KwRepeat},   {"as", TokenKind::KwAs},
     {"seq", TokenKind::KwSeq},         {"true", TokenKind::KwTrue},
     {"false", TokenKind::KwFalse},     {"if", TokenKind::KwIf},
-    {"else", TokenKind::KwElse},
+    {"else", TokenKind::KwElse},       {"const", TokenKind::KwConst},
 };
 } // namespace
 
@@ -55,6 +55,8 @@ const char *tokenKindName(TokenKind kind) {
     return "`true`";
   case TokenKind::KwFalse:
     return "`false`";
+  case TokenKind::KwConst:
+    return "`const`";
   case TokenKind::KwIf:
     return "`if`";
   case TokenKind::KwElse:

@@ -64,12 +64,30 @@ std::optional<Module> Parser::parseModule() {
       ok = parseBlockDef(m);
     else if (at(TokenKind::KwNetwork))
       ok = parseNetworkDef(m);
+    else if (at(TokenKind::KwConst))
+      ok = parseConstDef(m);
     else
-      ok = errorAtToken("expected `network` or `block` at top level, found `" + tok().text + "`");
+      ok = errorAtToken("expected `network`, `block` or `const` at top level, found `" +
+                        tok().text + "`");
     if (!ok || failed)
       return std::nullopt;
   }
   return m;
+}
+
+bool Parser::parseConstDef(Module &m) {
+  take(); // const
+  ConstDef def;
+  def.range = tok().range;
+  def.name = tok().text;
+  if (!expect(TokenKind::Identifier, "after `const` (the constant's name)") ||
+      !expect(TokenKind::Equal, "after the constant's name"))
+    return false;
+  def.value = parseExpr();
+  if (!def.value)
+    return false;
+  m.constants.push_back(std::move(def));
+  return true;
 }
 
 bool Parser::parseBlockDef(Module &m) {

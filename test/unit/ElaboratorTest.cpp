@@ -150,3 +150,30 @@ TEST(Elaborator, IfNeedsABooleanCondition) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(Elaborator, FileConstantsAreSeenByBlocksAndNetworksUnlessAParameterHidesThem) {
+  Elaborated e("const width = 8 const wide = width * 2 "
+               "block b(width = 3) { conv(width, kernel: 1) conv(wide, kernel: 1) } "
+               "network n { input x: 1x8x8 conv(width, kernel: 1) b() b(5) }");
+  ASSERT_TRUE(e.graph) << e.firstError();
+  std::vector<int64_t> filters;
+  for (const Layer &l : e.graph->layers)
+    if (l.kind == LayerKind::Conv)
+      filters.push_back(l.getInt("filters"));
+  EXPECT_EQ(filters, (std::vector<int64_t>{8, 3, 16, 5, 16}));
+}
+
+TEST(Elaborator, FileConstantsAreDefinedOnceAndInOrder) {
+  EXPECT_EQ(Elaborated("const a = 1 const a = 2 network n { input x: 1x8x8 relu }").firstError(),
+            "duplicate constant `a`");
+  // A constant sees only the earlier ones: `b` is still a bare keyword
+  // value there, which a layer's integer parameter rejects.
+  std::string error =
+      Elaborated("const a = b const b = 2 network n { input x: 1x8x8 conv(a, kernel: 1) }")
+          .firstError();
+  EXPECT_EQ(error.rfind("unknown name `b`", 0), 0u) << error;
+}
+
+} // namespace

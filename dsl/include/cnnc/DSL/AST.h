@@ -107,7 +107,16 @@ struct NetworkDef {
   std::vector<ItemPtr> body;
 };
 
+/// `const name = expr` at file level: visible in every block and network
+/// (a block parameter of the same name hides it).
+struct ConstDef {
+  std::string name;
+  SourceRange range; // the name
+  ExprPtr value;
+};
+
 struct Module {
+  std::vector<ConstDef> constants; // in file order
   std::vector<BlockDef> blocks;
   std::vector<NetworkDef> networks;
 };

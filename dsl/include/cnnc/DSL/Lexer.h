@@ -37,6 +37,7 @@ enum class TokenKind {
   KwSeq,
   KwTrue,
   KwFalse,
+  KwConst,
   KwIf,
   KwElse,
   // Punctuation and operators.

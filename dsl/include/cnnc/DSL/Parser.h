@@ -36,6 +36,7 @@ private:
   bool expect(TokenKind k, const char *context);
   bool errorAtToken(const std::string &message);
 
+  bool parseConstDef(Module &m);
   bool parseBlockDef(Module &m);
   bool parseNetworkDef(Module &m);
   bool parseItems(std::vector<ItemPtr> &items, const char *context);
