@@ -225,7 +225,9 @@ bool Elaborator::group(const Item &it, Ctx &ctx, int &current) {
   NameScope *scope = ctx.scope;
   bool opens = !it.label.empty() || it.kind == Item::Kind::Seq;
   if (opens) {
-    if (!it.label.empty()) {
+    // An unlabelled seq in a positional scope nests like an nn.Sequential
+    // inside another: it takes the next position (`f.1.0`, `f.1.1`).
+    if (!it.label.empty() || ctx.scope->positional) {
       std::string local = localName(it, *ctx.scope, "");
       child.prefix = qualify(*ctx.scope, local);
     } else {

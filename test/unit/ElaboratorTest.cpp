@@ -177,3 +177,15 @@ TEST(Elaborator, FileConstantsAreDefinedOnceAndInOrder) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(Elaborator, AnUnlabelledSeqInsideASeqNestsLikeNnSequential) {
+  // nn.Sequential(ReLU(), nn.Sequential(Tanh(), Sigmoid()), ReLU()): f.0,
+  // f.1.0, f.1.1, f.2 (a collision on f.0 before).
+  Elaborated e("network n { input x: 1x8x8 f: seq { relu seq { tanh sigmoid } relu } }");
+  ASSERT_TRUE(e.graph) << e.firstError();
+  EXPECT_EQ(e.names(), (std::vector<std::string>{"x", "f.0", "f.1.0", "f.1.1", "f.2"}));
+}
+
+} // namespace
