@@ -114,7 +114,9 @@ private:
     out = padModeNamed(a.cast<mlir::StringAttr>().getValue()).value_or(PadMode::Zeros);
   }
   template <size_t N> static void read(mlir::Attribute a, std::array<int64_t, N> &out) {
-    auto ints = cnn::getInts(a.cast<mlir::ArrayAttr>());
+    // `pad` is "same" until shape inference: such an op is refused below, by
+    // its unranked result.
+    auto ints = cnn::getInts(a.dyn_cast<mlir::ArrayAttr>());
     for (size_t i = 0; i < N && i < ints.size(); ++i)
       out[i] = ints[i];
   }
