@@ -471,10 +471,8 @@ bool Elaborator::layer(const Item &it, const LayerSpec &spec, Ctx &ctx, int &cur
       continue;
     if (p.required)
       return fail(it.calleeRange, "`" + spec.name + "` needs `" + p.name + "` (" + p.doc + ")");
-    if (!p.defaultsTo.empty())
-      l.attrs[p.name] = l.attrs.at(p.defaultsTo);
-    else if (!p.optional)
-      l.attrs[p.name] = p.defaultValue;
+    if (std::optional<Value> v = defaultOf(p, l.attrs))
+      l.attrs[p.name] = *v;
   }
   if (auto bad = orderViolation(spec, l.attrs)) {
     auto at = given.find(bad->first->name);

@@ -363,6 +363,16 @@ std::optional<std::string> boundsViolation(const ParamSpec &p, const Value &v) {
   return std::nullopt;
 }
 
+std::optional<Value> defaultOf(const ParamSpec &p, const std::map<std::string, Value> &values) {
+  if (p.required || p.optional)
+    return std::nullopt;
+  if (!p.defaultsTo.empty()) {
+    auto it = values.find(p.defaultsTo);
+    return it == values.end() ? std::nullopt : std::optional<Value>(it->second);
+  }
+  return p.defaultValue;
+}
+
 std::optional<std::pair<const ParamSpec *, std::string>>
 orderViolation(const LayerSpec &spec, const std::map<std::string, Value> &values) {
   for (const ParamSpec &p : spec.params) {

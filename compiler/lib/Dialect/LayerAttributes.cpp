@@ -43,20 +43,15 @@ Attribute paramAttribute(Builder &b, const ParamSpec &p, const cnnc::Value &v) {
 SmallVector<NamedAttribute, 8> layerAttributes(Builder &b, const LayerSpec &spec,
                                                const std::map<std::string, cnnc::Value> &given) {
   SmallVector<NamedAttribute, 8> attrs;
-  auto valueOf = [&](const ParamSpec &p) -> const cnnc::Value * {
-    if (auto it = given.find(p.name); it != given.end())
-      return &it->second;
-    if (p.optional || p.required)
-      return nullptr;
-    if (!p.defaultsTo.empty())
-      if (auto it = given.find(p.defaultsTo); it != given.end())
-        return &it->second;
-    return &p.defaultValue;
-  };
-  for (const ParamSpec &p : spec.params)
-    if (p.role == ParamRole::Attribute)
-      if (const cnnc::Value *v = valueOf(p))
-        attrs.push_back(b.getNamedAttr(p.name, paramAttribute(b, p, *v)));
+  std::map<std::string, cnnc::Value> values = given;
+  for (const ParamSpec &p : spec.params) {
+    if (!values.count(p.name))
+      if (std::optional<cnnc::Value> v = defaultOf(p, values))
+        values[p.name] = *v;
+    auto it = values.find(p.name);
+    if (p.role == ParamRole::Attribute && it != values.end())
+      attrs.push_back(b.getNamedAttr(p.name, paramAttribute(b, p, it->second)));
+  }
   return attrs;
 }
 

@@ -110,6 +110,11 @@ struct LayerSpec {
   const ParamSpec *param(const std::string &name) const;
 };
 
+/// The value `p` takes when it is not given, from the values of the
+/// parameters before it (`stride` defaults to `kernel`): nullopt for a
+/// required or an optional parameter.
+std::optional<Value> defaultOf(const ParamSpec &p, const std::map<std::string, Value> &values);
+
 /// Why `v` (already of `p`'s type) is outside `p`'s bounds: "must be at
 /// least 1, got 0"; nullopt when it is inside.
 std::optional<std::string> boundsViolation(const ParamSpec &p, const Value &v);
