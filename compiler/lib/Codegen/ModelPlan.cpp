@@ -192,6 +192,36 @@ std::string describeOp(const ModelPlan &plan, const Op &op) {
   return os.str();
 }
 
+std::string functionSignature(const ModelPlan &plan, const Step &step) {
+  std::ostringstream os;
+  os << "function " << step.function << "\nkey " << step.key << "\n";
+  auto printDims = [&](const std::vector<int64_t> &dims) {
+    for (int64_t d : dims)
+      os << " " << d;
+  };
+  for (const auto *args : {&step.inputs, &step.outputs}) {
+    os << (args == &step.inputs ? "inputs" : "outputs");
+    for (const Arg &a : *args) {
+      os << " [" << static_cast<int>(a.kind) << " " << static_cast<int>(a.slot);
+      switch (a.kind) {
+      case ArgKind::Tensor:
+        os << " " << shapeString(plan.tensors[a.index].shape);
+        break;
+      case ArgKind::Param:
+      case ArgKind::Grad:
+        printDims(plan.params[a.index].shape);
+        break;
+      case ArgKind::Derived:
+        printDims(plan.derived[a.index].dims);
+        break;
+      }
+      os << "]";
+    }
+    os << "\n";
+  }
+  return os.str();
+}
+
 std::vector<const Step *> ModelPlan::uniqueFunctions() const {
   std::vector<const Step *> result;
   std::set<std::string> seen;

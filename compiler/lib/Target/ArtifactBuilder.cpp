@@ -2,6 +2,7 @@
 #include "cnnc/Target/ArtifactBuilder.h"
 #include "cnnc/Conversion/HalideLowering.h"
 #include "cnnc/Target/GlueWriter.h"
+#include "cnnc/Target/ObjectCache.h"
 #include "cnnc/Target/Publish.h"
 
 #include <algorithm>
@@ -88,45 +89,22 @@ bool runTool(const std::vector<std::string> &argv, const std::string &logPath, s
   return false;
 }
 
-std::string cacheDir() {
-  if (const char *d = std::getenv("CNNC_CACHE_DIR"))
-    return d;
-  if (const char *x = std::getenv("XDG_CACHE_HOME"))
-    return std::string(x) + "/cnnc";
-  if (const char *h = std::getenv("HOME"))
-    return std::string(h) + "/.cache/cnnc";
-  return "";
-}
-
 bool fileExists(const std::string &p) {
   struct stat st;
   return ::stat(p.c_str(), &st) == 0;
 }
 
-void makeDirs(const std::string &path) {
-  for (size_t i = 1; i <= path.size(); ++i)
-    if (i == path.size() || path[i] == '/')
-      ::mkdir(path.substr(0, i).c_str(), 0755);
-}
-
-/// The Halide runtime for `target`: compiled once per target into the cache
-/// (written atomically), or into the work directory without a cache.
-bool halideRuntime(const std::string &target, const std::string &workDir, std::string &path,
+/// The Halide runtime for `target`: from the object cache, or compiled into
+/// the work directory (and then stored).
+bool halideRuntime(const std::string &target, const ObjectCache &cache, const std::string &path,
                    std::string &error) {
-  std::string dir = cacheDir();
-  std::string file = "halide_runtime-" + target + ".o";
-  if (!dir.empty()) {
-    path = dir + "/" + file;
-    if (fileExists(path))
-      return true;
-    makeDirs(dir);
-    std::string tmp = path + ".tmp-" + std::to_string(getpid());
-    if (compileHalideRuntime(target, tmp, error) && std::rename(tmp.c_str(), path.c_str()) == 0)
-      return true;
-    std::remove(tmp.c_str());
-  }
-  path = workDir + "/" + file;
-  return compileHalideRuntime(target, path, error);
+  std::string key = ObjectCache::keyText(target, "the Halide runtime\n");
+  if (cache.fetch(key, path))
+    return true;
+  if (!compileHalideRuntime(target, path, error))
+    return false;
+  cache.store(key, path);
+  return true;
 }
 
 /// An estimate of a function's compile cost, to balance the jobs.
@@ -135,69 +113,84 @@ int cost(const plan::ModelPlan &plan, const plan::Step &s) {
                                                                                                : 1;
 }
 
-/// Compiles the plan's functions in `jobs` child processes, one object (and
-/// stmt part) each. Children are forked before any Halide work in this
-/// process, so each starts from a clean Halide state.
-bool compileInParallel(const plan::ModelPlan &plan, const ArtifactOptions &o,
-                       const std::string &workDir, bool withStmt, std::vector<std::string> &objects,
-                       std::vector<std::string> &stmts, std::vector<std::string> &files,
-                       std::string &error) {
+/// The plan's functions as objects in the work directory, one per function
+/// (`<function>.o`, and `.stmt` with `withStmt`): each taken from the cache
+/// or compiled, the misses by `jobs` child processes, and stored. Children
+/// are forked before any Halide work in this process, so each starts from a
+/// clean Halide state. The loop-nest dump always compiles (it is not cached).
+bool functionObjects(const plan::ModelPlan &plan, const ArtifactOptions &o,
+                     const ObjectCache &cache, const std::string &workDir, bool withStmt,
+                     std::vector<std::string> &objects, std::vector<std::string> &stmts,
+                     std::vector<std::string> &files, int &cached, std::string &error) {
   std::vector<const plan::Step *> functions = plan.uniqueFunctions();
-  int jobs = std::max(1, std::min<int>(o.jobs, static_cast<int>(functions.size())));
-  std::vector<std::vector<const plan::Step *>> parts(jobs);
-  std::vector<int> load(jobs, 0);
-  std::vector<const plan::Step *> sorted = functions;
-  std::stable_sort(sorted.begin(), sorted.end(), [&](const plan::Step *a, const plan::Step *b) {
-    return cost(plan, *a) > cost(plan, *b);
-  });
-  for (const plan::Step *s : sorted) {
-    int j = static_cast<int>(std::min_element(load.begin(), load.end()) - load.begin());
-    parts[j].push_back(s);
-    load[j] += cost(plan, *s);
+  std::vector<std::string> keys;
+  std::vector<size_t> misses;
+  for (size_t i = 0; i < functions.size(); ++i) {
+    const std::string &name = functions[i]->function;
+    objects.push_back(workDir + "/" + name + ".o");
+    files.push_back(name + ".o");
+    stmts.push_back(withStmt ? workDir + "/" + name + ".stmt" : "");
+    if (withStmt)
+      files.push_back(name + ".stmt");
+    keys.push_back(ObjectCache::keyText(o.target, plan::functionSignature(plan, *functions[i])));
+    if (!withStmt && cache.fetch(keys.back(), objects.back()))
+      ++cached;
+    else
+      misses.push_back(i);
   }
+  if (misses.empty())
+    return true;
+  int jobs = std::max(1, std::min<int>(o.jobs, static_cast<int>(misses.size())));
+  std::vector<std::vector<size_t>> parts(jobs);
+  std::vector<int> load(jobs, 0);
+  std::stable_sort(misses.begin(), misses.end(), [&](size_t a, size_t b) {
+    return cost(plan, *functions[a]) > cost(plan, *functions[b]);
+  });
+  for (size_t i : misses) {
+    int j = static_cast<int>(std::min_element(load.begin(), load.end()) - load.begin());
+    parts[j].push_back(i);
+    load[j] += cost(plan, *functions[i]);
+  }
+  auto compilePart = [&](const std::vector<size_t> &part, std::string &partError) {
+    for (size_t i : part) {
+      if (!compileFunctions(plan, {functions[i]}, o.target, objects[i], stmts[i], partError))
+        return false;
+      if (!withStmt)
+        cache.store(keys[i], objects[i]);
+    }
+    return true;
+  };
+  if (jobs == 1)
+    return compilePart(parts[0], error);
   std::vector<pid_t> pids;
   for (int j = 0; j < jobs; ++j) {
-    std::string base = "pipelines" + std::to_string(j);
-    objects.push_back(workDir + "/" + base + ".o");
-    files.push_back(base + ".o");
-    files.push_back(base + ".err");
-    if (withStmt) {
-      stmts.push_back(workDir + "/" + base + ".stmt");
-      files.push_back(base + ".stmt");
-    }
-    if (jobs == 1) {
-      if (!compileFunctions(plan, parts[j], o.target, objects.back(), withStmt ? stmts.back() : "",
-                            error))
-        return false;
-      continue;
-    }
+    std::string errorFile = "job" + std::to_string(j) + ".err";
+    files.push_back(errorFile);
     std::fflush(nullptr);
     pid_t pid = fork();
     if (pid < 0) {
       error = std::string("cannot fork: ") + std::strerror(errno);
-      return false;
+      break;
     }
     if (pid == 0) {
       std::string childError;
-      bool ok = compileFunctions(plan, parts[j], o.target, objects.back(),
-                                 withStmt ? stmts.back() : "", childError);
+      bool ok = compilePart(parts[j], childError);
       if (!ok) {
         std::string unused;
-        writeText(workDir + "/" + base + ".err", childError, unused);
+        writeText(workDir + "/" + errorFile, childError, unused);
       }
       _exit(ok ? 0 : 1);
     }
     pids.push_back(pid);
   }
-  bool ok = true;
+  bool ok = error.empty();
   for (size_t j = 0; j < pids.size(); ++j) {
     int status = 0;
     while (waitpid(pids[j], &status, 0) < 0 && errno == EINTR) {
     }
     if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
       std::string message;
-      if (!readText(workDir + "/pipelines" + std::to_string(j) + ".err", message) ||
-          message.empty())
+      if (!readText(workDir + "/job" + std::to_string(j) + ".err", message) || message.empty())
         message = "a compile job terminated abnormally";
       if (ok)
         error = message;
@@ -316,11 +309,17 @@ bool buildArtifact(const plan::ModelPlan &plan, const ArtifactOptions &o, std::o
     auto t0 = Clock::now();
     std::vector<std::string> objects, stmts;
     bool withStmt = o.kind == ArtifactKind::Stmt;
-    if (!compileInParallel(plan, o, work, withStmt, objects, stmts, files, error))
+    ObjectCache cache(o.cacheDir);
+    int cached = 0;
+    bool compiled =
+        functionObjects(plan, o, cache, work, withStmt, objects, stmts, files, cached, error);
+    cache.prune(); // also after a failure: what was stored stays bounded
+    if (!compiled)
       return false;
     if (o.verbose)
-      log << "cnnc: compiled " << plan.uniqueFunctions().size() << " pipelines with " << o.jobs
-          << " jobs in " << seconds(t0) << " s\n";
+      log << "cnnc: " << objects.size() << " pipelines: " << cached << " from the cache, "
+          << objects.size() - cached << " compiled with " << o.jobs << " jobs in " << seconds(t0)
+          << " s\n";
     if (withStmt) {
       std::string all;
       for (const std::string &s : stmts) {
@@ -333,10 +332,10 @@ bool buildArtifact(const plan::ModelPlan &plan, const ArtifactOptions &o, std::o
              moveInto(work + "/model.stmt", o.output, error);
     }
     auto t1 = Clock::now();
-    std::string runtimeObject;
-    if (!halideRuntime(o.target, work, runtimeObject, error))
+    std::string runtimeObject = work + "/halide_runtime.o";
+    files.push_back("halide_runtime.o");
+    if (!halideRuntime(o.target, cache, runtimeObject, error))
       return false;
-    files.push_back("halide_runtime-" + o.target + ".o");
     std::string embed;
     uint64_t embedSize = 0;
     if (!o.embedWeights.empty()) {

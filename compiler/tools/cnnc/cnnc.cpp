@@ -21,6 +21,7 @@
 #include "cnnc/MLIRGen/MLIRGen.h"
 #include "cnnc/Report/ReportBuilder.h"
 #include "cnnc/Target/ArtifactBuilder.h"
+#include "cnnc/Target/ObjectCache.h"
 #include "cnnc/Transforms/Passes.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -70,7 +71,7 @@ const std::map<std::string, cnnc::ArtifactKind> kArtifacts = {
 int run(int argc, char **argv) {
   CLI::App app{"cnnc: compile a .cnn network description"};
   std::string input, emit, reportFormat = "text", network, output, target = "host", weights;
-  bool report = false, verbose = false;
+  bool report = false, verbose = false, noCache = false;
   int jobs = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
   app.add_option("input", input, "the .cnn file")->required();
   app.add_option("--emit", emit,
@@ -84,6 +85,9 @@ int run(int argc, char **argv) {
   app.add_option("--embed-weights", weights, "a safetensors file to bake into the library");
   app.add_option("-j,--jobs", jobs, "parallel compile jobs")->check(CLI::Range(1, 64));
   app.add_flag("-v,--verbose", verbose, "print the time of each code generation step");
+  app.add_flag("--no-cache", noCache,
+               "compile every function, neither reading nor writing the object cache "
+               "(CNNC_CACHE_DIR; CNNC_CACHE=off does the same)");
   app.add_flag("--report", report, "print the per-layer report");
   app.add_option("--report-format", reportFormat, "text or json (implies --report)")
       ->check(CLI::IsMember({"text", "json"}));
@@ -203,6 +207,8 @@ int run(int argc, char **argv) {
   options.resourceDir = cnnc::defaultResourceDir();
   options.jobs = jobs;
   options.verbose = verbose;
+  if (!noCache)
+    options.cacheDir = cnnc::ObjectCache::fromEnvironment().directory();
   if (const char *cc = std::getenv("CC"))
     options.cc = cc;
   if (const char *cxx = std::getenv("CXX"))

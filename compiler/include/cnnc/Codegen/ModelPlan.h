@@ -344,6 +344,12 @@ void nameFunctions(ModelPlan &plan);
 /// text: its part of the shared-function key.
 std::string describeOp(const ModelPlan &plan, const Op &op);
 
+/// Everything the lowering of `step` reads, as text: its function name, its
+/// key, and the kind, slot and dimensions of every argument. Two steps with
+/// one signature generate the same object, in any plan: the object cache's
+/// part of the key (ObjectCache.h).
+std::string functionSignature(const ModelPlan &plan, const Step &step);
+
 /// Human-readable dump (`cnnc --emit=plan`): tensors, parameters, steps.
 void printPlan(std::ostream &os, const ModelPlan &plan);
 

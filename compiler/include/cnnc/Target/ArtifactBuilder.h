@@ -6,10 +6,10 @@
 // model.h) appear together (Publish.h) only when everything succeeded, so an
 // error never overwrites an earlier artifact or leaves a mismatched pair.
 //
-// Steps: the plan's distinct functions are compiled by `jobs` processes (one
-// object each; Halide compiles single-threaded), the Halide runtime comes
-// from a per-target cache, the glue (GlueWriter.h) is compiled with the C
-// compiler, and everything is linked with the runtime library
+// Steps: the plan's distinct functions are taken from the object cache
+// (ObjectCache.h) or compiled by `jobs` processes (one object per function;
+// Halide compiles single-threaded), the Halide runtime likewise, the glue (GlueWriter.h) is
+// compiled with the C compiler, and everything is linked with the runtime library
 // (libcnnc_model_runtime.a) by the system linker. The shared library exports
 // only the cnnc_* functions.
 //
@@ -34,6 +34,7 @@ struct ArtifactOptions {
   std::string resourceDir;  ///< holds include/ and lib/ of the runtime
   std::string cc = "cc", cxx = "c++";
   int jobs = 1;
+  std::string cacheDir; ///< the object cache (ObjectCache.h), "" for none
   bool verbose = false; ///< print each step and its time on `log`
 };
 
