@@ -49,7 +49,8 @@ struct Ctx {
 
 class Elaborator {
 public:
-  Elaborator(const Module &m, DiagnosticEngine &d) : module(m), diags(d) {}
+  Elaborator(const Module &m, DiagnosticEngine &d, const InputShapes &shapes)
+      : module(m), diags(d), inputShapes(shapes) {}
   std::optional<Graph> run(const NetworkDef &net);
 
 private:
@@ -94,6 +95,7 @@ private:
   const Module &module;
   Env constants; // the file's `const` definitions
   DiagnosticEngine &diags;
+  const InputShapes &inputShapes;
   Graph graph;
   std::map<std::string, SourceRange> layerNames;
   std::vector<std::string> blockStack;
@@ -128,6 +130,18 @@ std::optional<Graph> Elaborator::run(const NetworkDef &net) {
                 "network `" + net.name + "` declares no input; add `input image: CxHxW`");
     return std::nullopt;
   }
+  for (const auto &[name, dims] : inputShapes) {
+    auto isIt = [&](const Layer &l) { return l.kind == LayerKind::Input && l.name == name; };
+    if (std::none_of(graph.layers.begin(), graph.layers.end(), isIt)) {
+      std::string inputs;
+      for (const Layer &l : graph.layers)
+        if (l.kind == LayerKind::Input)
+          inputs += (inputs.empty() ? "`" : ", `") + l.name + "`";
+      diags.error(net.range, "--input-shape names `" + name + "`, but network `" + net.name +
+                                 "` has no such input (its inputs: " + inputs + ")");
+      return std::nullopt;
+    }
+  }
   if (graph.outputs.empty())
     graph.outputs.push_back({"output", current, graph.layers[current].range});
   if (!checkAugments())
@@ -158,7 +172,21 @@ bool Elaborator::item(const Item &it, Ctx &ctx, int &current) {
   case Item::Kind::Input: {
     if (!ctx.body->isNetwork || ctx.scope->prefix != "" || ctx.branch)
       return fail(it.range, "`input` is only allowed at the top of a network body");
-    for (int64_t d : it.dims)
+    std::vector<int64_t> dims = it.dims;
+    if (auto given = inputShapes.find(it.name); given != inputShapes.end()) {
+      std::string option = "--input-shape " + it.name + "=";
+      for (size_t i = 0; i < given->second.size(); ++i)
+        option += (i ? "x" : "") + std::to_string(given->second[i]);
+      if (given->second.size() != dims.size())
+        return fail(it.range, option + " has " + std::to_string(given->second.size()) +
+                                  " dimensions; the input is declared with " +
+                                  std::to_string(dims.size()));
+      dims = given->second;
+      for (int64_t d : dims)
+        if (d <= 0)
+          return fail(it.range, option + ": input dimensions must be positive");
+    }
+    for (int64_t d : dims)
       if (d <= 0)
         return fail(it.range, "input dimensions must be positive");
     if (ctx.body->tensors.count(it.name))
@@ -167,7 +195,7 @@ bool Elaborator::item(const Item &it, Ctx &ctx, int &current) {
     l.kind = LayerKind::Input;
     l.name = it.name;
     l.range = it.nameRange;
-    l.attrs["shape"] = Value::ints(it.dims);
+    l.attrs["shape"] = Value::ints(dims);
     int id = addLayer(std::move(l));
     if (id < 0)
       return false;
@@ -368,7 +396,8 @@ std::optional<Value> Elaborator::normalize(const ParamSpec &p, const LayerSpec &
       return Value::makeList({Value::real(v.asDouble()), Value::real(v.asDouble())});
     if (v.kind == Value::Kind::List && v.list.size() == 2 && v.list[0].isNumber() &&
         v.list[1].isNumber())
-      return Value::makeList({Value::real(v.list[0].asDouble()), Value::real(v.list[1].asDouble())});
+      return Value::makeList(
+          {Value::real(v.list[0].asDouble()), Value::real(v.list[1].asDouble())});
     return typeError("a number or a pair [a, b]");
   case ParamType::Padding:
     if (v.kind == Value::Kind::Symbol || v.kind == Value::Kind::String) {
@@ -800,7 +829,8 @@ bool Elaborator::checkAugments() {
     const Layer &in = graph.layers[l.inputs[0]];
     if (in.kind != LayerKind::Input)
       return fail(l.range, "`augment` warps a network input: put it right after `input`, "
-                           "not after `" + in.name + "`");
+                           "not after `" +
+                               in.name + "`");
     for (int r : readers[l.inputs[0]])
       if (r != static_cast<int>(i))
         return fail(r < 0 ? l.range : graph.layers[r].range,
@@ -854,7 +884,7 @@ void Elaborator::topologicalSort() {
 } // namespace
 
 std::optional<Graph> elaborate(const Module &module, const NetworkDef &network,
-                               DiagnosticEngine &diags) {
+                               DiagnosticEngine &diags, const InputShapes &inputShapes) {
   std::set<std::string> seen;
   for (const BlockDef &b : module.blocks) {
     if (findLayerSpec(b.name)) {
@@ -872,7 +902,7 @@ std::optional<Graph> elaborate(const Module &module, const NetworkDef &network,
         return std::nullopt;
       }
   }
-  return Elaborator(module, diags).run(network);
+  return Elaborator(module, diags, inputShapes).run(network);
 }
 
 const NetworkDef *selectNetwork(const Module &module, const std::string &name,

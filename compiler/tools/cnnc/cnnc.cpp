@@ -61,6 +61,32 @@ cnnc::SourceRange rangeOf(mlir::Location loc) {
   return {};
 }
 
+/// "image=3x112x112" -> {"image", {3, 112, 112}}; nullopt when malformed.
+std::optional<std::pair<std::string, std::vector<int64_t>>>
+parseInputShape(const std::string &arg) {
+  size_t eq = arg.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == arg.size())
+    return std::nullopt;
+  std::vector<int64_t> dims;
+  std::string rest = arg.substr(eq + 1);
+  size_t start = 0;
+  while (start <= rest.size()) {
+    size_t x = rest.find('x', start);
+    std::string part = rest.substr(start, x == std::string::npos ? std::string::npos : x - start);
+    if (part.empty() || part.size() > 12 ||
+        part.find_first_not_of("0123456789") != std::string::npos)
+      return std::nullopt;
+    int64_t d = std::stoll(part);
+    if (d <= 0)
+      return std::nullopt;
+    dims.push_back(d);
+    if (x == std::string::npos)
+      break;
+    start = x + 1;
+  }
+  return std::make_pair(arg.substr(0, eq), dims);
+}
+
 const std::map<std::string, cnnc::ArtifactKind> kArtifacts = {
     {"so", cnnc::ArtifactKind::SharedLibrary},
     {"object", cnnc::ArtifactKind::Object},
@@ -92,6 +118,10 @@ int run(int argc, char **argv) {
   app.add_option("--report-format", reportFormat, "text or json (implies --report)")
       ->check(CLI::IsMember({"text", "json"}));
   app.add_option("--network", network, "the network to compile when the file has several");
+  std::vector<std::string> inputShapeArgs;
+  app.add_option("--input-shape", inputShapeArgs,
+                 "NAME=CxHxW: compile for another input size than the file declares "
+                 "(repeatable, one per input)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
@@ -141,7 +171,20 @@ int run(int argc, char **argv) {
   const cnnc::NetworkDef *net = cnnc::selectNetwork(*module, network, diags);
   if (!net)
     return 1;
-  std::optional<cnnc::Graph> graph = cnnc::elaborate(*module, *net, diags);
+  cnnc::InputShapes inputShapes;
+  for (const std::string &arg : inputShapeArgs) {
+    std::optional<std::pair<std::string, std::vector<int64_t>>> parsed = parseInputShape(arg);
+    if (!parsed) {
+      std::cerr << "cnnc: error: --input-shape '" << arg
+                << "': expected NAME=CxHxW (positive integers), e.g. image=3x112x112\n";
+      return 1;
+    }
+    if (!inputShapes.emplace(parsed->first, parsed->second).second) {
+      std::cerr << "cnnc: error: --input-shape gives input '" << parsed->first << "' twice\n";
+      return 1;
+    }
+  }
+  std::optional<cnnc::Graph> graph = cnnc::elaborate(*module, *net, diags, inputShapes);
   if (!graph)
     return 1;
   if (emit == "graph") {

@@ -19,14 +19,23 @@
 #include "cnnc/DSL/AST.h"
 #include "cnnc/DSL/Graph.h"
 
+#include <map>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace cnnc {
 
-/// Elaborates `network` of `module`. Returns std::nullopt after reporting
-/// errors to `diags`.
+/// Input shapes given on the command line (`cnnc --input-shape
+/// image=3x112x112`), by input name: they replace the declared dimensions
+/// (same rank), as running a torchvision model on another image size does.
+using InputShapes = std::map<std::string, std::vector<int64_t>>;
+
+/// Elaborates `network` of `module`, with `inputShapes` replacing declared
+/// input dimensions (an error names one that matches no input). Returns
+/// std::nullopt after reporting errors to `diags`.
 std::optional<Graph> elaborate(const Module &module, const NetworkDef &network,
-                               DiagnosticEngine &diags);
+                               DiagnosticEngine &diags, const InputShapes &inputShapes = {});
 
 /// Picks the network to compile: the one called `name`, or the only one.
 /// Reports an error (with the candidates) and returns nullptr otherwise.
