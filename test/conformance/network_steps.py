@@ -16,7 +16,16 @@
 #    forward pass has ~50 ReLU inputs within 1e-6 (relative) of zero, VGG-11
 #    ~40. Each flip spreads through the layers below (batchnorm spreads it
 #    over whole channels): seen up to 2.2e-2 RMS (ResNet-50, GoogLeNet),
-#    elementwise up to 0.12. A wiring or formula error gives O(1);
+#    elementwise up to 0.12. A wiring or formula error gives O(1). The
+#    deepest networks (ResNet-101/152, ResNeXt-101) amplify rounding so much
+#    that torch's own float32 gradients are 5-13% RMS from the exact ones
+#    (ResNet-152: torch float32 vs float64 differ by 12.5% in layer2.0.bn1),
+#    so two float32 implementations cannot agree within 5e-2. Where the
+#    float32 comparison fails, the step is repeated in torch in float64 and
+#    the gradients (and running statistics) pass when ours are no farther
+#    from float64 than twice torch's float32 ones are (and within 0.25): as
+#    exact as PyTorch, which a wiring or formula error is not (the loss, too,
+#    when it is more than 1e-4 from torch's);
 #  - the update: torch.optim's step applied to our gradients from the same
 #    weights gives our new parameters within 1e-4 of the largest update
 #    (Adam: 1e-3, as g + decay x w cancels to near Adam's epsilon for some
@@ -41,7 +50,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(__file__))
 from cnnc_model import (ADAM, SGD, Checks, Model, compile_model,  # noqa: E402
                         state_dict_arrays, step_seed, write_safetensors)
-from torch_models import EXAMPLES, randomize_batchnorm  # noqa: E402
+from torch_models import EXAMPLES, checked_input, randomize_batchnorm  # noqa: E402
 
 cnnc, examples, work = sys.argv[1:4]
 only = set(os.environ.get("CNNC_NETWORKS", "").split(",")) - {""}
@@ -106,25 +115,70 @@ def torch_step(model, x, y, optimizer, layers):
         if not training or p == 0:
             return input
         name = queues[round(p, 6)].pop(0)
-        return input * torch.from_numpy(cnnc_mask(name, tuple(input.shape), p))
+        return input * torch.from_numpy(cnnc_mask(name, tuple(input.shape), p)).to(input.dtype)
     F.dropout = dropout
     try:
-        optimizer.zero_grad(set_to_none=True)
+        if optimizer:
+            optimizer.zero_grad(set_to_none=True)
         out = model(x)
         logits = out[0] if isinstance(out, tuple) else out
         loss = F.cross_entropy(logits, y)
         loss.backward()
-        optimizer.step()
+        if optimizer:
+            optimizer.step()
     finally:
         F.dropout = original
     return float(loss)
+
+
+def float64_reference(build, initial, x, y, layers):
+    """The gradients and the state after the forward pass (running
+    statistics) of the same step in float64."""
+    model = build().train().double()
+    model.load_state_dict({k: torch.from_numpy(v.copy()).to(torch.float64)
+                           if v.dtype == np.float32 else torch.from_numpy(v.copy())
+                           for k, v in initial.items()})
+    loss = torch_step(model, x.double(), y, None, layers)
+    grads = {n: p.grad.numpy() for n, p in model.named_parameters() if p.grad is not None}
+    return loss, grads, {k: v.numpy() for k, v in model.state_dict().items()}
+
+
+def gradient_error(ours, ref):
+    """The worst RMS error of a parameter's gradient relative to its RMS
+    (floored at 1e-2 of the largest RMS: rounding-noise gradients), where,
+    and the worst elementwise error."""
+    rms = {name: float(np.sqrt(np.mean(np.square(g, dtype=np.float64)))) for name, g in ref.items()}
+    floor = 1e-2 * max(rms.values())
+    worst, where, worst_max = 0.0, "", 0.0
+    for name, g in ref.items():
+        d = ours[name].astype(np.float64) - g
+        e = float(np.sqrt(np.mean(np.square(d)))) / max(rms[name], floor)
+        worst_max = max(worst_max, float(np.abs(d).max()) / max(float(np.abs(g).max()), floor))
+        if e > worst:
+            worst, where = e, name
+    return worst, where, worst_max
+
+
+def statistics_error(get, state, network):
+    """The worst relative error of a running statistic. GoogLeNet's
+    auxiliary heads pool differently in torchvision (adaptive, 4x4 windows)
+    than in examples/googlenet.cnn (the paper's 5x5 / 3)."""
+    worst = 0.0
+    for name, ref in state.items():
+        if network == "googlenet" and name.startswith("aux"):
+            continue
+        if name.endswith("running_mean") or name.endswith("running_var"):
+            worst = max(worst, float(np.abs(get(name, ref.shape) - ref).max()) /
+                        max(float(np.abs(ref).max()), 1e-6))
+    return worst
 
 
 for file, network, build, shape in EXAMPLES:
     if only and network not in only:
         continue
     source = f"{examples}/{file}"
-    lib = compile_model(cnnc, source, f"{work}/{network}.so", network)
+    shape, extra = checked_input(network, shape)
+    lib = compile_model(cnnc, source, f"{work}/{network}.so", network, extra)
     layers = dropout_layers(source, network)
     torch.manual_seed(1)
     start = build().train()
@@ -136,6 +190,7 @@ for file, network, build, shape in EXAMPLES:
     classes = Model(lib).outputs()[0][1][0]
     y = torch.randint(0, classes, (2,))
 
+    reference64 = None
     for optimizer_name in ("sgd", "adam"):
         model = build().train()
         model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in initial.items()})
@@ -160,17 +215,8 @@ for file, network, build, shape in EXAMPLES:
         # noise (a conv bias before a batchnorm). See the header on max
         # pooling's near-ties.
         ours_grads = {name: ours.grad(name, g.shape) for name, g in grads.items()}
-        rms = {name: float(np.sqrt(np.mean(np.square(g, dtype=np.float64))))
-               for name, g in grads.items()}
-        floor = 1e-2 * max(rms.values())
-        worst_grad, grad_where, worst_max = 0.0, "", 0.0
-        for name, g in grads.items():
-            d = ours_grads[name] - g
-            e = float(np.sqrt(np.mean(np.square(d, dtype=np.float64)))) / max(rms[name], floor)
-            worst_max = max(worst_max, float(np.abs(d).max()) /
-                            max(float(np.abs(g).max()), floor))
-            if e > worst_grad:
-                worst_grad, grad_where = e, name
+        worst_grad, grad_where, worst_max = gradient_error(ours_grads, grads)
+        grad_tolerance = GRAD_TOLERANCE
         # The update: torch.optim applied to our gradients from the same
         # weights gives our new weights.
         check = build().train()
@@ -196,22 +242,34 @@ for file, network, build, shape in EXAMPLES:
                 e = 0.0 if np.array_equal(ours.get(name, old.shape), old) else float("inf")
             if e > worst_update:
                 worst_update, update_where = e, name
-        # Running statistics depend on the forward pass only. GoogLeNet's
-        # auxiliary heads pool differently in torchvision (adaptive, 4x4
-        # windows) than in examples/googlenet.cnn (the paper's 5x5 / 3).
-        worst_stats = 0.0
-        for name, ref in model.state_dict().items():
-            if network == "googlenet" and name.startswith("aux"):
-                continue
-            if name.endswith("running_mean") or name.endswith("running_var"):
-                ref = ref.numpy()
-                worst_stats = max(worst_stats, float(np.abs(ours.get(name, ref.shape) - ref).max())
-                                  / max(float(np.abs(ref).max()), 1e-6))
-        ok = (loss_err <= 1e-4 and worst_grad <= GRAD_TOLERANCE and
-              worst_update <= 1 and worst_stats <= 1e-4)
+        # Running statistics depend on the forward pass only.
+        state = {k: v.numpy() for k, v in model.state_dict().items()}
+        worst_stats = statistics_error(ours.get, state, network)
+        stats_tolerance = 1e-4
+        exact = ""
+        loss_tolerance = 1e-4
+        if (loss_err > loss_tolerance or worst_grad > grad_tolerance or
+                worst_stats > stats_tolerance):
+            # As exact as torch's float32? (the header: the deepest networks)
+            if reference64 is None:
+                reference64 = float64_reference(build, initial, x, y, layers)
+            loss64, grads64, state64 = reference64
+            loss_err = abs(loss - loss64) / max(abs(loss64), 1e-6)
+            loss_tolerance = min(max(1e-4, 2 * abs(loss_ref - loss64) / max(abs(loss64), 1e-6)),
+                                 1e-3)
+            torch_grad = gradient_error(grads, grads64)[0]
+            torch_stats = statistics_error(lambda n, _: state[n], state64, network)
+            worst_grad, grad_where, worst_max = gradient_error(ours_grads, grads64)
+            worst_stats = statistics_error(ours.get, state64, network)
+            grad_tolerance = min(max(GRAD_TOLERANCE, 2 * torch_grad), 0.25)
+            stats_tolerance = min(max(1e-4, 2 * torch_stats), 1e-2)
+            exact = (f" [against float64 (loss {loss64:.6f}), where torch's float32 is "
+                     f"{torch_grad:.1e} RMS and {torch_stats:.1e} from it]")
+        ok = (loss_err <= loss_tolerance and worst_grad <= grad_tolerance and
+              worst_update <= 1 and worst_stats <= stats_tolerance)
         report(ok, f"{network} {optimizer_name}: loss {loss:.6f} vs {loss_ref:.6f}; gradients "
                    f"{worst_grad:.1e} RMS ({grad_where}; largest element error {worst_max:.1e}); "
                    f"update {worst_update:.2f} of its tolerance ({update_where}); running "
-                   f"statistics {worst_stats:.1e}")
+                   f"statistics {worst_stats:.1e}{exact}")
 
 checks.done()

@@ -2,7 +2,8 @@
 # on the same random weights. The weights are torch's own initialization
 # with randomized batchnorm statistics, exported from the torch model's
 # state_dict (num_batches_tracked included) to safetensors and loaded into
-# model.so unrenamed. Batch 2, inference mode. Tolerance: max |ours - torch|
+# model.so unrenamed. Batch 2, inference mode, at the input size
+# torch_models.checked_input gives (the file's, or 112x112 for the deepest). Tolerance: max |ours - torch|
 # / max |torch| <= 1e-4 per output. GoogLeNet: torch computes the auxiliary
 # classifiers only in training mode (and with an adaptive pool), so its
 # logits are compared.
@@ -17,7 +18,7 @@ import torch
 sys.path.insert(0, os.path.dirname(__file__))
 from cnnc_model import (Model, compile_model, max_relative_error,  # noqa: E402
                         state_dict_arrays, write_safetensors)
-from torch_models import EXAMPLES, randomize_batchnorm  # noqa: E402
+from torch_models import EXAMPLES, checked_input, randomize_batchnorm  # noqa: E402
 
 cnnc, examples, work = sys.argv[1:4]
 only = set(os.environ.get("CNNC_NETWORKS", "").split(",")) - {""}
@@ -29,7 +30,8 @@ failures = 0
 for file, network, build, shape in EXAMPLES:
     if only and network not in only:
         continue
-    lib = compile_model(cnnc, f"{examples}/{file}", f"{work}/{network}.so", network)
+    shape, extra = checked_input(network, shape)
+    lib = compile_model(cnnc, f"{examples}/{file}", f"{work}/{network}.so", network, extra)
     model = build().eval()
     randomize_batchnorm(model)
     weights = f"{work}/{network}.safetensors"

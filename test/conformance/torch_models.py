@@ -135,9 +135,36 @@ EXAMPLES = [
     ("nin.cnn", "nin", NiN, (1, 224, 224)),
     ("googlenet.cnn", "googlenet", googlenet, (3, 224, 224)),
     ("resnet.cnn", "resnet18", torchvision.models.resnet18, (3, 224, 224)),
+    ("resnet.cnn", "resnet34", torchvision.models.resnet34, (3, 224, 224)),
     ("resnet.cnn", "resnet50", torchvision.models.resnet50, (3, 224, 224)),
+    ("resnet.cnn", "resnet101", torchvision.models.resnet101, (3, 224, 224)),
+    ("resnet.cnn", "resnet152", torchvision.models.resnet152, (3, 224, 224)),
+    ("resnet.cnn", "resnext50_32x4d", torchvision.models.resnext50_32x4d, (3, 224, 224)),
+    ("resnet.cnn", "resnext101_32x8d", torchvision.models.resnext101_32x8d, (3, 224, 224)),
+    ("resnet.cnn", "wide_resnet50_2", torchvision.models.wide_resnet50_2, (3, 224, 224)),
+    ("resnet.cnn", "wide_resnet101_2", torchvision.models.wide_resnet101_2, (3, 224, 224)),
+    ("squeezenet.cnn", "squeezenet1_0", torchvision.models.squeezenet1_0, (3, 224, 224)),
+    ("squeezenet.cnn", "squeezenet1_1", torchvision.models.squeezenet1_1, (3, 224, 224)),
     ("mobilenet.cnn", "mobilenet_v2", torchvision.models.mobilenet_v2, (3, 224, 224)),
 ]
+
+
+# The deepest and widest models run their numerical checks (networks.py,
+# network_steps.py) at 112x112, where each costs a fourth of its 224x224 work
+# and CI stays short; they pool globally, so the architecture is the same.
+# cnnc compiles them for that size with --input-shape; their reports
+# (examples.py) are checked at the file's 224x224.
+REDUCED_INPUT = {network: (3, 112, 112) for network in (
+    "resnet101", "resnet152", "resnext101_32x8d", "wide_resnet101_2")}
+
+
+def checked_input(network, shape):
+    """The input shape the numerical checks use for `network`, and the cnnc
+    arguments that compile it for that shape."""
+    checked = REDUCED_INPUT.get(network, shape)
+    if checked == shape:
+        return shape, []
+    return checked, ["--input-shape", "image=" + "x".join(str(d) for d in checked)]
 
 
 def randomize_batchnorm(model):
