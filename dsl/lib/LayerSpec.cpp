@@ -275,7 +275,11 @@ std::vector<LayerSpec> buildSpecs() {
   s.push_back(layer(LayerKind::Concat, "concat", false,
                     "run the branches on the same input, concatenate along channels"));
   s.push_back(layer(LayerKind::Add, "add", false,
-                    "run the branches on the same input, add elementwise; `{}` is the identity"));
+                    "run the branches on the same input, add elementwise; `{}` is the identity; "
+                    "a 1x1 branch is broadcast over the others' pixels"));
+  s.push_back(layer(LayerKind::Mul, "mul", false,
+                    "run the branches on the same input, multiply elementwise; a 1x1 branch "
+                    "scales each channel of the others (squeeze-and-excitation)"));
   s.push_back(layer(LayerKind::Project, "project", true,
                     "inside an `add` branch: identity when the shapes already match, "
                     "otherwise a 1x1 conv (no bias) + batchnorm to the other branch's shape",

@@ -221,3 +221,34 @@ case("add relu", (16, 7, 7),
      {"a.weight": (16, 16, 3, 3), "a.bias": (16,)})
 
 
+
+# Broadcasting merges: squeeze-and-excitation (a 1x1 branch scaling each
+# channel), the 1x1 branch first, n-ary products with a repeated tensor,
+# and add's broadcast.
+case("mul squeeze-excitation", (16, 6, 5),
+     "mul { {} { global_avgpool a: conv(4, kernel: 1) relu b: conv(16, kernel: 1) hardsigmoid } }",
+     lambda x, p: x * F.hardsigmoid(F.conv2d(F.relu(F.conv2d(
+         F.adaptive_avg_pool2d(x, 1), p["a.weight"], p["a.bias"])), p["b.weight"], p["b.bias"])),
+     {"a.weight": (4, 16, 1, 1), "a.bias": (4,), "b.weight": (16, 4, 1, 1), "b.bias": (16,)})
+case("mul 1x1 branch first, relu", (8, 5, 7),
+     "mul { { global_avgpool } { a: conv(8, kernel: 3, pad: 1) } } relu",
+     lambda x, p: F.relu(F.adaptive_avg_pool2d(x, 1) *
+                         F.conv2d(x, p["a.weight"], p["a.bias"], padding=1)),
+     {"a.weight": (8, 8, 3, 3), "a.bias": (8,)})
+case("mul same shapes", (6, 5, 5),
+     "mul { { a: conv(8, kernel: 1) } { b: conv(8, kernel: 3, pad: 1) tanh } }",
+     lambda x, p: F.conv2d(x, p["a.weight"], p["a.bias"]) *
+     torch.tanh(F.conv2d(x, p["b.weight"], p["b.bias"], padding=1)),
+     {"a.weight": (8, 6, 1, 1), "a.bias": (8,), "b.weight": (8, 6, 3, 3), "b.bias": (8,)})
+case("mul three branches", (5, 4, 6), "mul { {} {} { global_avgpool } }",
+     lambda x, p: x * x * F.adaptive_avg_pool2d(x, 1), {})
+case("add broadcast", (16, 7, 7),
+     "add { {} { global_avgpool a: conv(16, kernel: 1) } } relu",
+     lambda x, p: F.relu(x + F.conv2d(F.adaptive_avg_pool2d(x, 1), p["a.weight"], p["a.bias"])),
+     {"a.weight": (16, 16, 1, 1), "a.bias": (16,)})
+
+# CNNC_CASES=mul,add runs only the cases whose names contain one of the words
+# (while working on an operator; the suite runs them all).
+if os.environ.get("CNNC_CASES"):
+    words = os.environ["CNNC_CASES"].split(",")
+    cases[:] = [c for c in cases if any(w in c["name"] for w in words)]

@@ -244,6 +244,7 @@ private:
       break;
     }
     case LayerKind::Add:
+    case LayerKind::Mul:
       out = absorbActivation(step, out);
       for (int t : op.inputs)
         step.inputs.push_back(tensor(t).as(Slot::Input));

@@ -46,6 +46,8 @@ const char *stepKindName(StepKind kind) {
     return "flatten_grad";
   case StepKind::ConcatGrad:
     return "concat_grad";
+  case StepKind::BroadcastGrad:
+    return "broadcast_grad";
   case StepKind::Accumulate:
     return "accumulate";
   }

@@ -225,9 +225,26 @@ private:
       return;
     }
     case LayerKind::Add:
-      for (int t : op.inputs)
-        if (wantsData(t))
+    case LayerKind::Mul:
+      for (size_t i = 0; i < op.inputs.size(); ++i) {
+        int t = op.inputs[i];
+        if (!wantsData(t))
+          continue;
+        bool broadcast = !(plan.tensors[t].shape == plan.tensors[out].shape);
+        if (op.kind == LayerKind::Add && !broadcast) { // the gradient itself
           contributions[t].push_back(g);
+          continue;
+        }
+        // add: the gradient summed over the broadcast pixels; mul: times
+        // the other factors, summed likewise.
+        Step s =
+            make(StepKind::BroadcastGrad, primary, {grad(g)}, {tensor(contribution(t, op.layer))});
+        if (op.kind == LayerKind::Mul)
+          for (size_t j = 0; j < op.inputs.size(); ++j)
+            if (j != i)
+              s.inputs.push_back(input(op.inputs[j]));
+        plan.backward.push_back(s);
+      }
       return;
     case LayerKind::Concat: {
       Step s = make(StepKind::ConcatGrad, primary, {grad(g)}, {});

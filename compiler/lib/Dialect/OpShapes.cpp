@@ -254,13 +254,27 @@ FailureOr<InferredShapes> batchNormShapes(BatchNormOp op) {
   return shapes;
 }
 
-/// Checks that the inputs of a concat or add agree; explains a mismatch.
+/// Checks that the inputs of a concat, add or mul agree; explains a mismatch.
 FailureOr<InferredShapes> mergeShapes(Operation *op, bool isConcat) {
   llvm::SmallVector<Shape, 4> ins;
   for (Value v : op->getOperands())
     ins.push_back(*rankedShape(v));
+  // add and mul broadcast a branch of 1x1 pixels over the others' (PyTorch's
+  // N x C x 1 x 1 against N x C x H x W); the result has the others' size.
+  auto isPoint = [](const Shape &s) { return s.size() == 4 && s[2] == 1 && s[3] == 1; };
+  size_t full = 0;
+  if (!isConcat)
+    for (size_t b = 0; b < ins.size(); ++b)
+      if (!isPoint(ins[b])) {
+        full = b;
+        break;
+      }
   const Shape &first = ins.front();
   Shape result = first;
+  if (!isConcat && ins[full].size() == 4) {
+    result[2] = ins[full][2];
+    result[3] = ins[full][3];
+  }
   for (size_t b = 1; b < ins.size(); ++b) {
     const Shape &s = ins[b];
     std::string branch = "branch " + std::to_string(b + 1);
@@ -269,18 +283,24 @@ FailureOr<InferredShapes> mergeShapes(Operation *op, bool isConcat) {
                          shapeString(s) + "; cannot merge a flat and an image tensor");
       return failure();
     }
-    bool spatialDiffers = s.size() == 4 && (s[2] != first[2] || s[3] != first[3]);
+    // Pixels are compared with the first branch that is not broadcast.
+    const Shape &ref = ins[full];
+    std::string refBranch = "branch " + std::to_string(full + 1);
+    bool broadcast = !isConcat && isPoint(s);
+    bool spatialDiffers =
+        !broadcast && b != full && s.size() == 4 && (s[2] != ref[2] || s[3] != ref[3]);
     if (spatialDiffers) {
       InFlightDiagnostic d =
-          layerError(op, "branches differ in spatial size: branch 1 is " + shapeString(first) +
-                             ", " + branch + " is " + shapeString(s));
+          layerError(op, "branches differ in spatial size: " + refBranch + " is " +
+                             shapeString(ref) + ", " + branch + " is " + shapeString(s) +
+                             (isConcat ? "" : " (only a 1x1 branch is broadcast)"));
       // Blame the branch that moved away from the merge's input size, if one did.
       Operation *culprit = spatialCulprit(op->getOperand(b));
       std::string who = branch;
-      int64_t th = first[2], tw = first[3];
+      int64_t th = ref[2], tw = ref[3];
       if (!culprit) {
-        culprit = spatialCulprit(op->getOperand(0));
-        who = "branch 1";
+        culprit = spatialCulprit(op->getOperand(full));
+        who = refBranch;
         th = s[2], tw = s[3];
       }
       if (culprit)
@@ -290,12 +310,15 @@ FailureOr<InferredShapes> mergeShapes(Operation *op, bool isConcat) {
     if (isConcat) {
       result[1] += s[1];
     } else if (s[1] != first[1]) {
+      bool isAdd = isa<AddOp>(op);
       InFlightDiagnostic d =
-          layerError(op, "cannot add branch 1 (" + shapeString(first) + ") and " + branch + " (" +
-                             shapeString(s) + "): channel counts differ");
-      d.attachNote(op->getLoc())
-          << "a residual shortcut that changes shape needs a projection: write "
-             "`{ project }` (1x1 conv + batchnorm) as the shortcut branch";
+          layerError(op, std::string("cannot ") + (isAdd ? "add" : "multiply") + " branch 1 (" +
+                             shapeString(first) + ") and " + branch + " (" + shapeString(s) +
+                             "): channel counts differ");
+      if (isAdd)
+        d.attachNote(op->getLoc())
+            << "a residual shortcut that changes shape needs a projection: write "
+               "`{ project }` (1x1 conv + batchnorm) as the shortcut branch";
       return failure();
     }
   }
@@ -356,6 +379,7 @@ FailureOr<InferredShapes> computeShapes(Operation *op) {
       })
       .Case([](ConcatOp c) { return mergeShapes(c, true); })
       .Case([](AddOp a) { return mergeShapes(a, false); })
+      .Case([](MulOp m) { return mergeShapes(m, false); })
       .Case([](ProjectOp p) {
         InferredShapes shapes;
         shapes.result = *rankedShape(p.reference());

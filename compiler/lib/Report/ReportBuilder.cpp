@@ -158,7 +158,8 @@ FailureOr<NetworkReport> buildReport(FuncOp func) {
     countLayer(op, row);
 
     Field field = ins.empty() ? Field{} : ins[0];
-    if (isa<cnn::ConcatOp, cnn::AddOp>(op)) {
+    std::optional<LayerKind> kind = cnn::layerKindOf(op);
+    if (kind && layerFamily(*kind) == LayerFamily::Merge) {
       field = mergeFields(ins, row);
     } else if (isa<cnn::DenseOp, cnn::GlobalAvgPool2DOp>(op)) {
       field.global = true;

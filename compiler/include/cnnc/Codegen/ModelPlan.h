@@ -247,6 +247,10 @@ enum class StepKind {
   LRNGrad,
   FlattenGrad,
   ConcatGrad,
+  /// d(input) of an add or mul: the output gradient times the other inputs
+  /// of a mul (none for add), summed over the pixels an input of 1x1 pixels
+  /// was broadcast to
+  BroadcastGrad,
   Accumulate, ///< sum of the gradient contributions of a tensor with several readers
 };
 

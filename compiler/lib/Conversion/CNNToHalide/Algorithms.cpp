@@ -272,6 +272,23 @@ Func addAlgorithm(const Vars &v, const std::vector<Func> &inputs, const Activati
   return out;
 }
 
+Func mulAlgorithm(const Vars &v, const std::vector<Func> &inputs, const ActivationLayer &act) {
+  Expr product = inputs[0](v.c, v.x, v.y, v.n);
+  for (size_t i = 1; i < inputs.size(); ++i)
+    product = product * inputs[i](v.c, v.x, v.y, v.n);
+  Func out("mul_output");
+  out(v.c, v.x, v.y, v.n) = activate(product, act);
+  return out;
+}
+
+Func broadcastTo(const Vars &v, Func input, const Shape &from, const Shape &to) {
+  if (from.rank != 4 || from.h != 1 || from.w != 1 || (to.h == 1 && to.w == 1))
+    return input;
+  Func f("broadcast");
+  f(v.c, v.x, v.y, v.n) = input(v.c, 0, 0, v.n);
+  return f;
+}
+
 Func concatAlgorithm(const Vars &v, const std::vector<Func> &inputs,
                      const std::vector<int64_t> &channels) {
   // Each input is read at a clamped channel, so every branch of the select

@@ -110,6 +110,13 @@ Halide::Func batchNormAlgorithm(const Vars &v, const plan::Op &op, Halide::Func 
 Halide::Func activationAlgorithm(const Vars &v, Halide::Func input, const ActivationLayer &act);
 Halide::Func addAlgorithm(const Vars &v, const std::vector<Halide::Func> &inputs,
                           const ActivationLayer &act);
+Halide::Func mulAlgorithm(const Vars &v, const std::vector<Halide::Func> &inputs,
+                          const ActivationLayer &act);
+/// `input` of shape `from` read at the pixels of `to`: a 1x1 input is
+/// broadcast (PyTorch's N x C x 1 x 1 against N x C x H x W); otherwise the
+/// input itself.
+Halide::Func broadcastTo(const Vars &v, Halide::Func input, const plan::Shape &from,
+                         const plan::Shape &to);
 Halide::Func concatAlgorithm(const Vars &v, const std::vector<Halide::Func> &inputs,
                              const std::vector<int64_t> &channels);
 Halide::Func flattenAlgorithm(const Vars &v, Halide::Func input, const plan::Shape &in);

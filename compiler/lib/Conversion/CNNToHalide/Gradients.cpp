@@ -380,6 +380,28 @@ PoolGradFuncs poolGradAlgorithm(const Vars &v, const Op &op, Func input, Func dy
   return f;
 }
 
+PoolFuncs broadcastGradAlgorithm(const Vars &v, Func dy, const std::vector<Func> &factors,
+                                 const Shape &from, const Shape &to) {
+  auto product = [&](Expr x, Expr y) {
+    Expr p = dy(v.c, x, y, v.n);
+    for (const Func &f : factors)
+      p = p * f(v.c, x, y, v.n);
+    return p;
+  };
+  PoolFuncs f;
+  f.output = Func("broadcast_grad");
+  if (to.h == 1 && to.w == 1 && (from.h != 1 || from.w != 1)) {
+    RDom r(0, i32(from.w), 0, i32(from.h), "r");
+    f.acc = Func("broadcast_grad_sum");
+    f.acc(v.c, v.n) = 0.0f;
+    f.acc(v.c, v.n) += product(r.x, r.y);
+    f.output(v.c, v.x, v.y, v.n) = f.acc(v.c, v.n);
+  } else {
+    f.output(v.c, v.x, v.y, v.n) = product(v.x, v.y);
+  }
+  return f;
+}
+
 Func globalPoolGradAlgorithm(const Vars &v, Func dy, const Shape &in) {
   Func f("global_pool_grad");
   f(v.c, v.x, v.y, v.n) = dy(v.c, 0, 0, v.n) / static_cast<float>(in.h * in.w);

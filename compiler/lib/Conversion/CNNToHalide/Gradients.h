@@ -125,6 +125,14 @@ PoolGradFuncs poolGradAlgorithm(const Vars &v, const plan::Op &op, Halide::Func 
                                 Halide::Func dy, Halide::Func y, const plan::Shape &in,
                                 const plan::Shape &out);
 Halide::Func globalPoolGradAlgorithm(const Vars &v, Halide::Func dy, const plan::Shape &in);
+
+/// d(input) of an add or mul (BroadcastGrad): dy times `factors` (the other
+/// inputs of a mul, read at dy's pixels), summed over dy's pixels when the
+/// input (`to`) has 1x1 pixels and dy (`from`) more; `acc` is that sum
+/// (undefined when there is none).
+PoolFuncs broadcastGradAlgorithm(const Vars &v, Halide::Func dy,
+                                 const std::vector<Halide::Func> &factors, const plan::Shape &from,
+                                 const plan::Shape &to);
 PoolFuncs softmaxGradAlgorithm(const Vars &v, Halide::Func y, Halide::Func dy,
                                const plan::Shape &shape);
 /// LRN: `perPixel` holds the window sums and the per-channel terms summed

@@ -316,6 +316,24 @@ private:
         halide::scheduleElementwise(v, slices[i], tensorShape(op.inputs[i]), vec);
       return slices;
     }
+    case plan::StepKind::BroadcastGrad: {
+      // dy times the other factors of a mul, read at the output's pixels,
+      // then summed to this input's shape.
+      const Shape &gradShape = shapeOfInput(0);
+      Func dy = declare(Slot::Grad);
+      std::vector<Func> factors;
+      while (next < step.inputs.size()) {
+        const Shape &s = shapeOfInput(next);
+        factors.push_back(halide::broadcastTo(v, declare(Slot::Input), s, gradShape));
+      }
+      halide::PoolFuncs f =
+          halide::broadcastGradAlgorithm(v, dy, factors, gradShape, outputShape());
+      if (f.acc.defined())
+        halide::scheduleGlobalPool(v, f, outputShape(), vec);
+      else
+        halide::scheduleElementwise(v, f.output, outputShape(), vec);
+      return {f.output};
+    }
     case plan::StepKind::Accumulate: {
       std::vector<Func> parts;
       while (next < step.inputs.size())
@@ -393,15 +411,18 @@ private:
       return {f};
     }
     case LayerKind::Add:
+    case LayerKind::Mul:
     case LayerKind::Concat: {
       std::vector<Func> inputs;
       std::vector<int64_t> channels;
       while (next < step.inputs.size()) {
-        channels.push_back(shapeOfInput(next).c);
-        inputs.push_back(declare(Slot::Input));
+        const Shape &s = shapeOfInput(next);
+        channels.push_back(s.c);
+        inputs.push_back(halide::broadcastTo(v, declare(Slot::Input), s, out));
       }
-      Func f = op.kind == LayerKind::Add ? halide::addAlgorithm(v, inputs, activationLayer())
-                                         : halide::concatAlgorithm(v, inputs, channels);
+      Func f = op.kind == LayerKind::Concat ? halide::concatAlgorithm(v, inputs, channels)
+               : op.kind == LayerKind::Add  ? halide::addAlgorithm(v, inputs, activationLayer())
+                                            : halide::mulAlgorithm(v, inputs, activationLayer());
       halide::scheduleElementwise(v, f, out, vec);
       return {f};
     }

@@ -356,11 +356,27 @@ def CNN_ConcatOp : CNN_LayerOp<"concat"> {
 }
 
 def CNN_AddOp : CNN_LayerOp<"add"> {
-  let summary = "elementwise sum of tensors of one shape (residual shortcuts)";
+  let summary = "elementwise sum of tensors (residual shortcuts); 1x1 branches broadcast";
   let description = [{
     ```mlir
     %add1 = cnn.add %bn2, %x {layer = "add1"}
         : (tensor<?x64x56x56xf32>, tensor<?x64x56x56xf32>) -> tensor<?x64x56x56xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<AnyTensor>:$inputs, StrAttr:$layer);
+  let assemblyFormat = "$inputs attr-dict `:` functional-type(operands, results)";
+}
+
+def CNN_MulOp : CNN_LayerOp<"mul"> {
+  let summary = "elementwise product of tensors (squeeze-and-excitation's channel scaling)";
+  let description = [{
+    The branches have one channel count; a branch of 1x1 pixels is broadcast
+    over the others' pixels (PyTorch's broadcasting of N x C x 1 x 1 against
+    N x C x H x W), as in `add`.
+
+    ```mlir
+    %mul1 = cnn.mul %x, %scale {layer = "mul1"}
+        : (tensor<?x64x28x28xf32>, tensor<?x64x1x1xf32>) -> tensor<?x64x28x28xf32>
     ```
   }];
   let arguments = (ins Variadic<AnyTensor>:$inputs, StrAttr:$layer);
