@@ -746,10 +746,22 @@ std::optional<Value> Elaborator::eval(const Expr &e, const Env &env) {
     std::optional<Value> b = eval(*e.operands[1], env);
     if (!b)
       return std::nullopt;
+    // A name without a value is a typo here, not a keyword value; a keyword
+    // value that a block received (`act: hardswish`) compares as its text.
+    for (const auto &operand : e.operands)
+      if (operand->kind == Expr::Kind::Ident && !env.count(operand->text))
+        return unknownName(Value::symbol(operand->text), operand->range, env), std::nullopt;
+    auto isText = [](const Value &v) {
+      return v.kind == Value::Kind::Symbol || v.kind == Value::Kind::String;
+    };
+    const std::string &op = e.text;
+    if ((op == "==" || op == "!=") && isText(*a) && isText(*b)) {
+      bool eq = a->s == b->s;
+      return Value::boolean(op == "==" ? eq : !eq);
+    }
     for (auto [v, r] : {std::pair{&*a, e.operands[0]->range}, {&*b, e.operands[1]->range}})
       if (v->kind == Value::Kind::Symbol)
         return unknownName(*v, r, env), std::nullopt;
-    const std::string &op = e.text;
     if (op == "&&" || op == "||") {
       if (a->kind != Value::Kind::Bool || b->kind != Value::Kind::Bool)
         return fail(e.range, "`" + op + "` needs booleans"), std::nullopt;

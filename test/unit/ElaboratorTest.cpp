@@ -189,3 +189,24 @@ TEST(Elaborator, AnUnlabelledSeqInsideASeqNestsLikeNnSequential) {
 }
 
 } // namespace
+
+namespace {
+
+// A keyword value passed to a block (`act: hardswish`) compares with a
+// string of the same text, as `mode: reflect` and `mode: "reflect"` are one
+// value; a name without a value in a comparison is still a typo.
+TEST(Elaborator, KeywordValuesCompareAsText) {
+  Elaborated e("block b(act = \"relu\") { if act == \"hardswish\" { hardswish } else { relu } }"
+               "network n { input x: 1x4x4 b(act: hardswish) b() b(act: \"hardswish\") }");
+  ASSERT_TRUE(e.graph) << e.firstError();
+  ASSERT_EQ(e.graph->layers.size(), 4u);
+  EXPECT_EQ(e.graph->layers[1].kind, LayerKind::Hardswish);
+  EXPECT_EQ(e.graph->layers[2].kind, LayerKind::ReLU);
+  EXPECT_EQ(e.graph->layers[3].kind, LayerKind::Hardswish);
+  Elaborated typo("block b(act = \"relu\") { if actt == \"relu\" { relu } }"
+                  "network n { input x: 1x4x4 b() }");
+  EXPECT_FALSE(typo.graph);
+  EXPECT_EQ(typo.firstError().rfind("unknown name `actt`", 0), 0u) << typo.firstError();
+}
+
+} // namespace
