@@ -146,6 +146,10 @@ EXAMPLES = [
     ("squeezenet.cnn", "squeezenet1_0", torchvision.models.squeezenet1_0, (3, 224, 224)),
     ("squeezenet.cnn", "squeezenet1_1", torchvision.models.squeezenet1_1, (3, 224, 224)),
     ("mobilenet.cnn", "mobilenet_v2", torchvision.models.mobilenet_v2, (3, 224, 224)),
+    ("mobilenet_v3.cnn", "mobilenet_v3_large", torchvision.models.mobilenet_v3_large,
+     (3, 224, 224)),
+    ("mobilenet_v3.cnn", "mobilenet_v3_small", torchvision.models.mobilenet_v3_small,
+     (3, 224, 224)),
 ]
 
 
