@@ -272,6 +272,12 @@ std::vector<LayerSpec> buildSpecs() {
         opt("alpha", ParamType::Float, Value::real(1.0), "scale of the negative part", true));
     s.push_back(l);
   }
+  {
+    LayerSpec l = layer(LayerKind::Scale, "scale", false,
+                        "factor * x: a constant multiplier (Inception-ResNet's residual scaling)");
+    l.params.push_back(req("factor", ParamType::Float, "the multiplier"));
+    s.push_back(l);
+  }
   s.push_back(layer(LayerKind::Concat, "concat", false,
                     "run the branches on the same input, concatenate along channels"));
   s.push_back(layer(LayerKind::Add, "add", false,

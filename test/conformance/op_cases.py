@@ -247,6 +247,15 @@ case("add broadcast", (16, 7, 7),
      lambda x, p: F.relu(x + F.conv2d(F.adaptive_avg_pool2d(x, 1), p["a.weight"], p["a.bias"])),
      {"a.weight": (16, 16, 1, 1), "a.bias": (16,)})
 
+# scale: fused into the conv before it, and in a residual (Inception-ResNet's
+# scaled shortcut sum).
+case("scale after conv", (4, 5, 5), "c: conv(6, kernel: 3, pad: 1) scale(0.17)",
+     lambda x, p: 0.17 * F.conv2d(x, p["c.weight"], p["c.bias"], padding=1),
+     {"c.weight": (6, 4, 3, 3), "c.bias": (6,)})
+case("scaled residual", (8, 6, 6), "add { {} { c: conv(8, kernel: 3, pad: 1) scale(-0.2) } } relu",
+     lambda x, p: F.relu(x - 0.2 * F.conv2d(x, p["c.weight"], p["c.bias"], padding=1)),
+     {"c.weight": (8, 8, 3, 3), "c.bias": (8,)})
+
 # CNNC_CASES=mul,add runs only the cases whose names contain one of the words
 # (while working on an operator; the suite runs them all).
 if os.environ.get("CNNC_CASES"):

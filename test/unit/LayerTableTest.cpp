@@ -66,8 +66,8 @@ TEST(LayerTable, FusedActivationsAreTheActivationFamily) {
     EXPECT_NE(act, plan::Activation::None) << layerKindName(k);
     EXPECT_STREQ(plan::activationName(act), layerKindName(k));
   }
-  EXPECT_EQ(activations, 11); // relu, leaky_relu, sigmoid, tanh, relu6, hardtanh, hardsigmoid,
-                              // hardswish, silu, gelu, elu
+  EXPECT_EQ(activations, 12); // relu, leaky_relu, sigmoid, tanh, relu6, hardtanh, hardsigmoid,
+                              // hardswish, silu, gelu, elu, scale
   EXPECT_STREQ(plan::activationName(plan::Activation::None), "none");
 }
 

@@ -125,6 +125,7 @@ using Table = std::vector<std::vector<int64_t>>;
   X(double, min_val, -1, "hardtanh")                                                               \
   X(double, max_val, 1, "hardtanh")                                                                \
   X(std::string, approximate, "none", "gelu: none or tanh")                                        \
+  X(double, factor, 1, "scale")                                                                    \
   X(int64_t, size, 5, "lrn")                                                                       \
   X(double, alpha, 1e-4, "lrn, elu")                                                               \
   X(double, beta, 0.75, "lrn")                                                                     \

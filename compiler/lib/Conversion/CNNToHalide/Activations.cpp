@@ -102,6 +102,8 @@ constexpr ActivationRule kRules[] = {
        return select(x > 0.0f, x, f32(op.alpha) * (vectorExp(x) - 1.0f));
      },
      [](Expr x, const Op &op) { return select(x > 0.0f, 1.0f, f32(op.alpha) * vectorExp(x)); }},
+    {Activation::Scale, [](Expr x, const Op &op) { return f32(op.factor) * x; },
+     [](Expr, const Op &op) { return Expr(f32(op.factor)); }},
 };
 
 constexpr bool rulesInEnumOrder() {

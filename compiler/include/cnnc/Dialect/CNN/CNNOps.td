@@ -325,6 +325,7 @@ def CNN_GELUOp : CNN_ActivationOp<"gelu", "x * Phi(x), or its tanh approximation
                                   (ins StrAttr:$approximate)>;
 def CNN_ELUOp : CNN_ActivationOp<"elu", "x > 0 ? x : alpha * (exp(x) - 1)",
                                  (ins F64Attr:$alpha)>;
+def CNN_ScaleOp : CNN_ActivationOp<"scale", "factor * x", (ins F64Attr:$factor)>;
 
 def CNN_SoftmaxOp : CNN_LayerOp<"softmax"> {
   let summary = "softmax over dimension 1 (channels or features)";
