@@ -183,6 +183,14 @@ std::vector<LayerSpec> buildSpecs() {
     s.push_back(l);
   }
   {
+    LayerSpec l = layer(LayerKind::StochasticDepth, "stochastic_depth", false,
+                        "drop the whole sample with probability p while training (a residual "
+                        "branch; torchvision's StochasticDepth, mode \"row\")");
+    l.params.push_back(bounded(
+        opt("p", ParamType::Float, Value::real(0.5), "drop probability", true), range(0, 1, true)));
+    s.push_back(l);
+  }
+  {
     // Identity at inference; in training a random affine warp of the input
     // (docs/training.md, "Data augmentation").
     LayerSpec l =

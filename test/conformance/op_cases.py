@@ -255,6 +255,10 @@ case("scale after conv", (4, 5, 5), "c: conv(6, kernel: 3, pad: 1) scale(0.17)",
 case("scaled residual", (8, 6, 6), "add { {} { c: conv(8, kernel: 3, pad: 1) scale(-0.2) } } relu",
      lambda x, p: F.relu(x - 0.2 * F.conv2d(x, p["c.weight"], p["c.bias"], padding=1)),
      {"c.weight": (8, 8, 3, 3), "c.bias": (8,)})
+case("stochastic depth (identity)", (4, 5, 5),
+     "add { { c: conv(4, kernel: 3, pad: 1) stochastic_depth(0.25) } {} }",
+     lambda x, p: F.conv2d(x, p["c.weight"], p["c.bias"], padding=1) + x,
+     {"c.weight": (4, 4, 3, 3), "c.bias": (4,)})
 
 # CNNC_CASES=mul,add runs only the cases whose names contain one of the words
 # (while working on an operator; the suite runs them all).

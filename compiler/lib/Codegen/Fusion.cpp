@@ -38,7 +38,8 @@ public:
     consumed.assign(plan.ops.size(), false);
     if (!training)
       for (size_t i = 0; i < plan.ops.size(); ++i)
-        if (plan.ops[i].kind == LayerKind::Dropout || plan.ops[i].kind == LayerKind::Augment) {
+        if (layerFamily(plan.ops[i].kind) == LayerFamily::Regularizer ||
+            plan.ops[i].kind == LayerKind::Augment) {
           alias[plan.ops[i].output] = alias[plan.ops[i].inputs[0]];
           consumed[i] = true;
         }
@@ -220,10 +221,15 @@ private:
       for (Arg a : batchNormParams(op))
         step.inputs.push_back(a);
       break;
-    case LayerKind::Dropout: {
-      // Training only: the runtime fills the mask before each step.
+    case LayerKind::Dropout:
+    case LayerKind::StochasticDepth: {
+      // Training only: the runtime fills the mask before each step, one
+      // value per element, or per sample for stochastic depth.
       step.kind = StepKind::DropoutApply;
-      plan.tensors.push_back({op.layer + ".mask", plan.tensors[op.inputs[0]].shape});
+      Shape maskShape = plan.tensors[op.inputs[0]].shape;
+      if (op.kind == LayerKind::StochasticDepth)
+        maskShape = Shape{1, 1, 1, maskShape.rank};
+      plan.tensors.push_back({op.layer + ".mask", maskShape});
       int mask = static_cast<int>(plan.tensors.size()) - 1;
       plan.dropoutMasks.push_back({index, mask});
       step.inputs = {tensor(op.inputs[0]).as(Slot::Input), Arg{ArgKind::Tensor, mask, Slot::Mask}};

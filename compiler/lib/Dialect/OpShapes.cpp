@@ -385,7 +385,7 @@ FailureOr<InferredShapes> computeShapes(Operation *op) {
         shapes.result = *rankedShape(p.reference());
         return shapes;
       })
-      .Case<DropoutOp, SoftmaxOp>([](Operation *o) { return sameAsInput(o); })
+      .Case<DropoutOp, StochasticDepthOp, SoftmaxOp>([](Operation *o) { return sameAsInput(o); })
       .Default([](Operation *o) -> FailureOr<InferredShapes> {
         std::optional<LayerKind> kind = layerKindOf(o);
         if (kind && layerFamily(*kind) == LayerFamily::Activation)

@@ -282,10 +282,13 @@ Func mulAlgorithm(const Vars &v, const std::vector<Func> &inputs, const Activati
 }
 
 Func broadcastTo(const Vars &v, Func input, const Shape &from, const Shape &to) {
-  if (from.rank != 4 || from.h != 1 || from.w != 1 || (to.h == 1 && to.w == 1))
+  bool channels = from.c == 1 && to.c != 1;
+  bool pixels = from.h == 1 && from.w == 1 && (to.h != 1 || to.w != 1);
+  if (!channels && !pixels)
     return input;
   Func f("broadcast");
-  f(v.c, v.x, v.y, v.n) = input(v.c, 0, 0, v.n);
+  f(v.c, v.x, v.y, v.n) = input(channels ? Expr(0) : Expr(v.c), pixels ? Expr(0) : Expr(v.x),
+                                pixels ? Expr(0) : Expr(v.y), v.n);
   return f;
 }
 

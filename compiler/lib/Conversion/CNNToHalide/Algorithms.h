@@ -112,8 +112,9 @@ Halide::Func addAlgorithm(const Vars &v, const std::vector<Halide::Func> &inputs
                           const ActivationLayer &act);
 Halide::Func mulAlgorithm(const Vars &v, const std::vector<Halide::Func> &inputs,
                           const ActivationLayer &act);
-/// `input` of shape `from` read at the pixels of `to`: a 1x1 input is
-/// broadcast (PyTorch's N x C x 1 x 1 against N x C x H x W); otherwise the
+/// `input` of shape `from` read at the elements of `to`: 1x1 pixels are
+/// broadcast (PyTorch's N x C x 1 x 1 against N x C x H x W), and so is a
+/// single channel (stochastic depth's one value per sample); otherwise the
 /// input itself.
 Halide::Func broadcastTo(const Vars &v, Halide::Func input, const plan::Shape &from,
                          const plan::Shape &to);

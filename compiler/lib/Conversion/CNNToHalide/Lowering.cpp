@@ -199,7 +199,8 @@ private:
     }
     case plan::StepKind::DropoutApply: {
       ImageParam a = declare(Slot::Input);
-      ImageParam mask = declare(Slot::Mask);
+      const Shape &maskShape = shapeOfInput(1);
+      Func mask = halide::broadcastTo(v, declare(Slot::Mask), maskShape, in);
       Func f = halide::multiplyAlgorithm(v, a, mask);
       halide::scheduleElementwise(v, f, in, vec);
       return {f};

@@ -266,6 +266,23 @@ def CNN_DropoutOp : CNN_LayerOp<"dropout"> {
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 
+def CNN_StochasticDepthOp : CNN_LayerOp<"stochastic_depth"> {
+  let summary = "zero whole samples with probability p while training";
+  let description = [{
+    torchvision's StochasticDepth in mode "row" (Huang et al. 2016): the
+    identity at inference; while training, each sample of the batch is
+    dropped with probability p and kept ones are scaled by 1 / (1 - p). It
+    goes on a residual branch, before the sum.
+
+    ```mlir
+    %sd = cnn.stochastic_depth %x {layer = "sd", p = 2.0e-01 : f64}
+        : (tensor<?x16x8x8xf32>) -> tensor<?x16x8x8xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$input, StrAttr:$layer, F64Attr:$p);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
 def CNN_AugmentOp : CNN_LayerOp<"augment"> {
   let summary = "random affine warp and horizontal flip of a network input while training";
   let description = [{
