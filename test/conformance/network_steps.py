@@ -32,7 +32,8 @@
 #    elements, where the last bit of the sum moves the step), or within 2
 #    ulps of the largest weight when updates are that small;
 #  - the batchnorm running statistics within 1e-4 relative (forward only).
-# Dropout masks are the ones cnnc draws (SplitMix64 seeded by the step seed
+# Dropout and stochastic depth masks are the ones cnnc draws (SplitMix64
+# seeded by the step seed
 # and the layer name, docs/training.md), rebuilt here and applied in torch
 # by patching F.dropout. GoogLeNet: the loss reads the main output only, in
 # both (its auxiliary heads get no gradient and no update).
@@ -46,11 +47,13 @@ import sys
 import numpy as np
 import torch
 import torch.nn.functional as F
+import torchvision.ops.stochastic_depth  # noqa: F401 (the module, patched below)
 
 sys.path.insert(0, os.path.dirname(__file__))
 from cnnc_model import (ADAM, SGD, Checks, Model, compile_model,  # noqa: E402
                         state_dict_arrays, step_seed, write_safetensors)
-from torch_models import EXAMPLES, checked_input, randomize_batchnorm  # noqa: E402
+from torch_models import (EXAMPLES, REPORTS_ONLY, checked_input,  # noqa: E402
+                          randomize_batchnorm)
 
 cnnc, examples, work = sys.argv[1:4]
 only = set(os.environ.get("CNNC_NETWORKS", "").split(",")) - {""}
@@ -91,16 +94,18 @@ def cnnc_mask(layer, shape, p):
     return mask.reshape(shape)
 
 
-def dropout_layers(source, network):
-    """cnnc's dropout layers by probability, in definition order."""
-    mlir = subprocess.run([cnnc, source, "--network", network, "--emit=mlir"], check=True,
-                          capture_output=True, text=True).stdout
+def dropout_layers(source, network, extra):
+    """cnnc's dropout and stochastic depth layers by kind and probability, in
+    definition order."""
+    mlir = subprocess.run([cnnc, source, "--network", network, "--emit=mlir", *extra],
+                          check=True, capture_output=True, text=True).stdout
     layers = {}
     for line in mlir.splitlines():
-        if "cnn.dropout" in line:
+        kind = re.search(r"cnn\.(dropout|stochastic_depth) ", line)
+        if kind:
             name = re.search(r'layer = "([^"]+)"', line).group(1)
             p = float(re.search(r"p = ([-0-9.e+]+)", line).group(1))
-            layers.setdefault(round(p, 6), []).append(name)
+            layers.setdefault((kind.group(1), round(p, 6)), []).append(name)
     return layers
 
 
@@ -108,15 +113,27 @@ def torch_step(model, x, y, optimizer, layers):
     """One step in torch with cnnc's dropout masks (matched by probability
     and call order: torch calls the dropouts of one probability in the
     order the .cnn file defines them)."""
-    queues = {p: list(names) for p, names in layers.items()}
+    queues = {key: list(names) for key, names in layers.items()}
     original = F.dropout
+    depth_module = sys.modules["torchvision.ops.stochastic_depth"]
+    original_depth = depth_module.stochastic_depth
 
     def dropout(input, p=0.5, training=True, inplace=False):
         if not training or p == 0:
             return input
-        name = queues[round(p, 6)].pop(0)
+        name = queues[("dropout", round(p, 6))].pop(0)
         return input * torch.from_numpy(cnnc_mask(name, tuple(input.shape), p)).to(input.dtype)
+
+    def stochastic_depth(input, p, mode, training=True):
+        # Mode "row": one draw per sample (cnnc's mask of one value per sample).
+        assert mode == "row"
+        if not training or p == 0:
+            return input
+        name = queues[("stochastic_depth", round(p, 6))].pop(0)
+        shape = (input.shape[0],) + (1,) * (input.dim() - 1)
+        return input * torch.from_numpy(cnnc_mask(name, shape, p)).to(input.dtype)
     F.dropout = dropout
+    depth_module.stochastic_depth = stochastic_depth
     try:
         if optimizer:
             optimizer.zero_grad(set_to_none=True)
@@ -128,6 +145,7 @@ def torch_step(model, x, y, optimizer, layers):
             optimizer.step()
     finally:
         F.dropout = original
+        depth_module.stochastic_depth = original_depth
     return float(loss)
 
 
@@ -174,12 +192,12 @@ def statistics_error(get, state, network):
 
 
 for file, network, build, shape in EXAMPLES:
-    if only and network not in only:
+    if (only and network not in only) or (not only and network in REPORTS_ONLY):
         continue
     source = f"{examples}/{file}"
     shape, extra = checked_input(network, shape)
     lib = compile_model(cnnc, source, f"{work}/{network}.so", network, extra)
-    layers = dropout_layers(source, network)
+    layers = dropout_layers(source, network, extra)
     torch.manual_seed(1)
     start = build().train()
     randomize_batchnorm(start)
