@@ -8,6 +8,8 @@
 //===----------------------------------------------------------------------===//
 #include "cnnc/Target/ObjectCache.h"
 
+#include "TestFiles.h"
+
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -21,30 +23,11 @@ using cnnc::ObjectCache;
 
 namespace {
 
-std::string freshDir(const std::string &name) {
-  std::string dir =
-      std::string(::testing::TempDir()) + "/cache-" + name + "-" + std::to_string(::getpid());
-  std::string cmd = "rm -rf '" + dir + "'";
-  EXPECT_EQ(std::system(cmd.c_str()), 0);
-  EXPECT_EQ(::mkdir(dir.c_str(), 0755), 0);
-  return dir;
-}
+using cnnc::test_files::exists;
+using cnnc::test_files::readFile;
+using cnnc::test_files::writeFile;
 
-void writeFile(const std::string &path, const std::string &text) {
-  std::ofstream(path, std::ios::binary) << text;
-}
-
-std::string readFile(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-bool exists(const std::string &path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
-}
+std::string freshDir(const std::string &name) { return cnnc::test_files::freshDir("cache", name); }
 
 void setMtime(const std::string &path, time_t seconds) {
   timespec times[2] = {{seconds, 0}, {seconds, 0}};

@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 #include "cnnc/Target/Publish.h"
 
+#include "TestFiles.h"
+
 #include <gtest/gtest.h>
 
 #include <dirent.h>
@@ -20,30 +22,12 @@ using cnnc::publishFiles;
 
 namespace {
 
-/// A fresh directory under the test's temporary directory.
+using cnnc::test_files::exists;
+using cnnc::test_files::readFile;
+using cnnc::test_files::writeFile;
+
 std::string freshDir(const std::string &name) {
-  std::string dir =
-      std::string(::testing::TempDir()) + "/publish-" + name + "-" + std::to_string(::getpid());
-  std::string cmd = "rm -rf '" + dir + "'";
-  EXPECT_EQ(std::system(cmd.c_str()), 0);
-  EXPECT_EQ(::mkdir(dir.c_str(), 0755), 0);
-  return dir;
-}
-
-void writeFile(const std::string &path, const std::string &text) {
-  std::ofstream(path, std::ios::binary) << text;
-}
-
-std::string readFile(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-bool exists(const std::string &path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
+  return cnnc::test_files::freshDir("publish", name);
 }
 
 /// The names in `dir`, sorted, without . and ..
