@@ -1,6 +1,7 @@
 //===- ArtifactBuilder.cpp - From a model plan to model.so ----------------===//
 #include "cnnc/Target/ArtifactBuilder.h"
 #include "cnnc/Conversion/HalideLowering.h"
+#include "cnnc/Target/FileText.h"
 #include "cnnc/Target/GlueWriter.h"
 #include "cnnc/Target/ObjectCache.h"
 #include "cnnc/Target/Publish.h"
@@ -28,16 +29,6 @@ namespace cnnc {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-bool readText(const std::string &path, std::string &out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return false;
-  std::stringstream s;
-  s << in.rdbuf();
-  out = s.str();
-  return true;
-}
 
 bool writeText(const std::string &path, const std::string &text, std::string &error) {
   std::ofstream out(path, std::ios::binary);
@@ -81,7 +72,7 @@ bool runTool(const std::vector<std::string> &argv, const std::string &logPath, s
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
     return true;
   std::string output;
-  readText(logPath, output);
+  readFileText(logPath, output);
   std::string command;
   for (const std::string &a : argv)
     command += (command.empty() ? "" : " ") + a;
@@ -190,7 +181,7 @@ bool functionObjects(const plan::ModelPlan &plan, const ArtifactOptions &o,
     }
     if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
       std::string message;
-      if (!readText(workDir + "/job" + std::to_string(j) + ".err", message) || message.empty())
+      if (!readFileText(workDir + "/job" + std::to_string(j) + ".err", message) || message.empty())
         message = "a compile job terminated abnormally";
       if (ok)
         error = message;
@@ -283,7 +274,7 @@ bool buildArtifact(const plan::ModelPlan &plan, const ArtifactOptions &o, std::o
   std::string includeDir = o.resourceDir + "/include";
   std::string runtimeLib = o.resourceDir + "/lib/libcnnc_model_runtime.a";
   std::string apiHeader;
-  if (!readText(includeDir + "/cnnc/runtime/cnnc.h", apiHeader) || !fileExists(runtimeLib)) {
+  if (!readFileText(includeDir + "/cnnc/runtime/cnnc.h", apiHeader) || !fileExists(runtimeLib)) {
     error = "cannot find the cnnc runtime (include/cnnc/runtime/cnnc.h and "
             "lib/libcnnc_model_runtime.a) under '" +
             o.resourceDir + "'; set CNNC_RESOURCE_DIR";
@@ -324,7 +315,7 @@ bool buildArtifact(const plan::ModelPlan &plan, const ArtifactOptions &o, std::o
       std::string all;
       for (const std::string &s : stmts) {
         std::string part;
-        readText(s, part);
+        readFileText(s, part);
         all += part;
       }
       files.push_back("model.stmt");

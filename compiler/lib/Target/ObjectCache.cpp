@@ -1,5 +1,6 @@
 //===- ObjectCache.cpp - Compiled functions reused across runs ------------===//
 #include "cnnc/Target/ObjectCache.h"
+#include "cnnc/Target/FileText.h"
 
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/SHA256.h"
@@ -21,16 +22,6 @@
 
 namespace cnnc {
 namespace {
-
-bool readFile(const std::string &path, std::string &out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return false;
-  std::stringstream s;
-  s << in.rdbuf();
-  out = s.str();
-  return static_cast<bool>(in) || in.eof();
-}
 
 void makeDirs(const std::string &path) {
   for (size_t i = 1; i <= path.size(); ++i)
@@ -181,7 +172,7 @@ bool ObjectCache::fetch(const std::string &key, const std::string &path) const {
   std::string object = objectPath(key);
   std::string base = object.substr(0, object.size() - 2);
   std::string stored;
-  if (!readFile(base + ".key", stored) || stored != key)
+  if (!readFileText(base + ".key", stored) || stored != key)
     return false;
   std::remove(path.c_str());
   if (::link(object.c_str(), path.c_str()) != 0 && !copyAtomically(object, path))
