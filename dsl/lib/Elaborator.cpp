@@ -130,7 +130,8 @@ std::optional<Graph> Elaborator::run(const NetworkDef &net) {
                 "network `" + net.name + "` declares no input; add `input image: CxHxW`");
     return std::nullopt;
   }
-  for (const auto &[name, dims] : inputShapes) {
+  for (const auto &given : inputShapes) {
+    const std::string &name = given.first; // a plain name: lambdas cannot capture bindings
     auto isIt = [&](const Layer &l) { return l.kind == LayerKind::Input && l.name == name; };
     if (std::none_of(graph.layers.begin(), graph.layers.end(), isIt)) {
       std::string inputs;
