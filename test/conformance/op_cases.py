@@ -260,6 +260,40 @@ case("stochastic depth (identity)", (4, 5, 5),
      lambda x, p: F.conv2d(x, p["c.weight"], p["c.bias"], padding=1) + x,
      {"c.weight": (4, 4, 3, 3), "c.bias": (4,)})
 
+# Size-generic functions (plan::sizeGeneric): one generated function serves
+# the same step at several sizes, reading them at run time. Each of these
+# networks runs batchnorm, silu, depthwise filters, squeeze-and-excitation,
+# global pooling, add and the gradient sums at two sizes of one class.
+def mbconv_pair(x, p):
+    y = F.silu(bn(F.conv2d(x, p["a.weight"], p["a.bias"], padding=1), p, "an", 1e-5))
+    y = F.conv2d(y, p["d1.weight"], p["d1.bias"], padding=1, groups=16)
+    y = y * torch.sigmoid(F.conv2d(F.adaptive_avg_pool2d(y, 1), p["s1.weight"], p["s1.bias"]))
+    y = F.silu(bn(F.conv2d(y, p["b.weight"], None, stride=2, padding=1), p, "bn", 1e-5))
+    y = F.conv2d(y, p["d2.weight"], p["d2.bias"], padding=1, groups=40)
+    return y * torch.sigmoid(F.conv2d(F.adaptive_avg_pool2d(y, 1), p["s2.weight"], p["s2.bias"]))
+
+
+case("size-generic: two sizes of one function", (3, 11, 13),
+     "a: conv(16, kernel: 3, pad: 1) an: batchnorm silu d1: conv(16, kernel: 3, pad: 1, groups: 16) "
+     "mul { {} { global_avgpool s1: conv(16, kernel: 1) sigmoid } } "
+     "b: conv(40, kernel: 3, stride: 2, pad: 1, bias: false) bn: batchnorm silu "
+     "d2: conv(40, kernel: 3, pad: 1, groups: 40) "
+     "mul { {} { global_avgpool s2: conv(40, kernel: 1) sigmoid } }",
+     mbconv_pair,
+     {"a.weight": (16, 3, 3, 3), "a.bias": (16,), **bn_params("an", 16), "d1.weight": (16, 1, 3, 3),
+      "d1.bias": (16,), "s1.weight": (16, 16, 1, 1), "s1.bias": (16,), "b.weight": (40, 16, 3, 3),
+      **bn_params("bn", 40), "d2.weight": (40, 1, 3, 3), "d2.bias": (40,),
+      "s2.weight": (40, 40, 1, 1), "s2.bias": (40,)})
+# Fewer channels than a vector, at two counts of one class (5 and 7).
+case("size-generic: channels short of a vector", (5, 6, 7),
+     "add { {} { a: conv(5, kernel: 3, pad: 1) } } b: conv(7, kernel: 3, stride: 2, pad: 1) "
+     "add { {} { c: conv(7, kernel: 3, pad: 1) } }",
+     lambda x, p: (lambda y: y + F.conv2d(y, p["c.weight"], p["c.bias"], padding=1))(
+         F.conv2d(x + F.conv2d(x, p["a.weight"], p["a.bias"], padding=1), p["b.weight"],
+                  p["b.bias"], stride=2, padding=1)),
+     {"a.weight": (5, 5, 3, 3), "a.bias": (5,), "b.weight": (7, 5, 3, 3), "b.bias": (7,),
+      "c.weight": (7, 7, 3, 3), "c.bias": (7,)})
+
 # CNNC_CASES=mul,add runs only the cases whose names contain one of the words
 # (while working on an operator; the suite runs them all).
 if os.environ.get("CNNC_CASES"):

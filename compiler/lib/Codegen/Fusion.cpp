@@ -266,22 +266,38 @@ private:
 };
 
 /// The key of a step: everything that changes its generated code (an op's
-/// description includes its shapes).
+/// description includes its shapes; a size-generic step's holds their
+/// classes instead).
 std::string keyOf(const ModelPlan &plan, const Step &step) {
   std::ostringstream key;
   key.precision(17);
+  bool generic = sizeGeneric(plan, step);
+  bool relayout = step.kind == StepKind::Prepare || step.kind == StepKind::TransposeWeights;
   // The activation's parameters are in its op's description.
   key << stepKindName(step.kind) << " " << activationName(step.activation)
-      << (step.flattenInput ? " flatten" : "");
-  if (step.kind != StepKind::Accumulate) // a sum of tensors, whatever produced them
-    for (int i : step.ops)
-      key << " | " << describeOp(plan, plan.ops[i]);
+      << (step.flattenInput ? " flatten" : "") << (generic ? " size-generic" : "");
+  // A sum of tensors, whatever produced them; a product with a mask, whatever
+  // its probability (the mask holds it).
+  if (step.kind != StepKind::Accumulate && step.kind != StepKind::DropoutApply)
+    for (int i : step.ops) {
+      // The primary op of a re-layout only supplies its parameters' layout;
+      // an op fused into it (batchnorm) its attributes.
+      OpDetail detail = !generic                     ? OpDetail::Full
+                        : relayout && i == step.ops[0] ? OpDetail::Parameters
+                                                       : OpDetail::NoShapes;
+      key << " | " << describeOp(plan, plan.ops[i], detail);
+    }
   for (const Arg &a : step.inputs)
-    if (a.kind == ArgKind::Tensor)
-      key << " in " << shapeString(plan.tensors[a.index].shape);
+    if (a.kind == ArgKind::Tensor) {
+      const Shape &s = plan.tensors[a.index].shape;
+      key << " in " << (generic ? shapeClass(s) : shapeString(s));
+    }
   key << " ->";
-  for (const Arg &a : step.outputs)
+  for (const Arg &a : step.outputs) {
     key << " " << static_cast<int>(a.kind);
+    if (generic && a.kind == ArgKind::Tensor)
+      key << " " << shapeClass(plan.tensors[a.index].shape);
+  }
   return key.str();
 }
 

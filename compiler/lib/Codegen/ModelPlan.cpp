@@ -178,14 +178,25 @@ int *tensorField(Op &op, std::string_view suffix) {
   return nullptr;
 }
 
-std::string describeOp(const ModelPlan &plan, const Op &op) {
+std::string describeOp(const ModelPlan &plan, const Op &op, OpDetail detail) {
   std::ostringstream os;
   os.precision(17); // attributes that differ in their last digit must not merge
   os << layerKindName(op.kind);
-  for (int t : op.inputs)
-    os << " " << shapeString(plan.tensors[t].shape);
-  os << " -> " << shapeString(plan.tensors[op.output].shape);
+  if (detail == OpDetail::Full) {
+    for (int t : op.inputs)
+      os << " " << shapeString(plan.tensors[t].shape);
+    os << " -> " << shapeString(plan.tensors[op.output].shape);
+  }
   os << (op.bias >= 0 ? " bias" : " no-bias");
+  if (detail == OpDetail::Parameters) {
+    // A depthwise conv's groups are its channels: read at run time.
+    if (isDepthwise(plan, op))
+      os << " depthwise";
+    else
+      os << " groups=" << op.groups;
+    os << (op.table.empty() ? "" : " table");
+    return os.str();
+  }
 #define CNNC_PRINT_ATTRIBUTE(Type, name, init, doc)                                                \
   os << " " #name "=";                                                                             \
   printValue(os, op.name);
@@ -194,21 +205,70 @@ std::string describeOp(const ModelPlan &plan, const Op &op) {
   return os.str();
 }
 
+bool isDepthwise(const ModelPlan &plan, const Op &op) {
+  return op.kind == LayerKind::Conv && op.groups > 1 &&
+         plan.tensors[op.inputs[0]].shape.c == op.groups &&
+         plan.tensors[op.output].shape.c == op.groups;
+}
+
+bool sizeGeneric(const ModelPlan &plan, const Step &step) {
+  const Op &op = plan.ops[step.ops[0]];
+  switch (step.kind) {
+  case StepKind::Forward:
+    return layerFamily(op.kind) == LayerFamily::Activation || op.kind == LayerKind::BatchNorm ||
+           op.kind == LayerKind::Add || op.kind == LayerKind::Mul ||
+           op.kind == LayerKind::GlobalAvgPool;
+  case StepKind::Prepare:
+  case StepKind::TransposeWeights:
+    // A connection table is a constant of the conv's own sizes.
+    return op.kind == LayerKind::Conv && op.table.empty();
+  case StepKind::BatchNormTrain:
+  case StepKind::BatchNormGrad:
+  case StepKind::DropoutApply:
+  case StepKind::ActivationGrad:
+  case StepKind::BroadcastGrad:
+  case StepKind::Accumulate:
+    return true;
+  default:
+    return false;
+  }
+}
+
+std::string shapeClass(const Shape &s) {
+  int64_t channels = 1;
+  while (channels < kLargestChannelClass && channels * 2 <= s.c)
+    channels *= 2;
+  std::string text = "rank" + std::to_string(s.rank) + " c>=" + std::to_string(channels);
+  if (s.c == 1)
+    text += " one-channel";
+  if (s.h == 1 && s.w == 1)
+    text += " 1x1";
+  return text;
+}
+
 std::string functionSignature(const ModelPlan &plan, const Step &step) {
   std::ostringstream os;
   os << "function " << step.function << "\nkey " << step.key << "\n";
+  bool generic = sizeGeneric(plan, step);
+  if (generic)
+    os << "size-generic\n";
   auto printDims = [&](const std::vector<int64_t> &dims) {
-    for (int64_t d : dims)
-      os << " " << d;
+    if (generic)
+      os << " rank" << dims.size();
+    else
+      for (int64_t d : dims)
+        os << " " << d;
   };
   for (const auto *args : {&step.inputs, &step.outputs}) {
     os << (args == &step.inputs ? "inputs" : "outputs");
     for (const Arg &a : *args) {
       os << " [" << static_cast<int>(a.kind) << " " << static_cast<int>(a.slot);
       switch (a.kind) {
-      case ArgKind::Tensor:
-        os << " " << shapeString(plan.tensors[a.index].shape);
+      case ArgKind::Tensor: {
+        const Shape &s = plan.tensors[a.index].shape;
+        os << " " << (generic ? shapeClass(s) : shapeString(s));
         break;
+      }
       case ArgKind::Param:
       case ArgKind::Grad:
         printDims(plan.params[a.index].shape);

@@ -345,9 +345,37 @@ void formTrainingForward(ModelPlan &plan);
 /// on the training step.
 void nameFunctions(ModelPlan &plan);
 
+/// How much of an op the shared-function key holds: everything (`Full`),
+/// everything but its tensors' sizes (`NoShapes`, for size-generic steps),
+/// or only what a step that re-lays out its parameters reads (`Parameters`:
+/// the kind, whether it has a bias, and the grouping of a conv's filters).
+enum class OpDetail { Full, NoShapes, Parameters };
+
 /// An op's kind, shapes, bias and every attribute of CNNC_OP_ATTRIBUTES as
-/// text: its part of the shared-function key.
-std::string describeOp(const ModelPlan &plan, const Op &op);
+/// text (less with another `detail`): its part of the shared-function key.
+std::string describeOp(const ModelPlan &plan, const Op &op, OpDetail detail = OpDetail::Full);
+
+/// Whether `op` is a conv with one input channel and one filter per group
+/// (its groups are its channels).
+bool isDepthwise(const ModelPlan &plan, const Op &op);
+
+/// Whether `step`'s generated function serves every size of its tensors:
+/// its code reads the sizes from its buffers at run time, so that a network
+/// with many distinct layer shapes compiles few such functions (elementwise
+/// steps, per-channel statistics, global pooling, parameter re-layouts).
+/// Such a function's code may depend on its tensors' sizes only through
+/// `shapeClass`, which its key holds instead of the sizes; the lowering
+/// reads no other size of them (HalideLowering.h).
+bool sizeGeneric(const ModelPlan &plan, const Step &step);
+
+/// What a size-generic function may know of a tensor's shape: its rank,
+/// whether its pixels are 1x1 and whether it has one channel (the
+/// broadcasts of add, mul and dropout), and the largest of 16, 8, 4, 2, 1
+/// not above its channel count (so that "at least a vector of channels"
+/// is decided alike for every tensor of the class, for vectors of up to
+/// kLargestChannelClass floats).
+std::string shapeClass(const Shape &s);
+inline constexpr int kLargestChannelClass = 16;
 
 /// Everything the lowering of `step` reads, as text: its function name, its
 /// key, and the kind, slot and dimensions of every argument. Two steps with

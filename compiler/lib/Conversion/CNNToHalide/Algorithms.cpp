@@ -26,6 +26,10 @@ Region spatialBox(const Shape &s) {
 
 Expr i32(int64_t v) { return Expr(static_cast<int>(v)); }
 
+Extents extentsOf(const OutputImageParam &buffer) {
+  return {buffer.dim(0).extent(), buffer.dim(1).extent(), buffer.dim(2).extent()};
+}
+
 Func convBoundary(const Op &op, Func input, const Shape &in) {
   switch (op.mode) {
   case plan::PadMode::Replicate:
@@ -80,11 +84,11 @@ Func connectionTable(const Op &op, const Shape &in, const Shape &out, const std:
   return BoundaryConditions::constant_exterior(mask, 0.0f);
 }
 
-PackedWeights convPrepare(int64_t outChannels, Func weight, Func bias, Func table,
+PackedWeights convPrepare(Expr outChannels, Func weight, Func bias, Func table,
                           const BatchNormParams *bn) {
   Var o("o"), i("i"), kx("kx"), ky("ky");
-  Expr oc = min(o, i32(outChannels - 1));
-  Expr valid = o < i32(outChannels);
+  Expr oc = min(o, outChannels - 1);
+  Expr valid = o < outChannels;
   Expr scale = 1.0f;
   if (bn)
     scale = bn->gamma(oc) / sqrt(bn->var(oc) + static_cast<float>(bn->eps));
@@ -203,14 +207,14 @@ PoolFuncs poolAlgorithm(const Vars &v, const Op &op, Func input, const Shape &in
   return f;
 }
 
-PoolFuncs globalAvgPoolAlgorithm(const Vars &v, Func input, const Shape &in) {
+PoolFuncs globalAvgPoolAlgorithm(const Vars &v, Func input, const Extents &in) {
   PoolFuncs f;
-  RDom r(0, i32(in.w), 0, i32(in.h), "r");
+  RDom r(0, in.w, 0, in.h, "r");
   f.acc = Func("global_pool");
   f.acc(v.c, v.n) = 0.0f;
   f.acc(v.c, v.n) += input(v.c, r.x, r.y, v.n);
   f.output = Func("global_pool_output");
-  f.output(v.c, v.x, v.y, v.n) = f.acc(v.c, v.n) / static_cast<float>(in.h * in.w);
+  f.output(v.c, v.x, v.y, v.n) = f.acc(v.c, v.n) / cast<float>(in.h * in.w);
   return f;
 }
 

@@ -24,6 +24,14 @@ struct Vars {
   Halide::Var c{"c"}, x{"x"}, y{"y"}, n{"n"};
 };
 
+/// A tensor's per-sample extents as expressions: its buffer's sizes, which
+/// are constants where the step's buffers are declared with their shapes
+/// and run-time values in a size-generic step (plan::sizeGeneric).
+struct Extents {
+  Halide::Expr c, w, h;
+};
+Extents extentsOf(const Halide::OutputImageParam &buffer);
+
 /// The (c, x, y) box of a C x H x W tensor; the batch stays unbounded.
 Halide::Region spatialBox(const plan::Shape &s);
 
@@ -57,7 +65,7 @@ ConvFuncs convAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input,
 
 /// The prepare step of a conv: PyTorch's w(kx, ky, i, o) to packed(o, i, kx,
 /// ky), zero beyond `outChannels` (the output buffer's extent decides how
-/// far), the connection `table` applied when defined, and a fused batchnorm
+/// far; the filters' count, read from the weight buffer), the connection `table` applied when defined, and a fused batchnorm
 /// folded in (w * gamma / sqrt(var + eps), (b - mean) * gamma / sqrt(var +
 /// eps) + beta).
 struct PackedWeights {
@@ -67,7 +75,7 @@ struct BatchNormParams {
   Halide::Func gamma, beta, mean, var;
   double eps;
 };
-PackedWeights convPrepare(int64_t outChannels, Halide::Func weight, Halide::Func bias,
+PackedWeights convPrepare(Halide::Expr outChannels, Halide::Func weight, Halide::Func bias,
                           Halide::Func table, const BatchNormParams *bn);
 
 /// Dense: acc(ui, ub, n) for unit ub * block + ui, over the input read in
@@ -97,7 +105,7 @@ struct PoolFuncs {
 };
 PoolFuncs poolAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input,
                         const plan::Shape &in);
-PoolFuncs globalAvgPoolAlgorithm(const Vars &v, Halide::Func input, const plan::Shape &in);
+PoolFuncs globalAvgPoolAlgorithm(const Vars &v, Halide::Func input, const Extents &in);
 
 /// Softmax and LRN reduce over channels: `acc` holds the per-pixel reduction.
 PoolFuncs softmaxAlgorithm(const Vars &v, Halide::Func input, const plan::Shape &in);

@@ -23,10 +23,10 @@ namespace {
 
 /// A per-channel sum of `value(x, y, n)` over every pixel of the batch:
 /// per-row partial sums (`rows`, parallel over rows) and their `total`.
-ChannelSum channelSum(const Vars &v, const std::string &name, Expr batch, const Shape &in,
+ChannelSum channelSum(const Vars &v, const std::string &name, Expr batch, const Extents &in,
                       const std::function<Expr(Expr, Expr, Expr)> &value) {
-  RDom row(0, i32(in.w), 0, batch, "row");
-  RDom rows(0, i32(in.h), "rows");
+  RDom row(0, in.w, 0, batch, "row");
+  RDom rows(0, in.h, "rows");
   ChannelSum s{Func(name + "_rows"), Func(name)};
   s.rows(v.c, v.y) = 0.0f;
   s.rows(v.c, v.y) += value(row.x, v.y, row.y);
@@ -38,10 +38,10 @@ ChannelSum channelSum(const Vars &v, const std::string &name, Expr batch, const 
 } // namespace
 
 BatchNormTrainFuncs batchNormTrainAlgorithm(const Vars &v, const Op &op, Func input, Expr batch,
-                                            const Shape &in, Func gamma, Func beta,
+                                            const Extents &in, Func gamma, Func beta,
                                             const ActivationLayer &act) {
   BatchNormTrainFuncs f;
-  Expr count = cast<float>(batch * i32(in.h * in.w));
+  Expr count = cast<float>(batch * in.h * in.w);
   f.sum = channelSum(v, "bn_sum", batch, in,
                      [&](Expr x, Expr y, Expr n) { return input(v.c, x, y, n); });
   f.mean = Func("batch_mean");
@@ -73,19 +73,22 @@ Func activationGradAlgorithm(const Vars &v, Func value, Func dy, const Activatio
   return f;
 }
 
-Func transposeWeightsAlgorithm(const Op &op, int64_t inChannels, int64_t outPerGroup, Func weight,
-                               Func table) {
+Func transposeWeightsAlgorithm(Expr groups, ImageParam weight, Func table) {
   Var c("c"), o("o"), kx("kx"), ky("ky");
-  int64_t inPerGroup = inChannels / op.groups;
-  Expr cc = min(c, i32(inChannels - 1));
-  Expr group = cc / i32(inPerGroup);
-  Expr i = cc - group * i32(inPerGroup);
-  Expr filter = group * i32(outPerGroup) + o;
+  Expr inPerGroup = weight.dim(2).extent();
+  Expr outPerGroup = weight.dim(3).extent() / groups;
+  Expr inChannels = inPerGroup * groups;
+  Expr cc = min(c, inChannels - 1);
+  Expr group = cc / inPerGroup;
+  // Clamped to the filters' extents: bounds inference cannot see that a
+  // remainder by a run-time size stays in range.
+  Expr i = clamp(cc - group * inPerGroup, 0, inPerGroup - 1);
+  Expr filter = clamp(group * outPerGroup + o, 0, weight.dim(3).extent() - 1);
   Expr w = weight(kx, ky, i, filter);
   if (table.defined())
     w = w * table(i, filter);
   Func t("transposed_weight");
-  t(c, o, kx, ky) = select(c < i32(inChannels), w, 0.0f);
+  t(c, o, kx, ky) = select(c < inChannels, w, 0.0f);
   return t;
 }
 
@@ -304,10 +307,10 @@ DenseGradDataFuncs denseGradDataAlgorithm(const Vars &v, Func dy, Expr batch, co
 }
 
 BatchNormGradFuncs batchNormGradAlgorithm(const Vars &v, const Op &op, Func input, Func dy,
-                                          Expr batch, const Shape &in, Func gamma, Func mean,
+                                          Expr batch, const Extents &in, Func gamma, Func mean,
                                           Func var) {
   BatchNormGradFuncs f;
-  Expr count = cast<float>(batch * i32(in.h * in.w));
+  Expr count = cast<float>(batch * in.h * in.w);
   Func invStd("inv_std");
   invStd(v.c) = 1.0f / sqrt(var(v.c) + static_cast<float>(op.eps));
   auto xhat = [&](Expr x, Expr y, Expr n) {
@@ -381,7 +384,7 @@ PoolGradFuncs poolGradAlgorithm(const Vars &v, const Op &op, Func input, Func dy
 }
 
 PoolFuncs broadcastGradAlgorithm(const Vars &v, Func dy, const std::vector<Func> &factors,
-                                 const Shape &from, const Shape &to) {
+                                 const Extents &from, bool sumPixels) {
   auto product = [&](Expr x, Expr y) {
     Expr p = dy(v.c, x, y, v.n);
     for (const Func &f : factors)
@@ -390,8 +393,8 @@ PoolFuncs broadcastGradAlgorithm(const Vars &v, Func dy, const std::vector<Func>
   };
   PoolFuncs f;
   f.output = Func("broadcast_grad");
-  if (to.h == 1 && to.w == 1 && (from.h != 1 || from.w != 1)) {
-    RDom r(0, i32(from.w), 0, i32(from.h), "r");
+  if (sumPixels) {
+    RDom r(0, from.w, 0, from.h, "r");
     f.acc = Func("broadcast_grad_sum");
     f.acc(v.c, v.n) = 0.0f;
     f.acc(v.c, v.n) += product(r.x, r.y);

@@ -31,7 +31,7 @@ struct BatchNormTrainFuncs {
   Halide::Func mean, var, output;
 };
 BatchNormTrainFuncs batchNormTrainAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input,
-                                            Halide::Expr batch, const plan::Shape &in,
+                                            Halide::Expr batch, const Extents &in,
                                             Halide::Func gamma, Halide::Func beta,
                                             const ActivationLayer &act);
 
@@ -45,9 +45,11 @@ Halide::Func activationGradAlgorithm(const Vars &v, Halide::Func value, Halide::
 
 /// Conv filters w(kx, ky, i, o) to t(c, o_in_group, kx, ky): input channels
 /// innermost, zero beyond the input channels, the connection `table`
-/// (connectionTable) applied when defined.
-Halide::Func transposeWeightsAlgorithm(const plan::Op &op, int64_t inChannels, int64_t outPerGroup,
-                                       Halide::Func weight, Halide::Func table);
+/// (connectionTable) applied when defined. The filters' counts per group
+/// come from the weight buffer's extents, the number of `groups` from the
+/// caller (a depthwise conv's: its filter count).
+Halide::Func transposeWeightsAlgorithm(Halide::Expr groups, Halide::ImageParam weight,
+                                       Halide::Func table);
 
 /// The conv data gradient, a conv of dy with the transposed filters: `conv`
 /// is its accumulation over the padded input (`padded` is dy with zeros
@@ -111,7 +113,7 @@ struct BatchNormGradFuncs {
 };
 BatchNormGradFuncs batchNormGradAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input,
                                           Halide::Func dy, Halide::Expr batch,
-                                          const plan::Shape &in, Halide::Func gamma,
+                                          const Extents &in, Halide::Func gamma,
                                           Halide::Func mean, Halide::Func var);
 
 /// Pooling gradients gather over the window taps that cover each input
@@ -127,12 +129,12 @@ PoolGradFuncs poolGradAlgorithm(const Vars &v, const plan::Op &op, Halide::Func 
 Halide::Func globalPoolGradAlgorithm(const Vars &v, Halide::Func dy, const plan::Shape &in);
 
 /// d(input) of an add or mul (BroadcastGrad): dy times `factors` (the other
-/// inputs of a mul, read at dy's pixels), summed over dy's pixels when the
-/// input (`to`) has 1x1 pixels and dy (`from`) more; `acc` is that sum
-/// (undefined when there is none).
+/// inputs of a mul, read at dy's pixels), summed over dy's pixels (`from`)
+/// when `sumPixels` (the input has 1x1 pixels and dy more); `acc` is that
+/// sum (undefined when there is none).
 PoolFuncs broadcastGradAlgorithm(const Vars &v, Halide::Func dy,
-                                 const std::vector<Halide::Func> &factors, const plan::Shape &from,
-                                 const plan::Shape &to);
+                                 const std::vector<Halide::Func> &factors, const Extents &from,
+                                 bool sumPixels);
 PoolFuncs softmaxGradAlgorithm(const Vars &v, Halide::Func y, Halide::Func dy,
                                const plan::Shape &shape);
 /// LRN: `perPixel` holds the window sums and the per-channel terms summed

@@ -5,6 +5,12 @@
 // the schedule. The argument order of every generated function is the step's
 // inputs then its outputs, which is the order the runtime passes them in.
 //
+// A size-generic step (plan::sizeGeneric) declares its buffers with no
+// sizes: its algorithm reads them from the buffers (extentsOf), and its
+// schedule decides on the representative step's shapes only what their
+// shapeClass, part of the function's key, fixes (vectors of channels or
+// not, broadcasts).
+//
 //===----------------------------------------------------------------------===//
 #include "cnnc/Conversion/HalideLowering.h"
 
@@ -30,9 +36,13 @@ using plan::Step;
 class StepLowering {
 public:
   StepLowering(const ModelPlan &plan, const Step &step, const Target &target)
-      : plan(plan), step(step), target(target), vec(target.natural_vector_size<float>()) {}
+      : plan(plan), step(step), target(target), vec(target.natural_vector_size<float>()),
+        generic(plan::sizeGeneric(plan, step)) {}
 
   Module lower() {
+    if (generic && vec > plan::kLargestChannelClass)
+      throw CompileError("internal error: " + step.function + " is size-generic, but vectors of " +
+                         std::to_string(vec) + " floats are wider than its channel classes");
     const Op &op = plan.ops[step.ops[0]];
     std::vector<Func> outputs;
     switch (step.kind) {
@@ -62,6 +72,7 @@ private:
   const Step &step;
   const Target &target;
   int vec;
+  bool generic; ///< sizes from the buffers at run time
   halide::Vars v;
   std::vector<Argument> args;
   size_t next = 0; ///< the next step input to declare
@@ -89,7 +100,13 @@ private:
     int64_t stride = 1;
     for (size_t d = 0; d < dims.size(); ++d) {
       auto dim = buffer.dim(static_cast<int>(d));
-      dim.set_min(0).set_stride(static_cast<int>(stride));
+      dim.set_min(0);
+      if (generic) { // dense, innermost first: only the innermost stride is known
+        if (d == 0)
+          dim.set_stride(1);
+        continue;
+      }
+      dim.set_stride(static_cast<int>(stride));
       if (dims[d] >= 0) {
         dim.set_extent(static_cast<int>(dims[d]));
         stride *= dims[d];
@@ -161,11 +178,12 @@ private:
       bool fused = step.ops.size() > 1;
       if (fused)
         bn = declareBatchNorm(plan.ops[step.ops[1]]);
-      p = halide::convPrepare(units, weight, bias, connectionTable(op), fused ? &bn : nullptr);
+      p = halide::convPrepare(weight.dim(3).extent(), weight, bias, connectionTable(op),
+                              fused ? &bn : nullptr);
     } else {
       p = halide::densePrepare(units, packed.dims[0], weight, bias);
     }
-    halide::schedulePrepare(p, vec);
+    halide::schedulePrepare(p, generic, vec);
     return {p.packed, p.folded};
   }
 
@@ -184,8 +202,12 @@ private:
         halide::scheduleBlockedCopy(f, vec);
         return {f};
       }
-      Func f = halide::transposeWeightsAlgorithm(op, in.c, t.dims[1], w, connectionTable(op));
-      halide::scheduleTranspose(f, vec);
+      Expr groups = plan::isDepthwise(plan, op) ? w.dim(3).extent() : halide::i32(op.groups);
+      Func f = halide::transposeWeightsAlgorithm(groups, w, connectionTable(op));
+      if (generic)
+        halide::scheduleRelayout(f, vec);
+      else
+        halide::scheduleTranspose(f, vec);
       return {f};
     }
     case plan::StepKind::BatchNormTrain: {
@@ -193,7 +215,7 @@ private:
       ImageParam gamma = declare(Slot::Gamma);
       ImageParam beta = declare(Slot::Beta);
       halide::BatchNormTrainFuncs f = halide::batchNormTrainAlgorithm(
-          v, op, x, x.dim(3).extent(), in, gamma, beta, activationLayer());
+          v, op, x, x.dim(3).extent(), halide::extentsOf(x), gamma, beta, activationLayer());
       halide::scheduleBatchNormTrain(v, f, in, vec);
       return {f.output, f.mean, f.var};
     }
@@ -267,7 +289,8 @@ private:
       ImageParam mean = declare(Slot::Mean);
       ImageParam var = declare(Slot::Var);
       halide::BatchNormGradFuncs f =
-          halide::batchNormGradAlgorithm(v, op, x, dy, x.dim(3).extent(), in, gamma, mean, var);
+          halide::batchNormGradAlgorithm(v, op, x, dy, x.dim(3).extent(), halide::extentsOf(x),
+                                         gamma, mean, var);
       halide::scheduleBatchNormGrad(v, f, in, vec);
       return {f.output, f.dgamma, f.dbeta};
     }
@@ -321,14 +344,16 @@ private:
       // dy times the other factors of a mul, read at the output's pixels,
       // then summed to this input's shape.
       const Shape &gradShape = shapeOfInput(0);
-      Func dy = declare(Slot::Grad);
+      ImageParam dy = declare(Slot::Grad);
       std::vector<Func> factors;
       while (next < step.inputs.size()) {
         const Shape &s = shapeOfInput(next);
         factors.push_back(halide::broadcastTo(v, declare(Slot::Input), s, gradShape));
       }
+      const Shape &to = outputShape();
+      bool sumPixels = to.h == 1 && to.w == 1 && (gradShape.h != 1 || gradShape.w != 1);
       halide::PoolFuncs f =
-          halide::broadcastGradAlgorithm(v, dy, factors, gradShape, outputShape());
+          halide::broadcastGradAlgorithm(v, dy, factors, halide::extentsOf(dy), sumPixels);
       if (f.acc.defined())
         halide::scheduleGlobalPool(v, f, outputShape(), vec);
       else
@@ -388,7 +413,7 @@ private:
     }
     case LayerKind::GlobalAvgPool: {
       ImageParam in = declare(Slot::Input);
-      halide::PoolFuncs f = halide::globalAvgPoolAlgorithm(v, in, shapeOfInput(0));
+      halide::PoolFuncs f = halide::globalAvgPoolAlgorithm(v, in, halide::extentsOf(in));
       halide::scheduleGlobalPool(v, f, out, vec);
       return {f.output};
     }

@@ -21,10 +21,14 @@ void schedulePool(const Vars &v, PoolFuncs &f, const plan::Shape &out, int vec);
 void scheduleGlobalPool(const Vars &v, PoolFuncs &f, const plan::Shape &out, int vec);
 void scheduleChannelReduction(const Vars &v, PoolFuncs &f, const plan::Shape &out, int vec);
 void scheduleElementwise(const Vars &v, Halide::Func out, const plan::Shape &shape, int vec);
-void schedulePrepare(PackedWeights &p, int vec);
+/// `sizeGeneric`: the conv's sizes are read at run time (scheduleRelayout).
+void schedulePrepare(PackedWeights &p, bool sizeGeneric, int vec);
 /// A weight layout change whose first two dimensions are transposed
 /// against the source's (packing, the conv data gradient's filters).
 void scheduleTranspose(Halide::Func f, int vec);
+/// The same for conv filters of any size (o or c, i or o, kx, ky), whose
+/// first dimension is padded to whole vectors.
+void scheduleRelayout(Halide::Func f, int vec);
 /// A copy into blocks whose innermost dimension is the source's (the dense
 /// data gradient's weights).
 void scheduleBlockedCopy(Halide::Func f, int vec);
