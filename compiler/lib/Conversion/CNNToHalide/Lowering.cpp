@@ -205,7 +205,7 @@ private:
       Expr groups = plan::isDepthwise(plan, op) ? w.dim(3).extent() : halide::i32(op.groups);
       Func f = halide::transposeWeightsAlgorithm(groups, w, connectionTable(op));
       if (generic)
-        halide::scheduleRelayout(f, vec);
+        halide::scheduleRelayout(f, false, vec);
       else
         halide::scheduleTranspose(f, vec);
       return {f};

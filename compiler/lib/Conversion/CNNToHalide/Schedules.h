@@ -26,9 +26,10 @@ void schedulePrepare(PackedWeights &p, bool sizeGeneric, int vec);
 /// A weight layout change whose first two dimensions are transposed
 /// against the source's (packing, the conv data gradient's filters).
 void scheduleTranspose(Halide::Func f, int vec);
-/// The same for conv filters of any size (o or c, i or o, kx, ky), whose
-/// first dimension is padded to whole vectors.
-void scheduleRelayout(Halide::Func f, int vec);
+/// The same for conv filters of any size, (o, i, kx, ky) or (c, o, kx, ky)
+/// from the source's (kx, ky, i, o), the first dimension padded to whole
+/// vectors; `firstIsSourceOutermost`: the first is the source's o.
+void scheduleRelayout(Halide::Func f, bool firstIsSourceOutermost, int vec);
 /// A copy into blocks whose innermost dimension is the source's (the dense
 /// data gradient's weights).
 void scheduleBlockedCopy(Halide::Func f, int vec);
