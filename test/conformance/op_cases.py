@@ -293,6 +293,15 @@ case("size-generic: channels short of a vector", (5, 6, 7),
                   p["b.bias"], stride=2, padding=1)),
      {"a.weight": (5, 5, 3, 3), "a.bias": (5,), "b.weight": (7, 5, 3, 3), "b.bias": (7,),
       "c.weight": (7, 7, 3, 3), "c.bias": (7,)})
+case("size-generic: dense block concatenations", (16, 6, 6),
+     "concat { {} { a: conv(4, kernel: 3, pad: 1) relu } } "
+     "concat { {} { b: conv(4, kernel: 3, pad: 1) relu } } c: conv(6, kernel: 1)",
+     lambda x, p: (lambda y: F.conv2d(
+         torch.cat([y, F.relu(F.conv2d(y, p["b.weight"], p["b.bias"], padding=1))], 1),
+         p["c.weight"], p["c.bias"]))(
+         torch.cat([x, F.relu(F.conv2d(x, p["a.weight"], p["a.bias"], padding=1))], 1)),
+     {"a.weight": (4, 16, 3, 3), "a.bias": (4,), "b.weight": (4, 20, 3, 3), "b.bias": (4,),
+      "c.weight": (6, 24, 1, 1), "c.bias": (6,)})
 
 # CNNC_CASES=mul,add runs only the cases whose names contain one of the words
 # (while working on an operator; the suite runs them all).

@@ -216,8 +216,7 @@ bool sizeGeneric(const ModelPlan &plan, const Step &step) {
   switch (step.kind) {
   case StepKind::Forward:
     return layerFamily(op.kind) == LayerFamily::Activation || op.kind == LayerKind::BatchNorm ||
-           op.kind == LayerKind::Add || op.kind == LayerKind::Mul ||
-           op.kind == LayerKind::GlobalAvgPool;
+           layerFamily(op.kind) == LayerFamily::Merge || op.kind == LayerKind::GlobalAvgPool;
   case StepKind::Prepare:
   case StepKind::TransposeWeights:
     // A connection table is a constant of the conv's own sizes.
@@ -227,6 +226,7 @@ bool sizeGeneric(const ModelPlan &plan, const Step &step) {
   case StepKind::DropoutApply:
   case StepKind::ActivationGrad:
   case StepKind::BroadcastGrad:
+  case StepKind::ConcatGrad:
   case StepKind::Accumulate:
     return true;
   default:

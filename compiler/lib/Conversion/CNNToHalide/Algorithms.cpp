@@ -297,16 +297,16 @@ Func broadcastTo(const Vars &v, Func input, const Shape &from, const Shape &to) 
 }
 
 Func concatAlgorithm(const Vars &v, const std::vector<Func> &inputs,
-                     const std::vector<int64_t> &channels) {
+                     const std::vector<Expr> &channels) {
   // Each input is read at a clamped channel, so every branch of the select
   // stays inside its tensor.
-  int64_t offset = 0;
+  Expr offset = 0;
   std::vector<Expr> conditions, values;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    Expr local = clamp(v.c - i32(offset), 0, i32(channels[i] - 1));
+    Expr local = clamp(v.c - offset, 0, channels[i] - 1);
     values.push_back(inputs[i](local, v.x, v.y, v.n));
-    offset += channels[i];
-    conditions.push_back(v.c < i32(offset));
+    offset = offset + channels[i];
+    conditions.push_back(v.c < offset);
   }
   Expr value = values.back();
   for (size_t i = values.size() - 1; i-- > 0;)

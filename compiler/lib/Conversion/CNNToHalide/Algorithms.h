@@ -126,8 +126,9 @@ Halide::Func mulAlgorithm(const Vars &v, const std::vector<Halide::Func> &inputs
 /// input itself.
 Halide::Func broadcastTo(const Vars &v, Halide::Func input, const plan::Shape &from,
                          const plan::Shape &to);
+/// The inputs one after another along channels; `channels`: their counts.
 Halide::Func concatAlgorithm(const Vars &v, const std::vector<Halide::Func> &inputs,
-                             const std::vector<int64_t> &channels);
+                             const std::vector<Halide::Expr> &channels);
 Halide::Func flattenAlgorithm(const Vars &v, Halide::Func input, const plan::Shape &in);
 
 /// Augment: output pixel (x, y) of sample n samples the input at

@@ -464,15 +464,14 @@ Func flattenGradAlgorithm(const Vars &v, Func dy, const Shape &in) {
   return f;
 }
 
-std::vector<Func> concatGradAlgorithm(const Vars &v, Func dy,
-                                      const std::vector<int64_t> &channels) {
+std::vector<Func> concatGradAlgorithm(const Vars &v, Func dy, size_t inputs) {
   std::vector<Func> slices;
-  int64_t offset = 0;
-  for (int64_t c : channels) {
+  Expr offset = 0;
+  for (size_t i = 0; i < inputs; ++i) {
     Func f("concat_grad");
-    f(v.c, v.x, v.y, v.n) = dy(v.c + i32(offset), v.x, v.y, v.n);
+    f(v.c, v.x, v.y, v.n) = dy(v.c + offset, v.x, v.y, v.n);
     slices.push_back(f);
-    offset += c;
+    offset = offset + f.output_buffer().dim(0).extent();
   }
   return slices;
 }

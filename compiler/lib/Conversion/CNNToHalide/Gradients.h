@@ -142,9 +142,9 @@ PoolFuncs softmaxGradAlgorithm(const Vars &v, Halide::Func y, Halide::Func dy,
 PoolFuncs lrnGradAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input, Halide::Func dy,
                            const plan::Shape &in);
 Halide::Func flattenGradAlgorithm(const Vars &v, Halide::Func dy, const plan::Shape &in);
-/// One slice of the concat's output gradient per input.
-std::vector<Halide::Func> concatGradAlgorithm(const Vars &v, Halide::Func dy,
-                                              const std::vector<int64_t> &channels);
+/// One slice of the concat's output gradient per input, of `inputs`: each
+/// one starts where the output buffers of those before it end.
+std::vector<Halide::Func> concatGradAlgorithm(const Vars &v, Halide::Func dy, size_t inputs);
 
 } // namespace cnnc::halide
 

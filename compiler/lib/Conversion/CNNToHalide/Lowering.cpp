@@ -332,10 +332,7 @@ private:
     }
     case plan::StepKind::ConcatGrad: {
       ImageParam dy = declare(Slot::Grad);
-      std::vector<int64_t> channels;
-      for (int t : op.inputs)
-        channels.push_back(tensorShape(t).c);
-      std::vector<Func> slices = halide::concatGradAlgorithm(v, dy, channels);
+      std::vector<Func> slices = halide::concatGradAlgorithm(v, dy, op.inputs.size());
       for (size_t i = 0; i < slices.size(); ++i)
         halide::scheduleElementwise(v, slices[i], tensorShape(op.inputs[i]), vec);
       return slices;
@@ -440,11 +437,12 @@ private:
     case LayerKind::Mul:
     case LayerKind::Concat: {
       std::vector<Func> inputs;
-      std::vector<int64_t> channels;
+      std::vector<Expr> channels;
       while (next < step.inputs.size()) {
         const Shape &s = shapeOfInput(next);
-        channels.push_back(s.c);
-        inputs.push_back(halide::broadcastTo(v, declare(Slot::Input), s, out));
+        ImageParam input = declare(Slot::Input);
+        channels.push_back(input.dim(0).extent());
+        inputs.push_back(halide::broadcastTo(v, input, s, out));
       }
       Func f = op.kind == LayerKind::Concat ? halide::concatAlgorithm(v, inputs, channels)
                : op.kind == LayerKind::Add  ? halide::addAlgorithm(v, inputs, activationLayer())
