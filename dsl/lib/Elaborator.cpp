@@ -68,15 +68,21 @@ private:
   bool checkRange(const ParamSpec &p, const LayerSpec &spec, const Value &v, SourceRange range);
   bool unknownName(const Value &v, SourceRange range, const Env &env);
 
-  std::string localName(const Item &it, NameScope &scope, const std::string &prefix);
+  /// The item's name in its scope: its label, its position in a positional
+  /// scope, or `prefix` with the scope's counter; nullopt (with an error)
+  /// where the label's placeholders do not expand.
+  std::optional<std::string> localName(const Item &it, Ctx &ctx, const std::string &prefix);
+  std::optional<std::string> expandLabel(const Item &it, const Env &env);
   static std::string qualify(const NameScope &scope, const std::string &local) {
     return scope.prefix.empty() ? local : scope.prefix + "." + local;
   }
   int addLayer(Layer l);
   bool needInput(const Item &it, int current);
+  /// Called after localName succeeded for the item, so the label expands.
   void nameTensor(const Item &it, Ctx &ctx, int tensor) {
     if (!it.label.empty())
-      ctx.body->tensors[it.label] = tensor;
+      if (std::optional<std::string> label = expandLabel(it, *ctx.env))
+        ctx.body->tensors[*label] = tensor;
   }
   /// Counts one expanded item; false (with an error) past the bound.
   bool step(SourceRange r) {
@@ -257,8 +263,10 @@ bool Elaborator::group(const Item &it, Ctx &ctx, int &current) {
     // An unlabelled seq in a positional scope nests like an nn.Sequential
     // inside another: it takes the next position (`f.1.0`, `f.1.1`).
     if (!it.label.empty() || ctx.scope->positional) {
-      std::string local = localName(it, *ctx.scope, "");
-      child.prefix = qualify(*ctx.scope, local);
+      std::optional<std::string> local = localName(it, ctx, "");
+      if (!local)
+        return false;
+      child.prefix = qualify(*ctx.scope, *local);
     } else {
       child.prefix = ctx.scope->prefix;
     }
@@ -304,15 +312,78 @@ bool Elaborator::group(const Item &it, Ctx &ctx, int &current) {
   return true;
 }
 
-std::string Elaborator::localName(const Item &it, NameScope &scope, const std::string &prefix) {
+std::optional<std::string> Elaborator::localName(const Item &it, Ctx &ctx,
+                                                 const std::string &prefix) {
+  NameScope &scope = *ctx.scope;
   int64_t position = scope.position;
   if (scope.positional)
     ++scope.position;
   if (!it.label.empty())
-    return it.label;
+    return expandLabel(it, *ctx.env);
   if (scope.positional)
     return std::to_string(position);
   return prefix + std::to_string(++scope.counters[prefix]);
+}
+
+/// A quoted label's `{name}` placeholders are replaced by the values of the
+/// integers and strings of that name in scope (loop variables, block
+/// parameters, constants): `"block{stage}-{i}"` names RegNet's blocks in a
+/// `repeat`.
+std::optional<std::string> Elaborator::expandLabel(const Item &it, const Env &env) {
+  const std::string &label = it.label;
+  if (label.find_first_of("{}") == std::string::npos)
+    return label;
+  std::string out;
+  for (size_t i = 0; i < label.size();) {
+    if (label[i] == '}') {
+      fail(it.labelRange, "unmatched `}` in the label \"" + label + "\"");
+      return std::nullopt;
+    }
+    if (label[i] != '{') {
+      out += label[i++];
+      continue;
+    }
+    size_t close = label.find('}', i);
+    if (close == std::string::npos) {
+      fail(it.labelRange, "unclosed `{` in the label \"" + label + "\"");
+      return std::nullopt;
+    }
+    std::string name = label.substr(i + 1, close - i - 1);
+    const Value *value = nullptr;
+    if (auto in = env.find(name); in != env.end())
+      value = &in->second;
+    else if (auto constant = constants.find(name); constant != constants.end())
+      value = &constant->second;
+    if (!value) {
+      std::vector<std::string> names;
+      for (const auto &kv : env)
+        names.push_back(kv.first);
+      fail(it.labelRange,
+           "unknown name `" + name + "` in the label \"" + label + "\"" + didYouMean(name, names));
+      return std::nullopt;
+    }
+    const Value &v = *value;
+    if (v.isInt()) {
+      out += std::to_string(v.i);
+    } else if (v.kind == Value::Kind::String) {
+      out += v.s;
+    } else {
+      fail(it.labelRange, "`{" + name + "}` in a label must be an integer or a string, got " +
+                              v.kindName());
+      return std::nullopt;
+    }
+    i = close + 1;
+  }
+  bool ok = !out.empty();
+  for (char c : out)
+    ok &= c > ' ' && c != '.' && c != '"' && c != '{' && c != '}' && c < 127;
+  if (!ok) {
+    fail(it.labelRange, "the label \"" + label + "\" expands to \"" + out +
+                            "\", not a name (one component of a state_dict name: non-empty, "
+                            "without dots, spaces, quotes or braces)");
+    return std::nullopt;
+  }
+  return out;
 }
 
 int Elaborator::addLayer(Layer l) {
@@ -509,8 +580,10 @@ bool Elaborator::layer(const Item &it, const LayerSpec &spec, Ctx &ctx, int &cur
     return fail(at != given.end() ? at->second : it.calleeRange,
                 "`" + bad->first->name + "` of `" + spec.name + "` " + bad->second);
   }
-  std::string local = localName(it, *ctx.scope, spec.namePrefix);
-  l.name = qualify(*ctx.scope, local);
+  std::optional<std::string> local = localName(it, ctx, spec.namePrefix);
+  if (!local)
+    return false;
+  l.name = qualify(*ctx.scope, *local);
   if (spec.kind == LayerKind::Project) {
     if (!ctx.branch)
       return fail(it.calleeRange, "`project` is only meaningful inside a branch of `add`");
@@ -537,7 +610,9 @@ bool Elaborator::merge(const Item &it, const LayerSpec &spec, Ctx &ctx, int &cur
     return fail(it.calleeRange, "`" + spec.name + "` needs at least two branches, got " +
                                     std::to_string(it.branches.size()));
   // The merge takes its name (and position) before its branches' layers.
-  std::string local = localName(it, *ctx.scope, spec.namePrefix);
+  std::optional<std::string> local = localName(it, ctx, spec.namePrefix);
+  if (!local)
+    return false;
   std::vector<int> outs;
   std::vector<AddBranch> branches(it.branches.size());
   for (size_t b = 0; b < it.branches.size(); ++b) {
@@ -565,7 +640,7 @@ bool Elaborator::merge(const Item &it, const LayerSpec &spec, Ctx &ctx, int &cur
   }
   Layer l;
   l.kind = spec.kind;
-  l.name = qualify(*ctx.scope, local);
+  l.name = qualify(*ctx.scope, *local);
   l.range = {it.calleeRange.begin, it.calleeRange.end};
   l.inputs = outs;
   int id = addLayer(std::move(l));
@@ -670,7 +745,10 @@ bool Elaborator::blockCall(const Item &it, const BlockDef &def, Ctx &ctx, int &c
   }
 
   NameScope scope;
-  scope.prefix = qualify(*ctx.scope, localName(it, *ctx.scope, def.name));
+  std::optional<std::string> local = localName(it, ctx, def.name);
+  if (!local)
+    return false;
+  scope.prefix = qualify(*ctx.scope, *local);
   Body body;
   body.isNetwork = false;
   Ctx inner{&scope, &body, &env, nullptr};
