@@ -176,6 +176,23 @@ std::vector<LayerSpec> buildSpecs() {
   }
   s.push_back(layer(LayerKind::Flatten, "flatten", false, "CxHxW -> C*H*W features"));
   {
+    LayerSpec l = layer(LayerKind::Chunk, "chunk", false,
+                        "piece `index` of torch.chunk(x, chunks, dim=1): ceil(C / chunks) "
+                        "channels, the last piece smaller");
+    l.params.push_back(
+        bounded(req("chunks", ParamType::Int, "number of pieces of the channels"), atLeast(1)));
+    l.params.push_back(bounded(req("index", ParamType::Int, "which piece, from 0"), atLeast(0)));
+    s.push_back(l);
+  }
+  {
+    LayerSpec l = layer(LayerKind::ChannelShuffle, "channel_shuffle", false,
+                        "ShuffleNet's shuffle: the channels as groups x C/groups, transposed");
+    l.params.push_back(
+        bounded(req("groups", ParamType::Int, "number of groups; divides the channels"),
+                atLeast(1)));
+    s.push_back(l);
+  }
+  {
     LayerSpec l = layer(LayerKind::Dropout, "dropout", false,
                         "zero inputs with probability p while training");
     l.params.push_back(bounded(

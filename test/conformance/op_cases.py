@@ -222,6 +222,28 @@ case("add relu", (16, 7, 7),
 
 
 
+# Channel slicing and shuffling (ShuffleNet V2): torch.chunk's pieces, the
+# last one smaller when the channels do not divide, and torchvision's
+# channel_shuffle.
+def channel_shuffle(x, groups):
+    n, c, h, w = x.shape
+    return x.view(n, groups, c // groups, h, w).transpose(1, 2).reshape(n, c, h, w)
+
+
+case("chunk halves, shuffle", (6, 5, 4),
+     "concat { { chunk(2, index: 0) } { chunk(2, index: 1) a: conv(3, kernel: 3, pad: 1) relu } } "
+     "channel_shuffle(2)",
+     lambda x, p: channel_shuffle(torch.cat(
+         [x.chunk(2, 1)[0], F.relu(F.conv2d(x.chunk(2, 1)[1], p["a.weight"], p["a.bias"],
+                                            padding=1))], 1), 2),
+     {"a.weight": (3, 3, 3, 3), "a.bias": (3,)})
+case("chunk uneven pieces, shuffle in 4 groups", (7, 3, 5),
+     "concat { { chunk(3, index: 2) } { a: conv(4, kernel: 1) } { chunk(3, index: 0) } } "
+     "channel_shuffle(4)",
+     lambda x, p: channel_shuffle(torch.cat(
+         [x.chunk(3, 1)[2], F.conv2d(x, p["a.weight"], p["a.bias"]), x.chunk(3, 1)[0]], 1), 4),
+     {"a.weight": (4, 7, 1, 1), "a.bias": (4,)})
+
 # Broadcasting merges: squeeze-and-excitation (a 1x1 branch scaling each
 # channel), the 1x1 branch first, n-ary products with a repeated tensor,
 # and add's broadcast.

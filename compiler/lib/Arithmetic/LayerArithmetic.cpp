@@ -55,6 +55,17 @@ int64_t convMacs(int64_t outChannels, int64_t outH, int64_t outW, int64_t inChan
   return outH * outW * outChannels * (inChannels / groups) * kh * kw;
 }
 
+int64_t chunkSize(int64_t channels, int64_t chunks) { return (channels + chunks - 1) / chunks; }
+
+int64_t chunkStart(int64_t channels, int64_t chunks, int64_t index) {
+  return index * chunkSize(channels, chunks);
+}
+
+int64_t chunkChannels(int64_t channels, int64_t chunks, int64_t index) {
+  int64_t left = channels - chunkStart(channels, chunks, index);
+  return std::max<int64_t>(0, std::min(left, chunkSize(channels, chunks)));
+}
+
 int64_t tableConvMacs(int64_t connections, int64_t outH, int64_t outW, int64_t kh, int64_t kw) {
   return outH * outW * connections * kh * kw;
 }

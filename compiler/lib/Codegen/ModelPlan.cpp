@@ -44,6 +44,8 @@ const char *stepKindName(StepKind kind) {
     return "lrn_grad";
   case StepKind::FlattenGrad:
     return "flatten_grad";
+  case StepKind::ChannelGatherGrad:
+    return "channel_gather_grad";
   case StepKind::ConcatGrad:
     return "concat_grad";
   case StepKind::BroadcastGrad:

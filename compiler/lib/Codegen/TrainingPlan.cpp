@@ -292,6 +292,11 @@ private:
     case LayerKind::Flatten:
       plan.backward.push_back(make(StepKind::FlattenGrad, primary, {grad(g)}, {tensor(dx)}));
       return;
+    case LayerKind::Chunk:
+    case LayerKind::ChannelShuffle:
+      plan.backward.push_back(
+          make(StepKind::ChannelGatherGrad, primary, {grad(g)}, {tensor(dx)}));
+      return;
     default:
       return;
     }

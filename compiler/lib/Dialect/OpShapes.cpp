@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "OpShapes.h"
 #include "cnnc/Arithmetic/DimsString.h"
+#include "cnnc/Arithmetic/LayerArithmetic.h"
 #include "cnnc/DSL/PadMode.h"
 
 #include "mlir/IR/Builders.h"
@@ -376,6 +377,36 @@ FailureOr<InferredShapes> computeShapes(Operation *op) {
           features *= in[i];
         shapes.result = {in[0], features};
         return shapes;
+      })
+      .Case([](ChunkOp c) -> FailureOr<InferredShapes> {
+        FailureOr<Shape> in = imageInput(c);
+        if (failed(in))
+          return failure();
+        int64_t channels = (*in)[1], chunks = c.chunks(), index = c.index();
+        InferredShapes shapes;
+        shapes.result = *in;
+        shapes.result[1] = chunkChannels(channels, chunks, index);
+        if (shapes.result[1] == 0) {
+          int64_t pieces = (channels + chunkSize(channels, chunks) - 1) / chunkSize(channels, chunks);
+          layerError(c, "has no piece " + std::to_string(index) + ": " + std::to_string(chunks) +
+                            " chunks of " + std::to_string(channels) + " channels are " +
+                            std::to_string(pieces) + " pieces of at most " +
+                            std::to_string(chunkSize(channels, chunks)) +
+                            " channels (torch.chunk), numbered from 0");
+          return failure();
+        }
+        return shapes;
+      })
+      .Case([](ChannelShuffleOp s) -> FailureOr<InferredShapes> {
+        FailureOr<Shape> in = imageInput(s);
+        if (failed(in))
+          return failure();
+        if ((*in)[1] % s.groups() != 0) {
+          layerError(s, "needs channels divisible by its " + std::to_string(s.groups()) +
+                            " groups, but gets " + std::to_string((*in)[1]));
+          return failure();
+        }
+        return sameAsInput(s);
       })
       .Case([](ConcatOp c) { return mergeShapes(c, true); })
       .Case([](AddOp a) { return mergeShapes(a, false); })

@@ -83,6 +83,27 @@ int64_t denseParams(int64_t in, int64_t out, bool bias);
 int64_t batchNormParams(int64_t channels);
 int64_t batchNormBuffers(int64_t channels);
 
+/// torch.chunk(x, chunks, dim=1): pieces of ceil(C / chunks) channels, the
+/// last one smaller, and fewer than `chunks` pieces where the channels run
+/// out first. Piece `index` starts at chunkStart and holds chunkChannels
+/// channels: 0 where torch.chunk gives no such piece.
+int64_t chunkSize(int64_t channels, int64_t chunks);
+int64_t chunkStart(int64_t channels, int64_t chunks, int64_t index);
+int64_t chunkChannels(int64_t channels, int64_t chunks, int64_t index);
+
+/// ShuffleNet's channel shuffle: the C channels seen as a groups x
+/// (C / groups) matrix, transposed (torchvision's view, transpose(1, 2),
+/// view). Output channel c reads input channel shuffleSource(c); input
+/// channel c lands in output channel shuffleTarget(c). Templates, so that
+/// the generated code's expressions use the same formula.
+template <typename T> T shuffleSource(T c, T channels, T groups) {
+  return c % groups * (channels / groups) + c / groups;
+}
+template <typename T> T shuffleTarget(T c, T channels, T groups) {
+  T perGroup = channels / groups;
+  return c % perGroup * groups + c / perGroup;
+}
+
 } // namespace cnnc
 
 #endif // CNNC_ARITHMETIC_LAYERARITHMETIC_H

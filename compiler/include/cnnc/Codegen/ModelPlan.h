@@ -115,7 +115,9 @@ using Table = std::vector<std::vector<int64_t>>;
   X(Pair, stride, (Pair{1, 1}), "")                                                                \
   X(Pair, dilation, (Pair{1, 1}), "")                                                              \
   X(Padding, pad, (Padding{0, 0, 0, 0}), "explicit: `same` is resolved")                           \
-  X(int64_t, groups, 1, "conv")                                                                    \
+  X(int64_t, groups, 1, "conv, channel_shuffle")                                                   \
+  X(int64_t, chunks, 1, "chunk")                                                                   \
+  X(int64_t, index, 0, "chunk")                                                                    \
   X(PadMode, mode, PadMode::Zeros, "conv: the padding mode")                                       \
   X(bool, ceil, false, "pooling: ceil mode")                                                       \
   X(bool, count_include_pad, true, "avgpool")                                                      \
@@ -247,6 +249,7 @@ enum class StepKind {
   SoftmaxGrad,
   LRNGrad,
   FlattenGrad,
+  ChannelGatherGrad, ///< d(input) of a chunk or a channel shuffle: dy put back in place
   ConcatGrad,
   /// d(input) of an add or mul: the output gradient times the other inputs
   /// of a mul (none for add), summed over the pixels an input of 1x1 pixels

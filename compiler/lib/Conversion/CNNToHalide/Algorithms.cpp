@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "Algorithms.h"
 #include "Activations.h"
+#include "cnnc/Arithmetic/LayerArithmetic.h"
 
 #include <cmath>
 #include <limits>
@@ -314,6 +315,15 @@ Func concatAlgorithm(const Vars &v, const std::vector<Func> &inputs,
   Func out("concat_output");
   out(v.c, v.x, v.y, v.n) = value;
   return out;
+}
+
+Func channelGatherAlgorithm(const Vars &v, const Op &op, Func input, const Shape &in) {
+  Expr source = op.kind == LayerKind::Chunk
+                    ? v.c + i32(chunkStart(in.c, op.chunks, op.index))
+                    : shuffleSource<Expr>(v.c, i32(in.c), i32(op.groups));
+  Func f("channel_gather");
+  f(v.c, v.x, v.y, v.n) = input(source, v.x, v.y, v.n);
+  return f;
 }
 
 Func flattenAlgorithm(const Vars &v, Func input, const Shape &in) {

@@ -130,6 +130,10 @@ Halide::Func broadcastTo(const Vars &v, Halide::Func input, const plan::Shape &f
 Halide::Func concatAlgorithm(const Vars &v, const std::vector<Halide::Func> &inputs,
                              const std::vector<Halide::Expr> &channels);
 Halide::Func flattenAlgorithm(const Vars &v, Halide::Func input, const plan::Shape &in);
+/// A chunk or a channel shuffle: each output channel one input channel
+/// (LayerArithmetic.h's chunkStart and shuffleSource).
+Halide::Func channelGatherAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input,
+                                    const plan::Shape &in);
 
 /// Augment: output pixel (x, y) of sample n samples the input at
 /// (m0 x + m1 y + m2, m3 x + m4 y + m5), m = maps(0..5, 0, 0, n), pixel

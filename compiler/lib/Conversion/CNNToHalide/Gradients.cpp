@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "Gradients.h"
 #include "Activations.h"
+#include "cnnc/Arithmetic/LayerArithmetic.h"
 
 #include <functional>
 #include <limits>
@@ -461,6 +462,21 @@ PoolFuncs lrnGradAlgorithm(const Vars &v, const Op &op, Func input, Func dy, con
 Func flattenGradAlgorithm(const Vars &v, Func dy, const Shape &in) {
   Func f("flatten_grad");
   f(v.c, v.x, v.y, v.n) = dy(v.c * i32(in.h * in.w) + v.y * i32(in.w) + v.x, 0, 0, v.n);
+  return f;
+}
+
+Func channelGatherGradAlgorithm(const Vars &v, const Op &op, Func dy, const Shape &in,
+                                const Shape &out) {
+  Func f("channel_gather_grad");
+  if (op.kind == LayerKind::Chunk) {
+    Expr local = v.c - i32(chunkStart(in.c, op.chunks, op.index));
+    Expr inside = local >= 0 && local < i32(out.c);
+    f(v.c, v.x, v.y, v.n) =
+        select(inside, dy(clamp(local, 0, i32(out.c - 1)), v.x, v.y, v.n), 0.0f);
+  } else {
+    f(v.c, v.x, v.y, v.n) =
+        dy(shuffleTarget<Expr>(v.c, i32(in.c), i32(op.groups)), v.x, v.y, v.n);
+  }
   return f;
 }
 

@@ -142,6 +142,11 @@ PoolFuncs softmaxGradAlgorithm(const Vars &v, Halide::Func y, Halide::Func dy,
 PoolFuncs lrnGradAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input, Halide::Func dy,
                            const plan::Shape &in);
 Halide::Func flattenGradAlgorithm(const Vars &v, Halide::Func dy, const plan::Shape &in);
+/// A chunk's or a channel shuffle's input gradient: each output channel's
+/// gradient back on its input channel (zero on the channels a chunk leaves
+/// out).
+Halide::Func channelGatherGradAlgorithm(const Vars &v, const plan::Op &op, Halide::Func dy,
+                                        const plan::Shape &in, const plan::Shape &out);
 /// One slice of the concat's output gradient per input, of `inputs`: each
 /// one starts where the output buffers of those before it end.
 std::vector<Halide::Func> concatGradAlgorithm(const Vars &v, Halide::Func dy, size_t inputs);

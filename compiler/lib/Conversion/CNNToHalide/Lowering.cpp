@@ -330,6 +330,12 @@ private:
       halide::scheduleElementwise(v, f, in, vec);
       return {f};
     }
+    case plan::StepKind::ChannelGatherGrad: {
+      ImageParam dy = declare(Slot::Grad);
+      Func f = halide::channelGatherGradAlgorithm(v, op, dy, in, out);
+      halide::scheduleElementwise(v, f, in, vec);
+      return {f};
+    }
     case plan::StepKind::ConcatGrad: {
       ImageParam dy = declare(Slot::Grad);
       std::vector<Func> slices = halide::concatGradAlgorithm(v, dy, op.inputs.size());
@@ -453,6 +459,13 @@ private:
     case LayerKind::Flatten: {
       ImageParam in = declare(Slot::Input);
       Func f = halide::flattenAlgorithm(v, in, shapeOfInput(0));
+      halide::scheduleElementwise(v, f, out, vec);
+      return {f};
+    }
+    case LayerKind::Chunk:
+    case LayerKind::ChannelShuffle: {
+      ImageParam in = declare(Slot::Input);
+      Func f = halide::channelGatherAlgorithm(v, op, in, shapeOfInput(0));
       halide::scheduleElementwise(v, f, out, vec);
       return {f};
     }

@@ -251,6 +251,39 @@ def CNN_FlattenOp : CNN_LayerOp<"flatten"> {
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 
+def CNN_ChunkOp : CNN_LayerOp<"chunk"> {
+  let summary = "one piece of the channels, as torch.chunk(x, chunks, dim=1)[index]";
+  let description = [{
+    The channels in `chunks` pieces of ceil(C / chunks) channels, the last
+    one smaller; the result is piece `index` (from 0). ShuffleNet V2 splits
+    a tensor in halves with `chunk(2, index: 0)` and `chunk(2, index: 1)`.
+
+    ```mlir
+    %chunk1 = cnn.chunk %x {chunks = 2 : i64, index = 1 : i64, layer = "chunk1"}
+        : (tensor<?x58x28x28xf32>) -> tensor<?x29x28x28xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$input, StrAttr:$layer, I64Attr:$chunks, I64Attr:$index);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def CNN_ChannelShuffleOp : CNN_LayerOp<"channel_shuffle"> {
+  let summary = "ShuffleNet's channel shuffle";
+  let description = [{
+    The C channels seen as a `groups` x C/groups matrix and transposed:
+    output channel j * groups + i is input channel i * (C / groups) + j
+    (torchvision's channel_shuffle). `groups` divides C.
+
+    ```mlir
+    %channel_shuffle1 = cnn.channel_shuffle %x {groups = 2 : i64,
+        layer = "channel_shuffle1"}
+        : (tensor<?x116x28x28xf32>) -> tensor<?x116x28x28xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$input, StrAttr:$layer, I64Attr:$groups);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
 def CNN_DropoutOp : CNN_LayerOp<"dropout"> {
   let summary = "zero elements with probability p while training";
   let description = [{
