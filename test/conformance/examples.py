@@ -67,8 +67,9 @@ for file, network, build, shape in EXAMPLES:
         [cnnc, f"{examples}/{file}", "--network", network, "--report-format=json"],
         check=True, capture_output=True, text=True).stdout)
     model = build()
-    # GoogLeNet computes its auxiliary outputs only in training mode.
-    model.train(network == "googlenet")
+    # GoogLeNet and Inception V3 compute their auxiliary outputs only in
+    # training mode.
+    model.train(network in ("googlenet", "inception_v3"))
     rows, outputs = torch_reference(model, shape)
     layers = {l["name"]: l for l in report["layers"]}
     for name, ref in rows.items():

@@ -35,8 +35,9 @@
 # Dropout and stochastic depth masks are the ones cnnc draws (SplitMix64
 # seeded by the step seed
 # and the layer name, docs/training.md), rebuilt here and applied in torch
-# by patching F.dropout. GoogLeNet: the loss reads the main output only, in
-# both (its auxiliary heads get no gradient and no update).
+# by patching F.dropout. GoogLeNet and Inception V3: the loss reads the main
+# output only, in both (their auxiliary heads get no gradient and no update;
+# their batchnorms still update their running statistics).
 #
 # RUN: rm -rf %t && mkdir -p %t && %python %s %cnnc %examples %t
 import os
@@ -149,13 +150,20 @@ def torch_step(model, x, y, optimizer, layers):
     return float(loss)
 
 
+def load_arrays(model, arrays):
+    """Every tensor of `model`'s state_dict set from `arrays` (converted to
+    the tensor's dtype), in place: unlike load_state_dict this needs no
+    state_dict metadata, which MNASNet's loader insists on."""
+    with torch.no_grad():
+        for name, tensor in model.state_dict().items():
+            tensor.copy_(torch.from_numpy(arrays[name].copy()))
+
+
 def float64_reference(build, initial, x, y, layers):
     """The gradients and the state after the forward pass (running
     statistics) of the same step in float64."""
     model = build().train().double()
-    model.load_state_dict({k: torch.from_numpy(v.copy()).to(torch.float64)
-                           if v.dtype == np.float32 else torch.from_numpy(v.copy())
-                           for k, v in initial.items()})
+    load_arrays(model, initial)
     loss = torch_step(model, x.double(), y, None, layers)
     grads = {n: p.grad.numpy() for n, p in model.named_parameters() if p.grad is not None}
     return loss, grads, {k: v.numpy() for k, v in model.state_dict().items()}
@@ -211,7 +219,7 @@ for file, network, build, shape in EXAMPLES:
     reference64 = None
     for optimizer_name in ("sgd", "adam"):
         model = build().train()
-        model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in initial.items()})
+        load_arrays(model, initial)
         if optimizer_name == "sgd":
             optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9,
                                         weight_decay=5e-4)
@@ -238,7 +246,7 @@ for file, network, build, shape in EXAMPLES:
         # The update: torch.optim applied to our gradients from the same
         # weights gives our new weights.
         check = build().train()
-        check.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in initial.items()})
+        load_arrays(check, initial)
         for name, p in check.named_parameters():
             p.grad = torch.from_numpy(ours_grads[name].copy()) if name in grads else None
         optimizer = (torch.optim.SGD(check.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)

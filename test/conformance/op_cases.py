@@ -252,6 +252,16 @@ case("mul squeeze-excitation", (16, 6, 5),
      lambda x, p: x * F.hardsigmoid(F.conv2d(F.relu(F.conv2d(
          F.adaptive_avg_pool2d(x, 1), p["a.weight"], p["a.bias"])), p["b.weight"], p["b.bias"])),
      {"a.weight": (4, 16, 1, 1), "a.bias": (4,), "b.weight": (16, 4, 1, 1), "b.bias": (16,)})
+# RegNetY's block: a grouped conv, batchnorm and relu, then
+# squeeze-and-excitation with relu and sigmoid.
+case("grouped conv, squeeze-excitation with sigmoid", (16, 7, 6),
+     "b: conv(16, kernel: 3, stride: 2, pad: 1, groups: 4, bias: false) relu "
+     "mul { {} { global_avgpool fc1: conv(4, kernel: 1) relu fc2: conv(16, kernel: 1) sigmoid } }",
+     lambda x, p: (lambda y: y * torch.sigmoid(F.conv2d(F.relu(F.conv2d(
+         F.adaptive_avg_pool2d(y, 1), p["fc1.weight"], p["fc1.bias"])), p["fc2.weight"],
+         p["fc2.bias"])))(F.relu(F.conv2d(x, p["b.weight"], None, stride=2, padding=1, groups=4))),
+     {"b.weight": (16, 4, 3, 3), "fc1.weight": (4, 16, 1, 1), "fc1.bias": (4,),
+      "fc2.weight": (16, 4, 1, 1), "fc2.bias": (16,)})
 case("mul 1x1 branch first, relu", (8, 5, 7),
      "mul { { global_avgpool } { a: conv(8, kernel: 3, pad: 1) } } relu",
      lambda x, p: F.relu(F.adaptive_avg_pool2d(x, 1) *

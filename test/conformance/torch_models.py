@@ -116,6 +116,10 @@ class NiN(nn.Module):
         return torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1)
 
 
+def inception_v3():
+    return torchvision.models.inception_v3(aux_logits=True, init_weights=False)
+
+
 def googlenet():
     return torchvision.models.googlenet(aux_logits=True, init_weights=False,
                                         transform_input=False)
@@ -158,10 +162,35 @@ EXAMPLES = [
     ("efficientnet.cnn", "efficientnet_b5", torchvision.models.efficientnet_b5, (3, 456, 456)),
     ("efficientnet.cnn", "efficientnet_b6", torchvision.models.efficientnet_b6, (3, 528, 528)),
     ("efficientnet.cnn", "efficientnet_b7", torchvision.models.efficientnet_b7, (3, 600, 600)),
+    ("efficientnet.cnn", "efficientnet_v2_s", torchvision.models.efficientnet_v2_s,
+     (3, 384, 384)),
+    ("efficientnet.cnn", "efficientnet_v2_m", torchvision.models.efficientnet_v2_m,
+     (3, 480, 480)),
+    ("efficientnet.cnn", "efficientnet_v2_l", torchvision.models.efficientnet_v2_l,
+     (3, 480, 480)),
     ("densenet.cnn", "densenet121", torchvision.models.densenet121, (3, 224, 224)),
     ("densenet.cnn", "densenet161", torchvision.models.densenet161, (3, 224, 224)),
     ("densenet.cnn", "densenet169", torchvision.models.densenet169, (3, 224, 224)),
     ("densenet.cnn", "densenet201", torchvision.models.densenet201, (3, 224, 224)),
+    ("mnasnet.cnn", "mnasnet0_5", torchvision.models.mnasnet0_5, (3, 224, 224)),
+    ("mnasnet.cnn", "mnasnet0_75", torchvision.models.mnasnet0_75, (3, 224, 224)),
+    ("mnasnet.cnn", "mnasnet1_0", torchvision.models.mnasnet1_0, (3, 224, 224)),
+    ("mnasnet.cnn", "mnasnet1_3", torchvision.models.mnasnet1_3, (3, 224, 224)),
+    ("inception_v3.cnn", "inception_v3", inception_v3, (3, 299, 299)),
+    ("shufflenet_v2.cnn", "shufflenet_v2_x0_5", torchvision.models.shufflenet_v2_x0_5,
+     (3, 224, 224)),
+    ("shufflenet_v2.cnn", "shufflenet_v2_x1_0", torchvision.models.shufflenet_v2_x1_0,
+     (3, 224, 224)),
+    ("shufflenet_v2.cnn", "shufflenet_v2_x1_5", torchvision.models.shufflenet_v2_x1_5,
+     (3, 224, 224)),
+    ("shufflenet_v2.cnn", "shufflenet_v2_x2_0", torchvision.models.shufflenet_v2_x2_0,
+     (3, 224, 224)),
+    ("regnet.cnn", "regnet_y_400mf", torchvision.models.regnet_y_400mf, (3, 224, 224)),
+    ("regnet.cnn", "regnet_y_1_6gf", torchvision.models.regnet_y_1_6gf, (3, 224, 224)),
+    ("regnet.cnn", "regnet_y_8gf", torchvision.models.regnet_y_8gf, (3, 224, 224)),
+    ("regnet.cnn", "regnet_x_400mf", torchvision.models.regnet_x_400mf, (3, 224, 224)),
+    ("regnet.cnn", "regnet_x_1_6gf", torchvision.models.regnet_x_1_6gf, (3, 224, 224)),
+    ("regnet.cnn", "regnet_x_8gf", torchvision.models.regnet_x_8gf, (3, 224, 224)),
 ]
 
 
@@ -172,17 +201,30 @@ EXAMPLES = [
 # (examples.py) are checked at the file's 224x224.
 REDUCED_INPUT = {network: (3, 112, 112) for network in (
     "resnet101", "resnet152", "resnext101_32x8d", "wide_resnet101_2")}
+REDUCED_INPUT["efficientnet_v2_s"] = (3, 192, 192)  # half its 384x384
+# RegNetY's squeeze-and-excitation after every 3x3 conv spreads the effect of
+# a ReLU input that rounds to the other side of zero (network_steps.py's
+# header) over whole blocks: at 224x224 one optimizer step's gradients came
+# 5.2e-2 RMS from float64 (torch's float32: 9.7e-3), while every operator
+# agrees to 2e-6 (op_cases.py: "grouped conv, squeeze-excitation with
+# sigmoid"); at 112x112, 3.7e-3.
+REDUCED_INPUT["regnet_y_400mf"] = (3, 112, 112)
 
 
-# Checked by their reports only (examples.py) for now: each has its own
-# layer widths, and its convs' functions are specialized to them, so each
+# Checked by their reports only (examples.py) for now: each variant has its
+# own layer widths, and its convs' functions are specialized to them, so each
 # would add one to two minutes of compiling on two cores to the numerical
 # checks (EfficientNet-B0: 223 functions, 58 s; DenseNet-121: 282, 86 s;
-# docs/codegen.md). B0 and DenseNet-121 stand for their families there,
-# which share their blocks' definitions, until convs too are shared across
-# shapes.
-REPORTS_ONLY = {f"efficientnet_b{i}" for i in range(1, 8)} | {
-    "densenet161", "densenet169", "densenet201"}
+# docs/codegen.md). One variant of each family stands for it there (B0,
+# V2-S, DenseNet-121, MNASNet 0.5, RegNetX and RegNetY 400MF, ShuffleNet V2
+# x0.5): the others are the same blocks at other widths and depths, until
+# convs too are shared across shapes.
+REPORTS_ONLY = (
+    {f"efficientnet_b{i}" for i in range(1, 8)} |
+    {"efficientnet_v2_m", "efficientnet_v2_l", "densenet161", "densenet169", "densenet201",
+     "mnasnet0_75", "mnasnet1_0", "mnasnet1_3", "regnet_y_1_6gf", "regnet_y_8gf",
+     "regnet_x_1_6gf", "regnet_x_8gf", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5",
+     "shufflenet_v2_x2_0"})
 
 
 def checked_input(network, shape):
