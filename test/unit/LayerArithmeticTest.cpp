@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+#include <vector>
+
 using namespace cnnc;
 
 namespace {
@@ -77,6 +80,44 @@ TEST(LayerArithmetic, Counts) {
   EXPECT_EQ(denseParams(1568, 10, true), 15690);
   EXPECT_EQ(denseMacs(1568, 10), 15680);
   EXPECT_EQ(batchNormParams(16), 32);
+}
+
+TEST(LayerArithmetic, ChunksAsTorchChunk) {
+  // torch.chunk: ceil(C / chunks) channels per piece, the last one smaller.
+  EXPECT_EQ(chunkChannels(6, 2, 0), 3);
+  EXPECT_EQ(chunkStart(6, 2, 1), 3);
+  EXPECT_EQ(chunkChannels(7, 3, 0), 3);
+  EXPECT_EQ(chunkStart(7, 3, 2), 6);
+  EXPECT_EQ(chunkChannels(7, 3, 2), 1);
+  // 5 channels in 4 chunks: torch.chunk gives 3 pieces of 2, 2 and 1.
+  EXPECT_EQ(chunkSize(5, 4), 2);
+  EXPECT_EQ(chunkChannels(5, 4, 2), 1);
+  EXPECT_EQ(chunkChannels(5, 4, 3), 0);
+  // More chunks than channels: one channel each, then none.
+  EXPECT_EQ(chunkChannels(3, 8, 2), 1);
+  EXPECT_EQ(chunkChannels(3, 8, 3), 0);
+  // Huge arguments do not overflow.
+  const int64_t huge = std::numeric_limits<int64_t>::max();
+  EXPECT_EQ(chunkChannels(6, huge, 5), 1);
+  EXPECT_EQ(chunkChannels(6, huge, huge - 1), 0);
+  EXPECT_EQ(chunkChannels(huge, 2, 1), huge / 2);
+  EXPECT_EQ(chunkChannels(6, 2, huge), 0);
+}
+
+TEST(LayerArithmetic, ChannelShuffleIsTorchvisionsAndInvertible) {
+  // 6 channels, 2 groups: output 0..5 reads input 0, 3, 1, 4, 2, 5.
+  std::vector<int64_t> sources;
+  for (int64_t c = 0; c < 6; ++c)
+    sources.push_back(shuffleSource<int64_t>(c, 6, 2));
+  EXPECT_EQ(sources, (std::vector<int64_t>{0, 3, 1, 4, 2, 5}));
+  for (int64_t channels : {4, 12, 116, 232})
+    for (int64_t groups : {1, 2, 4})
+      for (int64_t c = 0; c < channels; ++c) {
+        int64_t s = shuffleSource<int64_t>(c, channels, groups);
+        ASSERT_GE(s, 0);
+        ASSERT_LT(s, channels);
+        ASSERT_EQ(shuffleTarget<int64_t>(s, channels, groups), c);
+      }
 }
 
 } // namespace

@@ -55,10 +55,15 @@ int64_t convMacs(int64_t outChannels, int64_t outH, int64_t outW, int64_t inChan
   return outH * outW * outChannels * (inChannels / groups) * kh * kw;
 }
 
-int64_t chunkSize(int64_t channels, int64_t chunks) { return (channels + chunks - 1) / chunks; }
+// Written so that no huge `chunks` or `index` overflows: the size is at most
+// the channels, and a start is only computed for index < chunks, where it is
+// below channels + chunks.
+int64_t chunkSize(int64_t channels, int64_t chunks) {
+  return channels / chunks + (channels % chunks != 0);
+}
 
 int64_t chunkStart(int64_t channels, int64_t chunks, int64_t index) {
-  return index * chunkSize(channels, chunks);
+  return index < chunks ? index * chunkSize(channels, chunks) : channels;
 }
 
 int64_t chunkChannels(int64_t channels, int64_t chunks, int64_t index) {
