@@ -368,8 +368,8 @@ std::optional<std::string> Elaborator::expandLabel(const Item &it, const Env &en
     } else if (v.kind == Value::Kind::String) {
       out += v.s;
     } else {
-      fail(it.labelRange, "`{" + name + "}` in a label must be an integer or a string, got " +
-                              v.kindName());
+      fail(it.labelRange,
+           "`{" + name + "}` in a label must be an integer or a string, got " + v.kindName());
       return std::nullopt;
     }
     i = close + 1;

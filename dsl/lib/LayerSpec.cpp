@@ -187,9 +187,8 @@ std::vector<LayerSpec> buildSpecs() {
   {
     LayerSpec l = layer(LayerKind::ChannelShuffle, "channel_shuffle", false,
                         "ShuffleNet's shuffle: the channels as groups x C/groups, transposed");
-    l.params.push_back(
-        bounded(req("groups", ParamType::Int, "number of groups; divides the channels"),
-                atLeast(1)));
+    l.params.push_back(bounded(
+        req("groups", ParamType::Int, "number of groups; divides the channels"), atLeast(1)));
     s.push_back(l);
   }
   {

@@ -294,8 +294,7 @@ private:
       return;
     case LayerKind::Chunk:
     case LayerKind::ChannelShuffle:
-      plan.backward.push_back(
-          make(StepKind::ChannelGatherGrad, primary, {grad(g)}, {tensor(dx)}));
+      plan.backward.push_back(make(StepKind::ChannelGatherGrad, primary, {grad(g)}, {tensor(dx)}));
       return;
     default:
       return;

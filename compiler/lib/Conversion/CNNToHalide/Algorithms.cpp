@@ -318,9 +318,8 @@ Func concatAlgorithm(const Vars &v, const std::vector<Func> &inputs,
 }
 
 Func channelGatherAlgorithm(const Vars &v, const Op &op, Func input, const Shape &in) {
-  Expr source = op.kind == LayerKind::Chunk
-                    ? v.c + i32(chunkStart(in.c, op.chunks, op.index))
-                    : shuffleSource<Expr>(v.c, i32(in.c), i32(op.groups));
+  Expr source = op.kind == LayerKind::Chunk ? v.c + i32(chunkStart(in.c, op.chunks, op.index))
+                                            : shuffleSource<Expr>(v.c, i32(in.c), i32(op.groups));
   Func f("channel_gather");
   f(v.c, v.x, v.y, v.n) = input(source, v.x, v.y, v.n);
   return f;

@@ -65,9 +65,9 @@ ConvFuncs convAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input,
 
 /// The prepare step of a conv: PyTorch's w(kx, ky, i, o) to packed(o, i, kx,
 /// ky), zero beyond `outChannels` (the output buffer's extent decides how
-/// far; the filters' count, read from the weight buffer), the connection `table` applied when defined, and a fused batchnorm
-/// folded in (w * gamma / sqrt(var + eps), (b - mean) * gamma / sqrt(var +
-/// eps) + beta).
+/// far; the filters' count, read from the weight buffer), the connection `table` applied when
+/// defined, and a fused batchnorm folded in (w * gamma / sqrt(var + eps), (b - mean) * gamma /
+/// sqrt(var + eps) + beta).
 struct PackedWeights {
   Halide::Func packed, folded;
 };

@@ -474,8 +474,7 @@ Func channelGatherGradAlgorithm(const Vars &v, const Op &op, Func dy, const Shap
     f(v.c, v.x, v.y, v.n) =
         select(inside, dy(clamp(local, 0, i32(out.c - 1)), v.x, v.y, v.n), 0.0f);
   } else {
-    f(v.c, v.x, v.y, v.n) =
-        dy(shuffleTarget<Expr>(v.c, i32(in.c), i32(op.groups)), v.x, v.y, v.n);
+    f(v.c, v.x, v.y, v.n) = dy(shuffleTarget<Expr>(v.c, i32(in.c), i32(op.groups)), v.x, v.y, v.n);
   }
   return f;
 }

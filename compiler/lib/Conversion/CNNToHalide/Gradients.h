@@ -112,9 +112,8 @@ struct BatchNormGradFuncs {
   Halide::Func dgamma, dbeta, output;
 };
 BatchNormGradFuncs batchNormGradAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input,
-                                          Halide::Func dy, Halide::Expr batch,
-                                          const Extents &in, Halide::Func gamma,
-                                          Halide::Func mean, Halide::Func var);
+                                          Halide::Func dy, Halide::Expr batch, const Extents &in,
+                                          Halide::Func gamma, Halide::Func mean, Halide::Func var);
 
 /// Pooling gradients gather over the window taps that cover each input
 /// pixel; max pooling recomputes the window's first maximum (`argmax`, as

@@ -288,9 +288,8 @@ private:
       ImageParam gamma = declare(Slot::Gamma);
       ImageParam mean = declare(Slot::Mean);
       ImageParam var = declare(Slot::Var);
-      halide::BatchNormGradFuncs f =
-          halide::batchNormGradAlgorithm(v, op, x, dy, x.dim(3).extent(), halide::extentsOf(x),
-                                         gamma, mean, var);
+      halide::BatchNormGradFuncs f = halide::batchNormGradAlgorithm(
+          v, op, x, dy, x.dim(3).extent(), halide::extentsOf(x), gamma, mean, var);
       halide::scheduleBatchNormGrad(v, f, in, vec);
       return {f.output, f.dgamma, f.dbeta};
     }
