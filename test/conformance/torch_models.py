@@ -168,29 +168,16 @@ EXAMPLES = [
      (3, 480, 480)),
     ("efficientnet.cnn", "efficientnet_v2_l", torchvision.models.efficientnet_v2_l,
      (3, 480, 480)),
-    ("densenet.cnn", "densenet121", torchvision.models.densenet121, (3, 224, 224)),
-    ("densenet.cnn", "densenet161", torchvision.models.densenet161, (3, 224, 224)),
-    ("densenet.cnn", "densenet169", torchvision.models.densenet169, (3, 224, 224)),
-    ("densenet.cnn", "densenet201", torchvision.models.densenet201, (3, 224, 224)),
-    ("mnasnet.cnn", "mnasnet0_5", torchvision.models.mnasnet0_5, (3, 224, 224)),
-    ("mnasnet.cnn", "mnasnet0_75", torchvision.models.mnasnet0_75, (3, 224, 224)),
-    ("mnasnet.cnn", "mnasnet1_0", torchvision.models.mnasnet1_0, (3, 224, 224)),
-    ("mnasnet.cnn", "mnasnet1_3", torchvision.models.mnasnet1_3, (3, 224, 224)),
+    *[(f"{file}.cnn", name, getattr(torchvision.models, name), (3, 224, 224))
+      for file, names in (
+          ("densenet", ("densenet121", "densenet161", "densenet169", "densenet201")),
+          ("mnasnet", ("mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3")),
+          ("shufflenet_v2", ("shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5",
+                             "shufflenet_v2_x2_0")),
+          ("regnet", ("regnet_y_400mf", "regnet_y_1_6gf", "regnet_y_8gf", "regnet_x_400mf",
+                      "regnet_x_1_6gf", "regnet_x_8gf")))
+      for name in names],
     ("inception_v3.cnn", "inception_v3", inception_v3, (3, 299, 299)),
-    ("shufflenet_v2.cnn", "shufflenet_v2_x0_5", torchvision.models.shufflenet_v2_x0_5,
-     (3, 224, 224)),
-    ("shufflenet_v2.cnn", "shufflenet_v2_x1_0", torchvision.models.shufflenet_v2_x1_0,
-     (3, 224, 224)),
-    ("shufflenet_v2.cnn", "shufflenet_v2_x1_5", torchvision.models.shufflenet_v2_x1_5,
-     (3, 224, 224)),
-    ("shufflenet_v2.cnn", "shufflenet_v2_x2_0", torchvision.models.shufflenet_v2_x2_0,
-     (3, 224, 224)),
-    ("regnet.cnn", "regnet_y_400mf", torchvision.models.regnet_y_400mf, (3, 224, 224)),
-    ("regnet.cnn", "regnet_y_1_6gf", torchvision.models.regnet_y_1_6gf, (3, 224, 224)),
-    ("regnet.cnn", "regnet_y_8gf", torchvision.models.regnet_y_8gf, (3, 224, 224)),
-    ("regnet.cnn", "regnet_x_400mf", torchvision.models.regnet_x_400mf, (3, 224, 224)),
-    ("regnet.cnn", "regnet_x_1_6gf", torchvision.models.regnet_x_1_6gf, (3, 224, 224)),
-    ("regnet.cnn", "regnet_x_8gf", torchvision.models.regnet_x_8gf, (3, 224, 224)),
 ]
 
 
