@@ -374,10 +374,7 @@ std::optional<std::string> Elaborator::expandLabel(const Item &it, const Env &en
     }
     i = close + 1;
   }
-  bool ok = !out.empty();
-  for (char c : out)
-    ok &= c > ' ' && c != '.' && c != '"' && c != '{' && c != '}' && c < 127;
-  if (!ok) {
+  if (!isNameComponent(out, false)) {
     fail(it.labelRange, "the label \"" + label + "\" expands to \"" + out +
                             "\", not a name (one component of a state_dict name: non-empty, "
                             "without dots, spaces, quotes or braces)");

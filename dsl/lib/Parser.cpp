@@ -183,15 +183,12 @@ bool Parser::atLabel() const {
 bool Parser::checkQuotedName(const Token &name) {
   if (!name.is(TokenKind::String))
     return true;
-  bool ok = !name.text.empty();
-  for (char c : name.text)
-    ok &= c > ' ' && c != '.' && c != '"' && c < 127;
-  if (!ok) {
-    diags.error(name.range, "a quoted name must be non-empty, without dots, spaces or quotes "
-                            "(it is one component of a state_dict name)");
-    failed = true;
-  }
-  return ok;
+  if (isNameComponent(name.text, true))
+    return true;
+  diags.error(name.range, "a quoted name must be non-empty, without dots, spaces or quotes "
+                          "(it is one component of a state_dict name)");
+  failed = true;
+  return false;
 }
 
 ItemPtr Parser::parseItem() {

@@ -56,6 +56,17 @@ struct Arg {
 struct Item;
 using ItemPtr = std::unique_ptr<Item>;
 
+/// Whether `text` can be one component of a state_dict name, as a quoted
+/// label is: non-empty, printable, no dots, spaces or quotes. The parser
+/// checks a label as written (`braces`: its `{name}` placeholders allowed),
+/// the elaborator its expansion (no braces left).
+inline bool isNameComponent(const std::string &text, bool braces) {
+  bool ok = !text.empty();
+  for (char c : text)
+    ok &= c > ' ' && c != '.' && c != '"' && c < 127 && (braces || (c != '{' && c != '}'));
+  return ok;
+}
+
 struct Item {
   enum class Kind { Call, Group, Seq, Repeat, If, Ref, Output, Input };
   Kind kind;
