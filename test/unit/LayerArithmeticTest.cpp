@@ -93,6 +93,8 @@ TEST(LayerArithmetic, ChunksAsTorchChunk) {
   EXPECT_EQ(chunkSize(5, 4), 2);
   EXPECT_EQ(chunkChannels(5, 4, 2), 1);
   EXPECT_EQ(chunkChannels(5, 4, 3), 0);
+  EXPECT_EQ(chunkPieces(5, 4), 3);
+  EXPECT_EQ(chunkPieces(6, 2), 2);
   // More chunks than channels: one channel each, then none.
   EXPECT_EQ(chunkChannels(3, 8, 2), 1);
   EXPECT_EQ(chunkChannels(3, 8, 3), 0);

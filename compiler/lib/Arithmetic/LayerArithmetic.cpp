@@ -71,6 +71,11 @@ int64_t chunkChannels(int64_t channels, int64_t chunks, int64_t index) {
   return std::max<int64_t>(0, std::min(left, chunkSize(channels, chunks)));
 }
 
+int64_t chunkPieces(int64_t channels, int64_t chunks) {
+  int64_t size = chunkSize(channels, chunks);
+  return channels / size + (channels % size != 0);
+}
+
 int64_t tableConvMacs(int64_t connections, int64_t outH, int64_t outW, int64_t kh, int64_t kw) {
   return outH * outW * connections * kh * kw;
 }

@@ -387,11 +387,9 @@ FailureOr<InferredShapes> computeShapes(Operation *op) {
         shapes.result = *in;
         shapes.result[1] = chunkChannels(channels, chunks, index);
         if (shapes.result[1] == 0) {
-          int64_t pieces =
-              (channels + chunkSize(channels, chunks) - 1) / chunkSize(channels, chunks);
           layerError(c, "has no piece " + std::to_string(index) + ": " + std::to_string(chunks) +
                             " chunks of " + std::to_string(channels) + " channels are " +
-                            std::to_string(pieces) + " pieces of at most " +
+                            std::to_string(chunkPieces(channels, chunks)) + " pieces of at most " +
                             std::to_string(chunkSize(channels, chunks)) +
                             " channels (torch.chunk), numbered from 0");
           return failure();

@@ -90,6 +90,8 @@ int64_t batchNormBuffers(int64_t channels);
 int64_t chunkSize(int64_t channels, int64_t chunks);
 int64_t chunkStart(int64_t channels, int64_t chunks, int64_t index);
 int64_t chunkChannels(int64_t channels, int64_t chunks, int64_t index);
+/// How many pieces torch.chunk gives: `chunks`, or fewer where they run out.
+int64_t chunkPieces(int64_t channels, int64_t chunks);
 
 /// ShuffleNet's channel shuffle: the C channels seen as a groups x
 /// (C / groups) matrix, transposed (torchvision's view, transpose(1, 2),
