@@ -170,6 +170,11 @@ std::vector<LayerSpec> buildSpecs() {
     in.optional = true;
     in.bounds = atLeast(1);
     l.params.push_back(in);
+    ParamSpec over = opt("over", ParamType::Enum, Value::symbol("features"),
+                         "features (of a flat tensor) or channels (at every pixel of a "
+                         "C x H x W tensor, nn.Linear on channels-last)");
+    over.choices = {"features", "channels"};
+    l.params.push_back(over);
     l.params.push_back(frozen());
     l.tensors = weightAndBias();
     s.push_back(l);
@@ -261,6 +266,37 @@ std::vector<LayerSpec> buildSpecs() {
     s.push_back(l);
   }
   s.push_back(layer(LayerKind::Softmax, "softmax", false, "softmax over channels / features"));
+  {
+    LayerSpec l = layer(LayerKind::LayerNorm, "layernorm", true,
+                        "layer normalization over the channels at each pixel (or the features "
+                        "of a flat tensor), with a learned scale and shift per channel");
+    l.params.push_back(bounded(
+        opt("eps", ParamType::Float, Value::real(1e-5), "added to the variance"), positive()));
+    l.params.push_back(frozen());
+    l.tensors = {{"weight", TensorInit::Ones}, {"bias", TensorInit::Zeros}};
+    s.push_back(l);
+  }
+  {
+    LayerSpec l = layer(LayerKind::LayerScale, "layer_scale", true,
+                        "a learned scale per channel (ConvNeXt's layer scale); its tensor is "
+                        "named by the layer itself, C x 1 x 1");
+    l.params.push_back(
+        opt("init", ParamType::Float, Value::real(1e-6), "initial value of every scale", true));
+    l.params.push_back(frozen());
+    l.tensors = {{"", TensorInit::Constant, false, "", "init"}};
+    s.push_back(l);
+  }
+  {
+    LayerSpec l = layer(LayerKind::PReLU, "prelu", true,
+                        "x if x > 0 else a * x, a learned: one slope, or one per channel");
+    l.params.push_back(bounded(opt("num_parameters", ParamType::Int, Value::integer(1),
+                                   "1 (one slope) or the channel count", true),
+                               atLeast(1)));
+    l.params.push_back(opt("init", ParamType::Float, Value::real(0.25), "initial slope"));
+    l.params.push_back(frozen());
+    l.tensors = {{"weight", TensorInit::Constant, false, "", "init"}};
+    s.push_back(l);
+  }
   s.push_back(layer(LayerKind::ReLU, "relu", false, "max(x, 0)"));
   {
     LayerSpec l = layer(LayerKind::LeakyReLU, "leaky_relu", false, "x if x > 0 else slope * x");

@@ -103,7 +103,7 @@ void initParams(cnnc_model *m, uint64_t seed, cnnc_init_scheme scheme,
       if (weight || bias)
         x = normal ? scale * rng.normal() : rng.uniform(-scale, scale);
       else
-        x = p.init == CNNC_INIT_ONES ? 1.0f : 0.0f;
+        x = p.init == CNNC_INIT_ONES ? 1.0f : p.init == CNNC_INIT_CONSTANT ? p.init_value : 0.0f;
     }
   }
   if (!any && !layer.empty())

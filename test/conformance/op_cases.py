@@ -292,6 +292,43 @@ case("stochastic depth (identity)", (4, 5, 5),
      lambda x, p: F.conv2d(x, p["c.weight"], p["c.bias"], padding=1) + x,
      {"c.weight": (4, 4, 3, 3), "c.bias": (4,)})
 
+# ConvNeXt's block: a depthwise 7x7 conv, layernorm over the channels of
+# each pixel, two dense layers over channels with gelu between them (torch
+# applies them to the channels-last tensor), a learned scale per channel and
+# the residual sum. Then the same layers on flat features and prelu, one
+# shared slope and one per channel.
+def convnext_block(x, p):
+    y = F.conv2d(x, p["dw.weight"], p["dw.bias"], padding=3, groups=8).permute(0, 2, 3, 1)
+    y = F.layer_norm(y, (8,), p["ln.weight"], p["ln.bias"], 1e-6)
+    y = F.linear(F.gelu(F.linear(y, p["pw1.weight"], p["pw1.bias"])), p["pw2.weight"],
+                 p["pw2.bias"])
+    return x + p["ls"] * y.permute(0, 3, 1, 2)
+
+
+case("layernorm over channels, dense over channels, layer_scale", (8, 9, 7),
+     "add { { dw: conv(8, kernel: 7, pad: 3, groups: 8) ln: layernorm(eps: 1e-6) "
+     "pw1: dense(32, over: channels) gelu pw2: dense(8, over: channels) ls: layer_scale } {} }",
+     convnext_block,
+     {"dw.weight": (8, 1, 7, 7), "dw.bias": (8,), "ln.weight": (8,), "ln.bias": (8,),
+      "pw1.weight": (32, 8), "pw1.bias": (32,), "pw2.weight": (8, 32), "pw2.bias": (8,),
+      "ls": (8, 1, 1)})
+case("layernorm, prelu, layer_scale on flat features", (3, 4, 5),
+     "flatten ln: layernorm pr: prelu(60) ls: layer_scale a: dense(5) b: prelu",
+     lambda x, p: F.prelu(F.linear(p["ls"] * F.prelu(F.layer_norm(
+         x.flatten(1), (60,), p["ln.weight"], p["ln.bias"]), p["pr.weight"]), p["a.weight"],
+         p["a.bias"]), p["b.weight"]),
+     {"ln.weight": (60,), "ln.bias": (60,), "pr.weight": (60,), "ls": (60,), "a.weight": (5, 60),
+      "a.bias": (5,), "b.weight": (1,)})
+case("prelu shared and per channel, dense over channels without bias", (6, 5, 6),
+     "a: conv(20, kernel: 3, pad: 1) p1: prelu p2: prelu(20, init: 0.1) "
+     "d: dense(7, over: channels, bias: false) ln: layernorm",
+     lambda x, p: F.layer_norm(F.linear(F.prelu(F.prelu(
+         F.conv2d(x, p["a.weight"], p["a.bias"], padding=1), p["p1.weight"]), p["p2.weight"])
+         .permute(0, 2, 3, 1), p["d.weight"]), (7,), p["ln.weight"], p["ln.bias"])
+     .permute(0, 3, 1, 2),
+     {"a.weight": (20, 6, 3, 3), "a.bias": (20,), "p1.weight": (1,), "p2.weight": (20,),
+      "d.weight": (7, 20), "ln.weight": (7,), "ln.bias": (7,)})
+
 # Size-generic functions (plan::sizeGeneric): one generated function serves
 # the same step at several sizes, reading them at run time. Each of these
 # networks runs batchnorm, silu, depthwise filters, squeeze-and-excitation,

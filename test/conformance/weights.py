@@ -12,7 +12,8 @@ import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
 from cnnc_model import (CNNC_LOAD_ALLOW_EXTRA, CNNC_LOAD_ALLOW_MISSING, CnncError,  # noqa
-                        Model, compile_model, read_safetensors, safetensors_bytes,
+                        Model, compile_model, compile_text, read_safetensors,
+                        safetensors_bytes,
                         state_dict_arrays, write_safetensors)
 from torch_models import FashionCNN  # noqa: E402
 
@@ -175,6 +176,23 @@ try:
     check(False, "unknown scheme accepted")
 except CnncError as e:
     check(e.status == 1 and "unknown initialization scheme 9" in e.message, f"unknown scheme: {e}")
+
+# Constant initial values, as torch.nn sets them: nn.PReLU's 0.25 (or its
+# `init`), ConvNeXt's layer scale (1e-6 by default), LayerNorm's 1 and 0;
+# under every scheme (they are not fan-based).
+small = compile_text(cnnc, "network constants {\n  input x: 4x3x3\n  ln: layernorm\n"
+                     "  ls: layer_scale\n  a: prelu\n  b: prelu(4, init: -0.5)\n"
+                     "  flatten fc: dense(2)\n}\n", work, "constants")
+constants = Model(small)
+for scheme in (0, 1, 3):
+    constants.init_with(5, scheme)
+    check(np.all(constants.get("ls", (4, 1, 1)) == np.float32(1e-6))
+          and np.all(constants.get("a.weight", (1,)) == 0.25)
+          and np.all(constants.get("b.weight", (4,)) == -0.5)
+          and np.all(constants.get("ln.weight", (4,)) == 1)
+          and np.all(constants.get("ln.bias", (4,)) == 0),
+          f"init scheme {scheme}: layer_scale 1e-6, prelu 0.25 and its init, layernorm 1 / 0")
+check(torch.nn.PReLU().weight.item() == 0.25, "torch's nn.PReLU starts at 0.25 too")
 
 print(f"{len(failures)} failures")
 sys.exit(1 if failures else 0)

@@ -5,7 +5,8 @@
 //   conv  [+ batchnorm] [+ activation]  (batchnorm folded into the filters)
 //   dense [+ activation]                (a flatten before it is read through)
 //   batchnorm / add [+ activation]
-//   every other layer alone.
+//   every other layer alone (a layernorm, layer_scale or prelu reading its
+//   parameters as they are).
 // At inference a dropout is an alias of its input. In training
 // (`training` = true, called by TrainingPlan.cpp) a batchnorm is not folded
 // (it needs its batch's statistics and the conv output for its gradient)
@@ -255,7 +256,15 @@ private:
       for (int t : op.inputs)
         step.inputs.push_back(tensor(t).as(Slot::Input));
       break;
+    case LayerKind::LayerNorm:
+      step.inputs = {tensor(op.inputs[0]).as(Slot::Input), param(op.weight).as(Slot::Gamma),
+                     param(op.bias).as(Slot::Beta)};
+      break;
     default:
+      if (layerFamily(op.kind) == LayerFamily::Channelwise) {
+        step.inputs = {tensor(op.inputs[0]).as(Slot::Input), param(op.weight).as(Slot::Weight)};
+        break;
+      }
       for (int t : op.inputs)
         step.inputs.push_back(tensor(t).as(Slot::Input));
       break;
@@ -282,21 +291,30 @@ std::string keyOf(const ModelPlan &plan, const Step &step) {
     for (int i : step.ops) {
       // The primary op of a re-layout only supplies its parameters' layout;
       // an op fused into it (batchnorm) its attributes.
-      OpDetail detail = !generic                     ? OpDetail::Full
+      OpDetail detail = !generic                       ? OpDetail::Full
                         : relayout && i == step.ops[0] ? OpDetail::Parameters
                                                        : OpDetail::NoShapes;
       key << " | " << describeOp(plan, plan.ops[i], detail);
     }
-  for (const Arg &a : step.inputs)
+  // A parameter's rank decides its buffer's dimensions (a dense layer over
+  // channels keeps nn.Linear's 2-D weight where a conv has 4).
+  auto paramRank = [&](const Arg &a) {
+    if (a.kind == ArgKind::Param || a.kind == ArgKind::Grad)
+      key << " rank" << plan.params[a.index].shape.size();
+  };
+  for (const Arg &a : step.inputs) {
     if (a.kind == ArgKind::Tensor) {
       const Shape &s = plan.tensors[a.index].shape;
       key << " in " << (generic ? shapeClass(s) : shapeString(s));
     }
+    paramRank(a);
+  }
   key << " ->";
   for (const Arg &a : step.outputs) {
     key << " " << static_cast<int>(a.kind);
     if (generic && a.kind == ArgKind::Tensor)
       key << " " << shapeClass(plan.tensors[a.index].shape);
+    paramRank(a);
   }
   return key.str();
 }

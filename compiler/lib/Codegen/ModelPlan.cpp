@@ -34,6 +34,10 @@ const char *stepKindName(StepKind kind) {
     return "dense_grad_weight";
   case StepKind::BatchNormGrad:
     return "batchnorm_grad";
+  case StepKind::LayerNormGrad:
+    return "layernorm_grad";
+  case StepKind::ChannelwiseGrad:
+    return "channelwise_grad";
   case StepKind::PoolGrad:
     return "pool_grad";
   case StepKind::GlobalPoolGrad:
@@ -172,6 +176,8 @@ void printStep(std::ostream &os, const ModelPlan &plan, const Step &step) {
 } // namespace
 
 int *tensorField(Op &op, std::string_view suffix) {
+  if (suffix.empty()) // the layer's own name: its one learned tensor
+    return &op.weight;
 #define CNNC_OP_TENSOR_CASE(field, text)                                                           \
   if (suffix == text)                                                                              \
     return &op.field;
@@ -218,13 +224,16 @@ bool sizeGeneric(const ModelPlan &plan, const Step &step) {
   switch (step.kind) {
   case StepKind::Forward:
     return layerFamily(op.kind) == LayerFamily::Activation || op.kind == LayerKind::BatchNorm ||
-           layerFamily(op.kind) == LayerFamily::Merge || op.kind == LayerKind::GlobalAvgPool;
+           layerFamily(op.kind) == LayerFamily::Merge || op.kind == LayerKind::GlobalAvgPool ||
+           op.kind == LayerKind::LayerNorm || layerFamily(op.kind) == LayerFamily::Channelwise;
   case StepKind::Prepare:
   case StepKind::TransposeWeights:
     // A connection table is a constant of the conv's own sizes.
     return op.kind == LayerKind::Conv && op.table.empty();
   case StepKind::BatchNormTrain:
   case StepKind::BatchNormGrad:
+  case StepKind::LayerNormGrad:
+  case StepKind::ChannelwiseGrad:
   case StepKind::DropoutApply:
   case StepKind::ActivationGrad:
   case StepKind::BroadcastGrad:

@@ -162,6 +162,9 @@ private:
           fanIn *= shape[d];
       }
       result.params[id].init = tensor.init;
+      if (tensor.init == InitKind::Constant)
+        if (auto value = operation->getAttrOfType<mlir::FloatAttr>(tensor.valueFrom))
+          result.params[id].initValue = value.getValueAsDouble();
       result.params[id].fanIn =
           tensor.init == InitKind::Weight || tensor.init == InitKind::Bias ? fanIn : 1;
       if (int *field = tensorField(op, tensor.suffix))
@@ -207,6 +210,11 @@ private:
     op.kind = *kind;
     copyAttributes(operation, op);
     copyTensors(operation, layerSpecFor(*kind), op);
+    // A dense layer over the channels of every pixel is, to code generation,
+    // a 1x1 convolution whose weight keeps nn.Linear's units x C shape (the
+    // same floats as units x C x 1 x 1).
+    if (op.kind == LayerKind::Dense && result.tensors[op.inputs[0]].shape.rank == 4)
+      op.kind = LayerKind::Conv;
     auto out = addTensor(op.layer, operation->getResult(0), operation->getLoc());
     if (mlir::failed(out))
       return mlir::failure();

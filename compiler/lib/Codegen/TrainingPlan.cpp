@@ -259,6 +259,21 @@ private:
     default:
       break;
     }
+    // Per-channel parameters: one step gives dx and their gradients (the
+    // statistics of a layernorm recomputed from x).
+    if (op.kind == LayerKind::LayerNorm) {
+      Step s = make(StepKind::LayerNormGrad, primary,
+                    {input(x), grad(g), param(op.weight).as(Slot::Gamma)},
+                    {tensor(contribution(x, op.layer)), gradOf(op.weight), gradOf(op.bias)});
+      plan.backward.push_back(s);
+      return;
+    }
+    if (layerFamily(op.kind) == LayerFamily::Channelwise) {
+      Step s = make(StepKind::ChannelwiseGrad, primary, {input(x), grad(g), weight(op.weight)},
+                    {tensor(contribution(x, op.layer)), gradOf(op.weight)});
+      plan.backward.push_back(s);
+      return;
+    }
     if (!wantsData(x))
       return;
     int dx = contribution(x, op.layer);

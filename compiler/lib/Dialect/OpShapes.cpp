@@ -221,9 +221,12 @@ template <typename PoolOp> FailureOr<InferredShapes> poolShapes(PoolOp op, bool 
 
 FailureOr<InferredShapes> denseShapes(DenseOp op) {
   Shape in = *rankedShape(op.input());
-  if (in.size() != 2) {
+  // Over channels, a C x H x W input is transformed at every pixel.
+  bool perPixel = op.over() == "channels" && in.size() == 4;
+  if (in.size() != 2 && !perPixel) {
     layerError(op, "expects flat features but gets a " + shapeString(in) +
-                       " tensor; insert `flatten` before it");
+                       " tensor; insert `flatten` before it (or write `over: channels` to "
+                       "apply it to the channels of every pixel)");
     return failure();
   }
   if (auto declared = op.in()) {
@@ -233,13 +236,14 @@ FailureOr<InferredShapes> denseShapes(DenseOp op) {
         if (auto src = rankedShape(flat.input()))
           from = " (" + shapeString(*src) + " flattened)";
       layerError(op, "declares `in: " + std::to_string(*declared) + "` but receives " +
-                         std::to_string(in[1]) + " features" + from);
+                         std::to_string(in[1]) + (perPixel ? " channels" : " features") + from);
       return failure();
     }
   }
   InferredShapes shapes;
   int64_t units = op.units();
-  shapes.result = {in[0], units};
+  shapes.result = in;
+  shapes.result[1] = units;
   shapes.params.push_back({op.weight(), {units, in[1]}});
   if (op.bias())
     shapes.params.push_back({op.bias(), {units}});
@@ -252,6 +256,57 @@ FailureOr<InferredShapes> batchNormShapes(BatchNormOp op) {
   shapes.result = in;
   for (Value p : {op.weight(), op.bias(), op.running_mean(), op.running_var()})
     shapes.params.push_back({p, {in[1]}});
+  return shapes;
+}
+
+/// Per-channel parameters of a layernorm, layer scale or prelu: the input
+/// is N x C or N x C x H x W.
+FailureOr<Shape> channelsInput(Operation *op) {
+  Shape in = *rankedShape(op->getOperand(0));
+  if (in.size() != 2 && in.size() != 4) {
+    layerError(op, "expects an N x C or N x C x H x W tensor, got " + shapeString(in));
+    return failure();
+  }
+  return in;
+}
+
+FailureOr<InferredShapes> layerNormShapes(LayerNormOp op) {
+  FailureOr<Shape> in = channelsInput(op);
+  if (failed(in))
+    return failure();
+  InferredShapes shapes;
+  shapes.result = *in;
+  for (Value p : {op.weight(), op.bias()})
+    shapes.params.push_back({p, {(*in)[1]}});
+  return shapes;
+}
+
+FailureOr<InferredShapes> layerScaleShapes(LayerScaleOp op) {
+  FailureOr<Shape> in = channelsInput(op);
+  if (failed(in))
+    return failure();
+  InferredShapes shapes;
+  shapes.result = *in;
+  // torchvision's C x 1 x 1, which broadcasts over the pixels.
+  Shape scale = in->size() == 4 ? Shape{(*in)[1], 1, 1} : Shape{(*in)[1]};
+  shapes.params.push_back({op.weight(), scale});
+  return shapes;
+}
+
+FailureOr<InferredShapes> preluShapes(PReLUOp op) {
+  FailureOr<Shape> in = channelsInput(op);
+  if (failed(in))
+    return failure();
+  int64_t slopes = op.num_parameters();
+  if (slopes != 1 && slopes != (*in)[1]) {
+    layerError(op, "has `num_parameters: " + std::to_string(slopes) +
+                       "`, but it must be 1 (one slope) or the input's " +
+                       std::to_string((*in)[1]) + " channels");
+    return failure();
+  }
+  InferredShapes shapes;
+  shapes.result = *in;
+  shapes.params.push_back({op.weight(), {slopes}});
   return shapes;
 }
 
@@ -359,6 +414,9 @@ FailureOr<InferredShapes> computeShapes(Operation *op) {
       })
       .Case([](DenseOp d) { return denseShapes(d); })
       .Case([](BatchNormOp b) { return batchNormShapes(b); })
+      .Case([](LayerNormOp l) { return layerNormShapes(l); })
+      .Case([](LayerScaleOp l) { return layerScaleShapes(l); })
+      .Case([](PReLUOp p) { return preluShapes(p); })
       .Case([](AugmentOp a) -> FailureOr<InferredShapes> {
         if (failed(imageInput(a)))
           return failure();

@@ -35,8 +35,9 @@ private:
 };
 
 Value Generator::param(const Layer &l, const TensorSpec &tensor) {
-  SmallVector<NamedAttribute, 3> attrs{
-      builder.getNamedAttr("name", builder.getStringAttr(l.name + "." + tensor.suffix))};
+  SmallVector<NamedAttribute, 3> attrs{builder.getNamedAttr(
+      "name",
+      builder.getStringAttr(tensor.suffix.empty() ? l.name : l.name + "." + tensor.suffix))};
   if (tensor.buffer)
     attrs.push_back(builder.getNamedAttr("buffer", builder.getUnitAttr()));
   for (const ParamSpec &p : layerSpecFor(l.kind).params)

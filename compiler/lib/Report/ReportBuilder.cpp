@@ -62,9 +62,12 @@ void countLayer(Operation *op, LayerReport &row) {
         row.trainableParams = frozen(c.weight()) ? 0 : row.params;
       })
       .Case([&](cnn::DenseOp d) {
-        int64_t in = dimsOf(d.input())[0], out = d.units();
-        row.params = denseParams(in, out, static_cast<bool>(d.bias()));
-        row.macs = denseMacs(in, out);
+        auto in = dimsOf(d.input()), out = dimsOf(d.output());
+        int64_t units = d.units();
+        row.params = denseParams(in[0], units, static_cast<bool>(d.bias()));
+        // Over the channels of every pixel: a 1x1 convolution's count.
+        row.macs = in.size() == 3 ? convMacs(units, out[1], out[2], in[0], 1, 1, 1)
+                                  : denseMacs(in[0], units);
         row.trainableParams = frozen(d.weight()) ? 0 : row.params;
       })
       .Case([&](cnn::BatchNormOp b) {
@@ -72,6 +75,19 @@ void countLayer(Operation *op, LayerReport &row) {
         row.params = batchNormParams(channels);
         row.buffers = batchNormBuffers(channels);
         row.trainableParams = frozen(b.weight()) ? 0 : row.params;
+      })
+      .Default([&](Operation *o) {
+        // Any other layer's tensors, element by element (layernorm's weight
+        // and bias, a layer scale, prelu's slopes).
+        for (Value v : o->getOperands())
+          if (auto param = v.getDefiningOp<cnn::ParamOp>()) {
+            int64_t n = 1;
+            for (int64_t d : v.getType().cast<RankedTensorType>().getShape())
+              n *= d;
+            (param.buffer() ? row.buffers : row.params) += n;
+            if (!param.buffer() && !param.frozen())
+              row.trainableParams += n;
+          }
       });
 }
 
@@ -161,7 +177,8 @@ FailureOr<NetworkReport> buildReport(FuncOp func) {
     std::optional<LayerKind> kind = cnn::layerKindOf(op);
     if (kind && layerFamily(*kind) == LayerFamily::Merge) {
       field = mergeFields(ins, row);
-    } else if (isa<cnn::DenseOp, cnn::GlobalAvgPool2DOp>(op)) {
+    } else if (isa<cnn::GlobalAvgPool2DOp>(op) ||
+               (isa<cnn::DenseOp>(op) && dimsOf(op->getOperand(0)).size() == 1)) {
       field.global = true;
     } else if (!field.global) {
       llvm::Optional<Window> wh = cnn::getWindow(op, 0), ww = cnn::getWindow(op, 1);

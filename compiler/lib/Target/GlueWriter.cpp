@@ -63,6 +63,8 @@ const char *initKind(InitKind k) {
     return "CNNC_INIT_ONES";
   case InitKind::Zeros:
     return "CNNC_INIT_ZEROS";
+  case InitKind::Constant:
+    return "CNNC_INIT_CONSTANT";
   }
   return "CNNC_INIT_ZEROS";
 }
@@ -148,7 +150,8 @@ std::string writeGlueSource(const ModelPlan &plan, const std::string &target,
   for (const Param &p : plan.params)
     os << "  {.name = " << cString(p.name) << ", .rank = " << p.shape.size()
        << ", .shape = " << dims4(p.shape) << ", .flags = " << paramFlags(p)
-       << ", .init = " << initKind(p.init) << ", .fan_in = " << p.fanIn << "},\n";
+       << ", .init = " << initKind(p.init) << ", .fan_in = " << p.fanIn
+       << ", .init_value = " << floatLiteral(p.initValue) << "},\n";
   if (plan.params.empty())
     os << kNoRows;
   os << "};\n\nstatic const cnnc_derived_desc derived[] = {\n";

@@ -90,6 +90,7 @@ struct Param {
   bool frozen = false;
   InitKind init = InitKind::Zeros;
   int64_t fanIn = 1;
+  double initValue = 0; ///< the value of a Constant init (the layer's `init`)
 };
 
 /// A parameter in the layout a step wants (Halide dimension order, innermost
@@ -122,7 +123,9 @@ using Table = std::vector<std::vector<int64_t>>;
   X(bool, ceil, false, "pooling: ceil mode")                                                       \
   X(bool, count_include_pad, true, "avgpool")                                                      \
   X(Table, table, {}, "conv: the input channels of each filter")                                   \
-  X(double, eps, 1e-5, "batchnorm")                                                                \
+  X(double, eps, 1e-5, "batchnorm, layernorm")                                                     \
+  X(int64_t, num_parameters, 1, "prelu: 1 slope or one per channel")                               \
+  X(std::string, over, "features", "dense: features, or channels at every pixel")                  \
   X(double, slope, 0.01, "leaky_relu")                                                             \
   X(double, min_val, -1, "hardtanh")                                                               \
   X(double, max_val, 1, "hardtanh")                                                                \
@@ -142,6 +145,7 @@ using Table = std::vector<std::vector<int64_t>>;
 /// on every image input that declares none, so any model can be augmented).
 #define CNNC_OP_RUNTIME_ATTRIBUTES(X)                                                              \
   X(double, momentum, 0.1, "batchnorm")                                                            \
+  X(double, init, 0, "layer_scale, prelu: their tensor's initial value (Param::initValue)")        \
   X(Range, translate, (Range{0, 0}), "augment")                                                    \
   X(double, rotate, 0, "augment")                                                                  \
   X(double, shear, 0, "augment")                                                                   \
@@ -149,7 +153,9 @@ using Table = std::vector<std::vector<int64_t>>;
   X(bool, flip, false, "augment")
 
 /// The tensors a layer owns, by the op field that holds each and its
-/// state_dict suffix (LayerSpec's tensors): X(field, suffix).
+/// state_dict suffix (LayerSpec's tensors): X(field, suffix). A tensor named
+/// by the layer itself (empty suffix: layer_scale's) is its weight
+/// (tensorField).
 #define CNNC_OP_TENSORS(X)                                                                         \
   X(weight, "weight")                                                                              \
   X(bias, "bias")                                                                                  \
@@ -244,6 +250,8 @@ enum class StepKind {
   DenseGradData,
   DenseGradWeight,
   BatchNormGrad,
+  LayerNormGrad,   ///< dx, d(weight), d(bias) of a layernorm, its statistics recomputed from x
+  ChannelwiseGrad, ///< dx and d(weight) of a layer_scale or prelu
   PoolGrad,
   GlobalPoolGrad,
   SoftmaxGrad,

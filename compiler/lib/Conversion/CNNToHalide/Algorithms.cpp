@@ -85,6 +85,15 @@ Func connectionTable(const Op &op, const Shape &in, const Shape &out, const std:
   return BoundaryConditions::constant_exterior(mask, 0.0f);
 }
 
+ConvWeight convWeight(const ImageParam &weight) {
+  if (weight.dimensions() == 4)
+    return {weight, weight.dim(2).extent(), weight.dim(3).extent()};
+  Var kx("kx"), ky("ky"), i("i"), o("o");
+  Func w("linear_weight");
+  w(kx, ky, i, o) = weight(i, o);
+  return {w, weight.dim(0).extent(), weight.dim(1).extent()};
+}
+
 PackedWeights convPrepare(Expr outChannels, Func weight, Func bias, Func table,
                           const BatchNormParams *bn) {
   Var o("o"), i("i"), kx("kx"), ky("ky");
@@ -251,6 +260,51 @@ PoolFuncs lrnAlgorithm(const Vars &v, const Op &op, Func input, const Shape &in)
   f.output = Func("lrn_output");
   f.output(v.c, v.x, v.y, v.n) = input(v.c, v.x, v.y, v.n) / denominator;
   return f;
+}
+
+LayerNormFuncs layerNormAlgorithm(const Vars &v, const Op &op, Func input, Expr channels,
+                                  Func gamma, Func beta) {
+  LayerNormFuncs f;
+  RDom r(0, channels, "r");
+  Expr count = cast<float>(channels);
+  f.sum = Func("layernorm_sum");
+  f.sum(v.x, v.y, v.n) = 0.0f;
+  f.sum(v.x, v.y, v.n) += input(r, v.x, v.y, v.n);
+  f.mean = Func("layernorm_mean");
+  f.mean(v.x, v.y, v.n) = f.sum(v.x, v.y, v.n) / count;
+  f.squares = Func("layernorm_squares");
+  f.squares(v.x, v.y, v.n) = 0.0f;
+  Expr centred = input(r, v.x, v.y, v.n) - f.mean(v.x, v.y, v.n);
+  f.squares(v.x, v.y, v.n) += centred * centred;
+  f.invStd = Func("layernorm_inv_std");
+  f.invStd(v.x, v.y, v.n) =
+      1.0f / sqrt(f.squares(v.x, v.y, v.n) / count + static_cast<float>(op.eps));
+  f.output = Func("layernorm_output");
+  f.output(v.c, v.x, v.y, v.n) =
+      (input(v.c, v.x, v.y, v.n) - f.mean(v.x, v.y, v.n)) * f.invStd(v.x, v.y, v.n) * gamma(v.c) +
+      beta(v.c);
+  return f;
+}
+
+Func channelValues(const Op &op, const ImageParam &weight) {
+  Var c("c");
+  bool shared = op.kind == plan::LayerKind::PReLU && op.num_parameters == 1;
+  std::vector<Expr> at(weight.dimensions(), Expr(0));
+  if (!shared)
+    at.back() = c;
+  Func w("channel_value");
+  w(c) = weight(at);
+  return w;
+}
+
+Func channelwiseAlgorithm(const Vars &v, const Op &op, Func input, Func w) {
+  Func out("channelwise_output");
+  Expr x = input(v.c, v.x, v.y, v.n);
+  if (op.kind == plan::LayerKind::PReLU)
+    out(v.c, v.x, v.y, v.n) = select(x > 0.0f, x, w(v.c) * x);
+  else
+    out(v.c, v.x, v.y, v.n) = x * w(v.c);
+  return out;
 }
 
 Func batchNormAlgorithm(const Vars &v, const Op &op, Func input, const BatchNormParams &bn,

@@ -63,6 +63,16 @@ ConvFuncs convAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input,
                         const plan::Shape &in, const plan::Shape &out, Halide::Func weights,
                         Halide::Func bias, const ActivationLayer &act);
 
+/// A conv's filters as w(kx, ky, i, o), with the input channels per group
+/// and the filter count: its weight buffer, or for a dense layer over
+/// channels (a 1x1 conv to the plan) nn.Linear's (i, o) buffer read as
+/// 1x1 filters.
+struct ConvWeight {
+  Halide::Func w;
+  Halide::Expr inPerGroup, filters;
+};
+ConvWeight convWeight(const Halide::ImageParam &weight);
+
 /// The prepare step of a conv: PyTorch's w(kx, ky, i, o) to packed(o, i, kx,
 /// ky), zero beyond `outChannels` (the output buffer's extent decides how
 /// far; the filters' count, read from the weight buffer), the connection `table` applied when
@@ -111,6 +121,25 @@ PoolFuncs globalAvgPoolAlgorithm(const Vars &v, Halide::Func input, const Extent
 PoolFuncs softmaxAlgorithm(const Vars &v, Halide::Func input, const plan::Shape &in);
 PoolFuncs lrnAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input,
                        const plan::Shape &in);
+
+/// Layernorm over the C channels of each pixel: the per-pixel `sum`, and
+/// `squares` of the deviations from its mean (two passes, as PyTorch);
+/// `mean` and `invStd` = 1 / sqrt(biased variance + eps) follow from them,
+/// then `output` = (x - mean) * invStd * gamma(c) + beta(c). The gradient
+/// recomputes the statistics with the same Funcs.
+struct LayerNormFuncs {
+  Halide::Func sum, mean, squares, invStd, output;
+};
+LayerNormFuncs layerNormAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input,
+                                  Halide::Expr channels, Halide::Func gamma, Halide::Func beta);
+
+/// The learned value of channel c of a Channelwise layer (layer_scale,
+/// prelu) from its weight buffer, whose last dimension is the channel
+/// (C x 1 x 1 or C), or of its one shared slope (prelu's num_parameters 1).
+Halide::Func channelValues(const plan::Op &op, const Halide::ImageParam &weight);
+/// layer_scale: x * w(c); prelu: x > 0 ? x : w(c) * x (`w`: channelValues).
+Halide::Func channelwiseAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input,
+                                  Halide::Func w);
 
 /// Elementwise steps: a single output Func.
 Halide::Func batchNormAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input,

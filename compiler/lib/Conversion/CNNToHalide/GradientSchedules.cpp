@@ -56,6 +56,25 @@ void scheduleBatchNormGrad(const Vars &v, BatchNormGradFuncs &f, const Shape &sh
   scheduleElementwise(v, f.output, shape, vec);
 }
 
+// The per-pixel statistics once, for all rows in parallel (the parameter
+// sums read them at every pixel); dx's per-pixel sums at its pixels.
+void scheduleLayerNormGrad(const Vars &v, LayerNormGradFuncs &f, const Shape &shape, int vec) {
+  for (Func stat : {f.stats.sum, f.stats.squares}) {
+    stat.compute_root().parallel(v.y);
+    stat.update().parallel(v.y);
+  }
+  f.gSum.compute_at(f.output, v.x);
+  f.gDot.compute_at(f.output, v.x);
+  scheduleChannelSum(v, f.dot, shape.c, vec);
+  scheduleChannelSum(v, f.sum, shape.c, vec);
+  scheduleElementwise(v, f.output, shape, vec);
+}
+
+void scheduleChannelwiseGrad(const Vars &v, ChannelwiseGradFuncs &f, const Shape &shape, int vec) {
+  scheduleChannelSum(v, f.sum, shape.c, vec);
+  scheduleElementwise(v, f.output, shape, vec);
+}
+
 void scheduleConvGradData(const Vars &v, ConvGradDataFuncs &f, const plan::Op &op, const Shape &dy,
                           int vec) {
   if (f.phases.empty()) {

@@ -74,18 +74,18 @@ Func activationGradAlgorithm(const Vars &v, Func value, Func dy, const Activatio
   return f;
 }
 
-Func transposeWeightsAlgorithm(Expr groups, ImageParam weight, Func table) {
+Func transposeWeightsAlgorithm(Expr groups, const ConvWeight &weight, Func table) {
   Var c("c"), o("o"), kx("kx"), ky("ky");
-  Expr inPerGroup = weight.dim(2).extent();
-  Expr outPerGroup = weight.dim(3).extent() / groups;
+  Expr inPerGroup = weight.inPerGroup;
+  Expr outPerGroup = weight.filters / groups;
   Expr inChannels = inPerGroup * groups;
   Expr cc = min(c, inChannels - 1);
   Expr group = cc / inPerGroup;
   // Clamped to the filters' extents: bounds inference cannot see that a
   // remainder by a run-time size stays in range.
   Expr i = clamp(cc - group * inPerGroup, 0, inPerGroup - 1);
-  Expr filter = clamp(group * outPerGroup + o, 0, weight.dim(3).extent() - 1);
-  Expr w = weight(kx, ky, i, filter);
+  Expr filter = clamp(group * outPerGroup + o, 0, weight.filters - 1);
+  Expr w = weight.w(kx, ky, i, filter);
   if (table.defined())
     w = w * table(i, filter);
   Func t("transposed_weight");
@@ -330,6 +330,65 @@ BatchNormGradFuncs batchNormGradAlgorithm(const Vars &v, const Op &op, Func inpu
   f.output(v.c, v.x, v.y, v.n) =
       gamma(v.c) * invStd(v.c) / count *
       (count * dy(v.c, v.x, v.y, v.n) - f.sum.total(v.c) - xhat(v.x, v.y, v.n) * f.dot.total(v.c));
+  return f;
+}
+
+LayerNormGradFuncs layerNormGradAlgorithm(const Vars &v, const Op &op, Func input, Func dy,
+                                          Expr batch, const Extents &in, Func gamma) {
+  LayerNormGradFuncs f;
+  // Statistics only: beta does not enter the gradient.
+  f.stats = layerNormAlgorithm(v, op, input, in.c, gamma, gamma);
+  Func mean = f.stats.mean, invStd = f.stats.invStd;
+  auto xhat = [&](Expr c, Expr x, Expr y, Expr n) {
+    return (input(c, x, y, n) - mean(x, y, n)) * invStd(x, y, n);
+  };
+  RDom r(0, in.c, "r");
+  Expr count = cast<float>(in.c);
+  f.gSum = Func("layernorm_grad_sum");
+  f.gSum(v.x, v.y, v.n) = 0.0f;
+  f.gSum(v.x, v.y, v.n) += dy(r, v.x, v.y, v.n) * gamma(r);
+  f.gDot = Func("layernorm_grad_dot");
+  f.gDot(v.x, v.y, v.n) = 0.0f;
+  f.gDot(v.x, v.y, v.n) += dy(r, v.x, v.y, v.n) * gamma(r) * xhat(r, v.x, v.y, v.n);
+  f.output = Func("layernorm_grad_output");
+  f.output(v.c, v.x, v.y, v.n) =
+      invStd(v.x, v.y, v.n) * (dy(v.c, v.x, v.y, v.n) * gamma(v.c) - f.gSum(v.x, v.y, v.n) / count -
+                               xhat(v.c, v.x, v.y, v.n) * f.gDot(v.x, v.y, v.n) / count);
+  f.dot = channelSum(v, "layernorm_gamma_sum", batch, in,
+                     [&](Expr x, Expr y, Expr n) { return dy(v.c, x, y, n) * xhat(v.c, x, y, n); });
+  f.sum = channelSum(v, "layernorm_beta_sum", batch, in,
+                     [&](Expr x, Expr y, Expr n) { return dy(v.c, x, y, n); });
+  f.dgamma = Func("gamma_grad");
+  f.dgamma(v.c) = f.dot.total(v.c);
+  f.dbeta = Func("beta_grad");
+  f.dbeta(v.c) = f.sum.total(v.c);
+  return f;
+}
+
+ChannelwiseGradFuncs channelwiseGradAlgorithm(const Vars &v, const Op &op, Func input, Func dy,
+                                              Expr batch, const Extents &in,
+                                              const ImageParam &weight) {
+  ChannelwiseGradFuncs f;
+  Func w = channelValues(op, weight);
+  bool prelu = op.kind == plan::LayerKind::PReLU;
+  f.output = Func("channelwise_grad_output");
+  Expr g = dy(v.c, v.x, v.y, v.n), x = input(v.c, v.x, v.y, v.n);
+  f.output(v.c, v.x, v.y, v.n) = prelu ? select(x > 0.0f, g, w(v.c) * g) : g * w(v.c);
+  f.sum = channelSum(v, "channelwise_weight_sum", batch, in, [&](Expr px, Expr py, Expr n) {
+    Expr value = input(v.c, px, py, n), grad = dy(v.c, px, py, n);
+    return prelu ? select(value > 0.0f, 0.0f, grad * value) : grad * value;
+  });
+  // The gradient in the weight's own dimensions, channels last.
+  std::vector<Var> args;
+  for (int d = 0; d < weight.dimensions(); ++d)
+    args.push_back(Var("w" + std::to_string(d)));
+  f.weight = Func("channelwise_weight_grad");
+  if (prelu && op.num_parameters == 1) {
+    RDom channels(0, in.c, "channels");
+    f.weight(args) = sum(f.sum.total(channels));
+  } else {
+    f.weight(args) = f.sum.total(args.back());
+  }
   return f;
 }
 

@@ -46,9 +46,9 @@ Halide::Func activationGradAlgorithm(const Vars &v, Halide::Func value, Halide::
 /// Conv filters w(kx, ky, i, o) to t(c, o_in_group, kx, ky): input channels
 /// innermost, zero beyond the input channels, the connection `table`
 /// (connectionTable) applied when defined. The filters' counts per group
-/// come from the weight buffer's extents, the number of `groups` from the
-/// caller (a depthwise conv's: its filter count).
-Halide::Func transposeWeightsAlgorithm(Halide::Expr groups, Halide::ImageParam weight,
+/// come from the weight's extents, the number of `groups` from the caller
+/// (a depthwise conv's: its filter count).
+Halide::Func transposeWeightsAlgorithm(Halide::Expr groups, const ConvWeight &weight,
                                        Halide::Func table);
 
 /// The conv data gradient, a conv of dy with the transposed filters: `conv`
@@ -136,6 +136,30 @@ PoolFuncs broadcastGradAlgorithm(const Vars &v, Halide::Func dy,
                                  bool sumPixels);
 PoolFuncs softmaxGradAlgorithm(const Vars &v, Halide::Func y, Halide::Func dy,
                                const plan::Shape &shape);
+/// Layernorm: with x^ = (x - mean) invStd and g = dy gamma(c), per pixel,
+/// dx = invStd (g - sum_c g / C - x^ sum_c g x^ / C) (`gSum`, `gDot`);
+/// d(gamma) and d(beta) are the per-channel sums of dy x^ and dy.
+struct LayerNormGradFuncs {
+  LayerNormFuncs stats;
+  Halide::Func gSum, gDot, output, dgamma, dbeta;
+  ChannelSum dot, sum;
+};
+LayerNormGradFuncs layerNormGradAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input,
+                                          Halide::Func dy, Halide::Expr batch, const Extents &in,
+                                          Halide::Func gamma);
+
+/// layer_scale and prelu: dx = dy * d(out)/dx, and the weight's gradient,
+/// the per-channel sum of dy * d(out)/dw (x; for prelu x where x <= 0),
+/// summed over the channels too for prelu's one shared slope; `weight` has
+/// the weight buffer's dimensions.
+struct ChannelwiseGradFuncs {
+  ChannelSum sum;
+  Halide::Func output, weight;
+};
+ChannelwiseGradFuncs channelwiseGradAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input,
+                                              Halide::Func dy, Halide::Expr batch,
+                                              const Extents &in, const Halide::ImageParam &weight);
+
 /// LRN: `perPixel` holds the window sums and the per-channel terms summed
 /// back over the windows.
 PoolFuncs lrnGradAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input, Halide::Func dy,

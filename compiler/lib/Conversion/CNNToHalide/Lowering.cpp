@@ -178,8 +178,8 @@ private:
       bool fused = step.ops.size() > 1;
       if (fused)
         bn = declareBatchNorm(plan.ops[step.ops[1]]);
-      p = halide::convPrepare(weight.dim(3).extent(), weight, bias, connectionTable(op),
-                              fused ? &bn : nullptr);
+      halide::ConvWeight w = halide::convWeight(weight);
+      p = halide::convPrepare(w.filters, w.w, bias, connectionTable(op), fused ? &bn : nullptr);
     } else {
       p = halide::densePrepare(units, packed.dims[0], weight, bias);
     }
@@ -202,8 +202,9 @@ private:
         halide::scheduleBlockedCopy(f, vec);
         return {f};
       }
-      Expr groups = plan::isDepthwise(plan, op) ? w.dim(3).extent() : halide::i32(op.groups);
-      Func f = halide::transposeWeightsAlgorithm(groups, w, connectionTable(op));
+      halide::ConvWeight cw = halide::convWeight(w);
+      Expr groups = plan::isDepthwise(plan, op) ? cw.filters : halide::i32(op.groups);
+      Func f = halide::transposeWeightsAlgorithm(groups, cw, connectionTable(op));
       if (generic)
         halide::scheduleRelayout(f, false, vec);
       else
@@ -257,9 +258,16 @@ private:
       halide::WeightGradFuncs f = halide::convGradWeightAlgorithm(
           v, op, dy, x, x.dim(3).extent(), in, out, connectionTable(op), vec);
       halide::scheduleConvWeightGrad(v, f, op, in, out, vec);
+      Func weight = f.weight;
+      if (plan.params[op.weight].shape.size() == 2) { // nn.Linear's shape: 1x1 filters
+        Var i("i"), o("o");
+        weight = Func("linear_weight_grad");
+        weight(i, o) = f.weight(0, 0, i, o);
+        f.weight.compute_root(); // scheduled as an output: now the copy's input
+      }
       if (op.bias >= 0)
-        return {f.weight, f.bias};
-      return {f.weight};
+        return {weight, f.bias};
+      return {weight};
     }
     case plan::StepKind::DenseGradWeight: {
       ImageParam dy = declare(Slot::Grad);
@@ -292,6 +300,24 @@ private:
           v, op, x, dy, x.dim(3).extent(), halide::extentsOf(x), gamma, mean, var);
       halide::scheduleBatchNormGrad(v, f, in, vec);
       return {f.output, f.dgamma, f.dbeta};
+    }
+    case plan::StepKind::LayerNormGrad: {
+      ImageParam x = declare(Slot::Input);
+      ImageParam dy = declare(Slot::Grad);
+      ImageParam gamma = declare(Slot::Gamma);
+      halide::LayerNormGradFuncs f = halide::layerNormGradAlgorithm(v, op, x, dy, x.dim(3).extent(),
+                                                                    halide::extentsOf(x), gamma);
+      halide::scheduleLayerNormGrad(v, f, in, vec);
+      return {f.output, f.dgamma, f.dbeta};
+    }
+    case plan::StepKind::ChannelwiseGrad: {
+      ImageParam x = declare(Slot::Input);
+      ImageParam dy = declare(Slot::Grad);
+      ImageParam w = declare(Slot::Weight);
+      halide::ChannelwiseGradFuncs f = halide::channelwiseGradAlgorithm(
+          v, op, x, dy, x.dim(3).extent(), halide::extentsOf(x), w);
+      halide::scheduleChannelwiseGrad(v, f, in, vec);
+      return {f.output, f.weight};
     }
     case plan::StepKind::PoolGrad: {
       ImageParam x = declare(Slot::Input);
@@ -385,6 +411,13 @@ private:
       halide::scheduleElementwise(v, f, out, vec);
       return {f};
     }
+    if (layerFamily(op.kind) == LayerFamily::Channelwise) {
+      ImageParam in = declare(Slot::Input);
+      ImageParam w = declare(Slot::Weight);
+      Func f = halide::channelwiseAlgorithm(v, op, in, halide::channelValues(op, w));
+      halide::scheduleElementwise(v, f, out, vec);
+      return {f};
+    }
     switch (op.kind) {
     case LayerKind::Conv: {
       ImageParam in = declare(Slot::Input);
@@ -429,6 +462,15 @@ private:
       ImageParam in = declare(Slot::Input);
       halide::PoolFuncs f = halide::lrnAlgorithm(v, op, in, shapeOfInput(0));
       halide::scheduleChannelReduction(v, f, out, vec);
+      return {f.output};
+    }
+    case LayerKind::LayerNorm: {
+      ImageParam in = declare(Slot::Input);
+      ImageParam gamma = declare(Slot::Gamma);
+      ImageParam beta = declare(Slot::Beta);
+      halide::LayerNormFuncs f =
+          halide::layerNormAlgorithm(v, op, in, in.dim(0).extent(), gamma, beta);
+      halide::scheduleLayerNorm(v, f, out, vec);
       return {f.output};
     }
     case LayerKind::BatchNorm: {

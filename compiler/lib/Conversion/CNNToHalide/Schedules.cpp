@@ -163,6 +163,14 @@ void scheduleElementwise(const Vars &v, Func out, const Shape &shape, int vec) {
   parallelRows(out, v);
 }
 
+// A pixel's two sums over its channels just before its channels are
+// normalized, while they are in L1.
+void scheduleLayerNorm(const Vars &v, LayerNormFuncs &f, const Shape &shape, int vec) {
+  f.sum.compute_at(f.output, v.x);
+  f.squares.compute_at(f.output, v.x);
+  scheduleElementwise(v, f.output, shape, vec);
+}
+
 // The warp gathers: vectors run along x (the maps are per pixel; stores
 // stride over the channels), a few channels unrolled, rows in parallel.
 void scheduleAugment(const Vars &v, Func out, const Shape &shape, int vec) {

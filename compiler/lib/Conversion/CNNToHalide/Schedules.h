@@ -21,6 +21,7 @@ void schedulePool(const Vars &v, PoolFuncs &f, const plan::Shape &out, int vec);
 void scheduleGlobalPool(const Vars &v, PoolFuncs &f, const plan::Shape &out, int vec);
 void scheduleChannelReduction(const Vars &v, PoolFuncs &f, const plan::Shape &out, int vec);
 void scheduleElementwise(const Vars &v, Halide::Func out, const plan::Shape &shape, int vec);
+void scheduleLayerNorm(const Vars &v, LayerNormFuncs &f, const plan::Shape &shape, int vec);
 /// `sizeGeneric`: the conv's sizes are read at run time (scheduleRelayout).
 void schedulePrepare(PackedWeights &p, bool sizeGeneric, int vec);
 /// A weight layout change whose first two dimensions are transposed
@@ -39,6 +40,9 @@ void scheduleAugment(const Vars &v, Halide::Func out, const plan::Shape &shape, 
 void scheduleBatchNormTrain(const Vars &v, BatchNormTrainFuncs &f, const plan::Shape &shape,
                             int vec);
 void scheduleBatchNormGrad(const Vars &v, BatchNormGradFuncs &f, const plan::Shape &shape, int vec);
+void scheduleLayerNormGrad(const Vars &v, LayerNormGradFuncs &f, const plan::Shape &shape, int vec);
+void scheduleChannelwiseGrad(const Vars &v, ChannelwiseGradFuncs &f, const plan::Shape &shape,
+                             int vec);
 void scheduleConvGradData(const Vars &v, ConvGradDataFuncs &f, const plan::Op &op,
                           const plan::Shape &dy, int vec);
 /// `outer` x `inner`: the extents of the tile's first two dimensions (conv:

@@ -85,15 +85,19 @@ struct ParamSpec {
 /// nn.Conv2d / nn.Linear (weight: kaiming_uniform_ with a = sqrt(5), i.e.
 /// U(-1/sqrt(fan_in), 1/sqrt(fan_in)); bias: the same bound, with the
 /// weight's fan_in) and nn.BatchNorm2d (weight and running_var 1, bias and
-/// running_mean 0).
-enum class TensorInit { Weight, Bias, Ones, Zeros };
+/// running_mean 0); Constant fills it with the value of one of the layer's
+/// parameters (nn.PReLU's `init`, ConvNeXt's layer scale).
+enum class TensorInit { Weight, Bias, Ones, Zeros, Constant };
 
-/// A tensor a layer owns, named `<layer>.<suffix>` in the state_dict.
+/// A tensor a layer owns, named `<layer>.<suffix>` in the state_dict, or
+/// `<layer>` itself when the suffix is empty (a bare nn.Parameter of a
+/// module, as torchvision's `features.1.0.layer_scale`).
 struct TensorSpec {
   std::string suffix;
   TensorInit init;
-  bool buffer = false;     // running statistics, not trained by gradient
-  std::string onlyIf = ""; // a Bool parameter that must be true (`bias`)
+  bool buffer = false;        // running statistics, not trained by gradient
+  std::string onlyIf = "";    // a Bool parameter that must be true (`bias`)
+  std::string valueFrom = ""; // the Float parameter a Constant tensor is filled with
 };
 
 struct LayerSpec {

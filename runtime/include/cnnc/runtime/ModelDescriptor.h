@@ -16,14 +16,21 @@
 extern "C" {
 #endif
 
-#define CNNC_DESCRIPTOR_VERSION 3
+#define CNNC_DESCRIPTOR_VERSION 4
 
 /* A Halide AOT function in its argv form: buffers in step argument order. */
 typedef int (*cnnc_pipeline_fn)(void **args);
 
 /* GRAD: the gradient of parameter `index`, same shape as the parameter. */
 enum { CNNC_ARG_TENSOR = 0, CNNC_ARG_PARAM = 1, CNNC_ARG_DERIVED = 2, CNNC_ARG_GRAD = 3 };
-enum { CNNC_INIT_WEIGHT = 0, CNNC_INIT_BIAS = 1, CNNC_INIT_ONES = 2, CNNC_INIT_ZEROS = 3 };
+/* CONSTANT: every element init_value (nn.PReLU's slope, ConvNeXt's layer scale). */
+enum {
+  CNNC_INIT_WEIGHT = 0,
+  CNNC_INIT_BIAS = 1,
+  CNNC_INIT_ONES = 2,
+  CNNC_INIT_ZEROS = 3,
+  CNNC_INIT_CONSTANT = 4
+};
 
 typedef struct cnnc_tensor_desc {
   const char *name;
@@ -38,6 +45,7 @@ typedef struct cnnc_param_desc {
   int32_t flags;    /* CNNC_PARAM_* of cnnc.h */
   int32_t init;     /* CNNC_INIT_* */
   int64_t fan_in;
+  float init_value; /* CNNC_INIT_CONSTANT's value */
 } cnnc_param_desc;
 
 typedef struct cnnc_derived_desc {

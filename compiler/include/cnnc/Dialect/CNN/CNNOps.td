@@ -116,17 +116,21 @@ def CNN_Conv2DOp : CNN_LayerOp<"conv2d"> {
 def CNN_DenseOp : CNN_LayerOp<"dense"> {
   let summary = "fully connected layer: out = in * weight^T + bias";
   let description = [{
-    Takes `tensor<?xFxf32>` (use `cnn.flatten` first) and gives
-    `tensor<?xUxf32>` with `units` = U. `in`, when the user declared it, must
-    equal F.
+    With `over = "features"`, takes `tensor<?xFxf32>` (use `cnn.flatten`
+    first) and gives `tensor<?xUxf32>` with `units` = U. With `over =
+    "channels"` it is applied at every pixel of `tensor<?xCxHxWxf32>`
+    (nn.Linear on a channels-last tensor, ConvNeXt's pointwise layers) and
+    gives `tensor<?xUxHxWxf32>`; the weight keeps nn.Linear's U x C shape.
+    `in`, when the user declared it, must equal F (or C).
 
     ```mlir
-    %fc = cnn.dense %flat, %fc.weight, %fc.bias {layer = "fc", units = 10 : i64}
+    %fc = cnn.dense %flat, %fc.weight, %fc.bias {layer = "fc", over = "features",
+        units = 10 : i64}
         : (tensor<?x1568xf32>, tensor<10x1568xf32>, tensor<10xf32>) -> tensor<?x10xf32>
     ```
   }];
   let arguments = (ins AnyTensor:$input, AnyTensor:$weight, Optional<AnyTensor>:$bias,
-                   StrAttr:$layer, I64Attr:$units, OptionalAttr<I64Attr>:$in);
+                   StrAttr:$layer, I64Attr:$units, OptionalAttr<I64Attr>:$in, StrAttr:$over);
   let assemblyFormat = [{
     $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
   }];
@@ -237,6 +241,27 @@ def CNN_LRNOp : CNN_LayerOp<"lrn"> {
   let arguments = (ins AnyTensor:$input, StrAttr:$layer, I64Attr:$size, F64Attr:$alpha,
                    F64Attr:$beta, F64Attr:$k);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def CNN_LayerNormOp : CNN_LayerOp<"layernorm"> {
+  let summary = "layer normalization over the channels of each pixel";
+  let description = [{
+    `(x - mean) / sqrt(var + eps) * weight + bias`, mean and (biased)
+    variance over the C channels of each pixel of an NCHW tensor
+    (torchvision's LayerNorm2d, nn.LayerNorm(C) on channels-last), or over
+    the features of an NxF tensor (nn.LayerNorm(F)); weight and bias per
+    channel.
+
+    ```mlir
+    %ln = cnn.layernorm %x, %ln.weight, %ln.bias {eps = 1.0e-06 : f64, layer = "ln"}
+        : (tensor<?x96x56x56xf32>, tensor<96xf32>, tensor<96xf32>) -> tensor<?x96x56x56xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$input, AnyTensor:$weight, AnyTensor:$bias, StrAttr:$layer,
+                   F64Attr:$eps);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $bias attr-dict `:` functional-type(operands, results)
+  }];
 }
 
 def CNN_FlattenOp : CNN_LayerOp<"flatten"> {
@@ -376,6 +401,42 @@ def CNN_GELUOp : CNN_ActivationOp<"gelu", "x * Phi(x), or its tanh approximation
 def CNN_ELUOp : CNN_ActivationOp<"elu", "x > 0 ? x : alpha * (exp(x) - 1)",
                                  (ins F64Attr:$alpha)>;
 def CNN_ScaleOp : CNN_ActivationOp<"scale", "factor * x", (ins F64Attr:$factor)>;
+
+//===----------------------------------------------------------------------===//
+// Elementwise functions of a learned value per channel
+//===----------------------------------------------------------------------===//
+
+def CNN_LayerScaleOp : CNN_LayerOp<"layer_scale"> {
+  let summary = "a learned scale per channel: x * scale[c] (ConvNeXt)";
+  let description = [{
+    The scale is C x 1 x 1 for an NCHW tensor (torchvision's CNBlock
+    `layer_scale`) and C for an NxC one; `init` is its initial value.
+
+    ```mlir
+    %ls = cnn.layer_scale %x, %ls {init = 1.0e-06 : f64, layer = "ls"}
+        : (tensor<?x96x56x56xf32>, tensor<96x1x1xf32>) -> tensor<?x96x56x56xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$input, AnyTensor:$weight, StrAttr:$layer, F64Attr:$init);
+  let assemblyFormat = "$input `,` $weight attr-dict `:` functional-type(operands, results)";
+}
+
+def CNN_PReLUOp : CNN_LayerOp<"prelu"> {
+  let summary = "x > 0 ? x : a * x with a learned slope a (nn.PReLU)";
+  let description = [{
+    `num_parameters` slopes: 1 (shared by every channel) or C (one per
+    channel); `init` is their initial value.
+
+    ```mlir
+    %prelu = cnn.prelu %x, %prelu.weight {init = 2.5e-01 : f64, layer = "prelu",
+        num_parameters = 1 : i64}
+        : (tensor<?x16x8x8xf32>, tensor<1xf32>) -> tensor<?x16x8x8xf32>
+    ```
+  }];
+  let arguments = (ins AnyTensor:$input, AnyTensor:$weight, StrAttr:$layer,
+                   I64Attr:$num_parameters, F64Attr:$init);
+  let assemblyFormat = "$input `,` $weight attr-dict `:` functional-type(operands, results)";
+}
 
 def CNN_SoftmaxOp : CNN_LayerOp<"softmax"> {
   let summary = "softmax over dimension 1 (channels or features)";
