@@ -33,9 +33,25 @@ def torch_reference(model, shape):
 
     def hook(name):
         def record(module, inputs, output):
-            params = sum(p.numel() for p in module.parameters(recurse=False))
+            # A bare nn.Parameter of a module (ConvNeXt's CNBlock.layer_scale)
+            # is a layer of its own in cnnc, named like the parameter; torch
+            # gives no output to compare it with.
+            params = 0
+            for pname, p in module.named_parameters(recurse=False):
+                if pname in ("weight", "bias"):
+                    params += p.numel()
+                else:
+                    rows[f"{name}.{pname}"] = dict(shape=None, params=p.numel(), macs=0,
+                                                   buffers=0)
+            if not params:
+                return
             macs = 0
             out_shape = list(output.shape[1:])
+            # nn.Linear and nn.LayerNorm on a channels-last image (ConvNeXt
+            # permutes around them): cnnc's dense over channels and layernorm
+            # give the same numbers as C x H x W.
+            if type(module) in (nn.Linear, nn.LayerNorm) and len(out_shape) == 3:
+                out_shape = [out_shape[2], out_shape[0], out_shape[1]]
             if isinstance(module, nn.Conv2d):
                 kh, kw = module.kernel_size
                 per_pixel = out_shape[1] * out_shape[2] * kh * kw
@@ -45,8 +61,11 @@ def torch_reference(model, shape):
                     params = connections * kh * kw + module.out_channels
                 else:
                     macs = per_pixel * module.out_channels * (module.in_channels // module.groups)
-            elif isinstance(module, nn.Linear):
-                macs = module.in_features * module.out_features
+            elif isinstance(module, nn.Linear):  # at every position of a channels-last image
+                positions = 1
+                for d in output.shape[1:-1]:
+                    positions *= d
+                macs = module.in_features * module.out_features * positions
             buffers = sum(b.numel() for n, b in module.named_buffers(recurse=False)
                           if n in ("running_mean", "running_var"))
             rows[name] = dict(shape=out_shape, params=params, macs=macs, buffers=buffers)
@@ -77,7 +96,7 @@ for file, network, build, shape in EXAMPLES:
         check(ours is not None, f"{network}: no layer named {name}")
         if ours is None:
             continue
-        check(ours["shape"] == ref["shape"],
+        check(ref["shape"] is None or ours["shape"] == ref["shape"],
               f"{network}/{name}: shape {ours['shape']} != torch {ref['shape']}")
         check(ours["params"] == ref["params"],
               f"{network}/{name}: params {ours['params']} != torch {ref['params']}")
