@@ -161,6 +161,17 @@ std::vector<LayerSpec> buildSpecs() {
   }
   s.push_back(layer(LayerKind::GlobalAvgPool, "gap", false,
                     "average over the whole spatial extent: CxHxW -> Cx1x1"));
+  for (LayerKind kind : {LayerKind::AdaptiveAvgPool, LayerKind::AdaptiveMaxPool}) {
+    bool isMax = kind == LayerKind::AdaptiveMaxPool;
+    LayerSpec l = layer(kind, isMax ? "adaptive_maxpool" : "adaptive_avgpool", false,
+                        std::string(isMax ? "maximum" : "average") +
+                            " over windows that tile the input into an output of the given "
+                            "size (nn.Adaptive" +
+                            (isMax ? "Max" : "Avg") + "Pool2d)");
+    l.params.push_back(bounded(
+        req("output_size", ParamType::IntPair, "output size: n, [h, w] or hxw"), atLeast(1)));
+    s.push_back(l);
+  }
   {
     LayerSpec l = layer(LayerKind::Dense, "fc", true, "fully connected layer");
     l.params.push_back(bounded(req("units", ParamType::Int, "number of outputs"), atLeast(1)));

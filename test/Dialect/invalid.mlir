@@ -102,3 +102,19 @@ func @gelu_mode(%x: tensor<?x1x8x8xf32>) -> tensor<*xf32> {
   %g = cnn.gelu %x {layer = "g", approximate = "erf"} : (tensor<?x1x8x8xf32>) -> tensor<*xf32>
   cnn.return %g {names = ["out"]} : tensor<*xf32>
 }
+
+// -----
+
+func @adaptive_zero(%x: tensor<?x1x8x8xf32>) -> tensor<*xf32> {
+  // expected-error @+1 {{`output_size` entries must be at least 1, got 0}}
+  %p = cnn.adaptive_avg_pool2d %x {layer = "p", output_size = [0, 2]} : (tensor<?x1x8x8xf32>) -> tensor<*xf32>
+  cnn.return %p {names = ["out"]} : tensor<*xf32>
+}
+
+// -----
+
+func @adaptive_wrong_result(%x: tensor<?x1x9x9xf32>) -> tensor<?x1x3x3xf32> {
+  // expected-error @+1 {{result shape 1x3x3 does not match the inferred 1x7x7}}
+  %p = cnn.adaptive_max_pool2d %x {layer = "p", output_size = [7, 7]} : (tensor<?x1x9x9xf32>) -> tensor<?x1x3x3xf32>
+  cnn.return %p {names = ["out"]} : tensor<?x1x3x3xf32>
+}

@@ -180,6 +180,23 @@ for i in range(12):
 case("global_avgpool", (24, 7, 5), "global_avgpool",
      lambda x, p: F.adaptive_avg_pool2d(x, 1), {})
 
+# Adaptive pooling to sizes that divide the input, that do not (windows of
+# two sizes, overlapping), that exceed it, and to 1x1. Its own generator, so
+# that the cases above keep their draws.
+adaptive_rng = random.Random(SEED + 1)
+adaptive_sizes = [((16, 14, 14), (7, 7)), ((8, 9, 9), (7, 7)), ((5, 5, 7), (2, 3)),
+                  ((3, 4, 3), (6, 5)), ((20, 6, 5), (1, 1))]
+for i in range(4):
+    h, w = adaptive_rng.randint(2, 15), adaptive_rng.randint(2, 15)
+    adaptive_sizes.append(((adaptive_rng.choice([3, 16, 20]), h, w),
+                           (adaptive_rng.randint(1, h + 2), adaptive_rng.randint(1, w + 2))))
+for i, (shape, (oh, ow)) in enumerate(adaptive_sizes):
+    kind = ["adaptive_avgpool", "adaptive_maxpool"][i % 2]
+    size = str(oh) if oh == ow else pair(oh, ow)
+    torch_pool = F.adaptive_avg_pool2d if kind == "adaptive_avgpool" else F.adaptive_max_pool2d
+    case(f"{kind}({size}) of {shape[1]}x{shape[2]}", shape, f"{kind}({size})",
+         lambda x, _, f=torch_pool, o=(oh, ow): f(x, o), {}, batch=1 + i % 3)
+
 # dense reading a flattened C x H x W input, then dense on features.
 case("flatten dense relu dense(no bias)", (5, 3, 4),
      "flatten f: dense(37) relu g: dense(10, bias: false)",

@@ -184,9 +184,10 @@ EXAMPLES = [
 
 # The deepest and widest models run their numerical checks (networks.py,
 # network_steps.py) at 112x112, where each costs a fourth of its 224x224 work
-# and CI stays short; they pool globally, so the architecture is the same.
-# cnnc compiles them for that size with --input-shape; their reports
-# (examples.py) are checked at the file's 224x224.
+# and CI stays short; they pool globally, so the architecture is the same. A
+# few others run at other sizes (below). cnnc compiles them for that size
+# with --input-shape; their reports (examples.py) are checked at the file's
+# 224x224.
 REDUCED_INPUT = {network: (3, 112, 112) for network in (
     "resnet101", "resnet152", "resnext101_32x8d", "wide_resnet101_2")}
 REDUCED_INPUT["efficientnet_v2_s"] = (3, 192, 192)  # half its 384x384
@@ -197,6 +198,11 @@ REDUCED_INPUT["efficientnet_v2_s"] = (3, 192, 192)  # half its 384x384
 # agrees to 2e-6 (op_cases.py: "grouped conv, squeeze-excitation with
 # sigmoid"); at 112x112, 3.7e-3.
 REDUCED_INPUT["regnet_y_400mf"] = (3, 112, 112)
+# AlexNet and VGG-11-BN run off 224x224, where their adaptive average pool
+# is not the identity: AlexNet's features end at 7x7 (at 256x256), pooled to
+# 6x6 in overlapping windows; VGG's at 5x5 (at 160x160), spread to 7x7.
+REDUCED_INPUT["alexnet"] = (3, 256, 256)
+REDUCED_INPUT["vgg11_bn"] = (3, 160, 160)
 
 
 # Checked by their reports only (examples.py) for now: each variant has its

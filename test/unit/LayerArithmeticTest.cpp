@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <limits>
 #include <vector>
 
@@ -120,6 +121,52 @@ TEST(LayerArithmetic, ChannelShuffleIsTorchvisionsAndInvertible) {
         ASSERT_LT(s, channels);
         ASSERT_EQ(shuffleTarget<int64_t>(s, channels, groups), c);
       }
+}
+
+TEST(LayerArithmetic, AdaptiveWindowsAsPyTorchDefinesThem) {
+  // 9 to 7 (VGG's features at 288 x 288): starts 0 1 2 3 5 6 7, ends 2 3 4
+  // 6 7 8 9.
+  std::vector<int64_t> starts, ends;
+  for (int64_t i = 0; i < 7; ++i) {
+    starts.push_back(adaptiveStart<int64_t>(i, 9, 7));
+    ends.push_back(adaptiveEnd<int64_t>(i, 9, 7));
+  }
+  EXPECT_EQ(starts, (std::vector<int64_t>{0, 1, 2, 3, 5, 6, 7}));
+  EXPECT_EQ(ends, (std::vector<int64_t>{2, 3, 4, 6, 7, 8, 9}));
+  EXPECT_EQ(adaptiveLargestWindow(9, 7), 3);
+  EXPECT_EQ(adaptiveLargestStep(9, 7), 2);
+  EXPECT_EQ(adaptiveLargestWindow(14, 7), 2);
+  EXPECT_EQ(adaptiveLargestStep(1, 1), 1);
+  ASSERT_TRUE(adaptiveUniformWindow(14, 7));
+  EXPECT_EQ(adaptiveUniformWindow(14, 7)->kernel, 2);
+  EXPECT_EQ(adaptiveUniformWindow(14, 7)->stride, 2);
+  EXPECT_FALSE(adaptiveUniformWindow(9, 7));
+  // The covering outputs of each pixel are exactly the windows that hold
+  // it, and the reduction extents bound every window and every cover, for
+  // shrinking and growing sizes.
+  for (int64_t n = 1; n <= 20; ++n)
+    for (int64_t m = 1; m <= 24; ++m) {
+      int64_t largest = 0, most = 0;
+      for (int64_t i = 0; i < m; ++i) {
+        ASSERT_LT(adaptiveStart<int64_t>(i, n, m), adaptiveEnd<int64_t>(i, n, m));
+        largest =
+            std::max(largest, adaptiveEnd<int64_t>(i, n, m) - adaptiveStart<int64_t>(i, n, m));
+      }
+      EXPECT_EQ(adaptiveEnd<int64_t>(m - 1, n, m), n);
+      for (int64_t x = 0; x < n; ++x) {
+        std::vector<int64_t> holding;
+        for (int64_t i = 0; i < m; ++i)
+          if (adaptiveStart<int64_t>(i, n, m) <= x && x < adaptiveEnd<int64_t>(i, n, m))
+            holding.push_back(i);
+        ASSERT_FALSE(holding.empty());
+        ASSERT_EQ(holding.front(), adaptiveFirstOutput<int64_t>(x, n, m)) << n << " " << m;
+        ASSERT_EQ(holding.back(), adaptiveLastOutput<int64_t>(x, n, m)) << n << " " << m;
+        ASSERT_EQ(static_cast<int64_t>(holding.size()), holding.back() - holding.front() + 1);
+        most = std::max(most, static_cast<int64_t>(holding.size()));
+      }
+      EXPECT_EQ(adaptiveLargestWindow(n, m), largest);
+      EXPECT_EQ(adaptiveMostCovering(n, m), most);
+    }
 }
 
 } // namespace

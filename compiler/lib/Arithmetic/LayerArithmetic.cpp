@@ -76,6 +76,35 @@ int64_t chunkPieces(int64_t channels, int64_t chunks) {
   return channels / size + (channels % size != 0);
 }
 
+int64_t adaptiveLargestWindow(int64_t n, int64_t m) {
+  int64_t largest = 0;
+  for (int64_t i = 0; i < m; ++i)
+    largest = std::max(largest, adaptiveEnd(i, n, m) - adaptiveStart(i, n, m));
+  return largest;
+}
+
+int64_t adaptiveMostCovering(int64_t n, int64_t m) {
+  int64_t most = 0;
+  for (int64_t x = 0; x < n; ++x)
+    most = std::max(most, adaptiveLastOutput(x, n, m) - adaptiveFirstOutput(x, n, m) + 1);
+  return most;
+}
+
+int64_t adaptiveLargestStep(int64_t n, int64_t m) {
+  int64_t largest = 0;
+  for (int64_t i = 1; i < m; ++i)
+    largest = std::max(largest, adaptiveStart(i, n, m) - adaptiveStart(i - 1, n, m));
+  return m == 1 ? n : largest;
+}
+
+std::optional<Window> adaptiveUniformWindow(int64_t n, int64_t m) {
+  if (m <= 0 || n % m != 0)
+    return std::nullopt;
+  Window w;
+  w.kernel = w.stride = n / m;
+  return w;
+}
+
 int64_t tableConvMacs(int64_t connections, int64_t outH, int64_t outW, int64_t kh, int64_t kw) {
   return outH * outW * connections * kh * kw;
 }

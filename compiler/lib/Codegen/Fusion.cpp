@@ -39,8 +39,7 @@ public:
     consumed.assign(plan.ops.size(), false);
     if (!training)
       for (size_t i = 0; i < plan.ops.size(); ++i)
-        if (layerFamily(plan.ops[i].kind) == LayerFamily::Regularizer ||
-            plan.ops[i].kind == LayerKind::Augment) {
+        if (isInferenceIdentity(plan, plan.ops[i])) {
           alias[plan.ops[i].output] = alias[plan.ops[i].inputs[0]];
           consumed[i] = true;
         }

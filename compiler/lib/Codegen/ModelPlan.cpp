@@ -42,6 +42,8 @@ const char *stepKindName(StepKind kind) {
     return "pool_grad";
   case StepKind::GlobalPoolGrad:
     return "global_pool_grad";
+  case StepKind::AdaptivePoolGrad:
+    return "adaptive_pool_grad";
   case StepKind::SoftmaxGrad:
     return "softmax_grad";
   case StepKind::LRNGrad:
@@ -211,6 +213,14 @@ std::string describeOp(const ModelPlan &plan, const Op &op, OpDetail detail) {
   CNNC_OP_ATTRIBUTES(CNNC_PRINT_ATTRIBUTE)
 #undef CNNC_PRINT_ATTRIBUTE
   return os.str();
+}
+
+bool isInferenceIdentity(const ModelPlan &plan, const Op &op) {
+  LayerFamily family = layerFamily(op.kind);
+  if (family == LayerFamily::Regularizer || family == LayerFamily::Augment)
+    return true;
+  const Shape &in = plan.tensors[op.inputs[0]].shape, &out = plan.tensors[op.output].shape;
+  return family == LayerFamily::AdaptivePool && in.h == out.h && in.w == out.w;
 }
 
 bool isDepthwise(const ModelPlan &plan, const Op &op) {

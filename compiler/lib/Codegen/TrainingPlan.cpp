@@ -297,6 +297,13 @@ private:
     case LayerKind::GlobalAvgPool:
       plan.backward.push_back(make(StepKind::GlobalPoolGrad, primary, {grad(g)}, {tensor(dx)}));
       return;
+    case LayerKind::AdaptiveAvgPool:
+      plan.backward.push_back(make(StepKind::AdaptivePoolGrad, primary, {grad(g)}, {tensor(dx)}));
+      return;
+    case LayerKind::AdaptiveMaxPool: // recomputes each window's argmax from x
+      plan.backward.push_back(
+          make(StepKind::AdaptivePoolGrad, primary, {input(x), grad(g)}, {tensor(dx)}));
+      return;
     case LayerKind::Softmax:
       plan.backward.push_back(
           make(StepKind::SoftmaxGrad, primary, {output(out), grad(g)}, {tensor(dx)}));

@@ -15,6 +15,7 @@
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <limits>
 #include <string>
 
 using namespace mlir;
@@ -383,6 +384,33 @@ FailureOr<InferredShapes> mergeShapes(Operation *op, bool isConcat) {
   return shapes;
 }
 
+/// Adaptive pooling: the output size is given; the generated code indexes
+/// windows with i * n and (x + 1) * m in 32 bits.
+template <typename AdaptivePoolOp> FailureOr<InferredShapes> adaptivePoolShapes(AdaptivePoolOp p) {
+  FailureOr<Shape> in = imageInput(p);
+  if (failed(in))
+    return failure();
+  auto size = getInts(p.output_size());
+  if (size.size() != 2) {
+    layerError(p, "output_size must be [h, w]");
+    return failure();
+  }
+  constexpr int64_t kIndexLimit = std::numeric_limits<int32_t>::max();
+  for (int axis = 0; axis < 2; ++axis) {
+    int64_t n = (*in)[2 + axis], m = size[axis];
+    if (m < 1 || m > kIndexLimit / (n + 1) || n > kIndexLimit / (m + 1)) {
+      layerError(p, "output size " + square(size[0], size[1]) + " from a " +
+                        hw((*in)[2], (*in)[3]) +
+                        " input is out of range: each output side must be at least 1, and "
+                        "(input + 1) x output at most 2^31 - 1 along each axis");
+      return failure();
+    }
+  }
+  InferredShapes shapes;
+  shapes.result = {(*in)[0], (*in)[1], size[0], size[1]};
+  return shapes;
+}
+
 FailureOr<InferredShapes> sameAsInput(Operation *op) {
   InferredShapes shapes;
   shapes.result = *rankedShape(op->getOperand(0));
@@ -412,6 +440,8 @@ FailureOr<InferredShapes> computeShapes(Operation *op) {
         shapes.result = {(*in)[0], (*in)[1], 1, 1};
         return shapes;
       })
+      .Case([](AdaptiveAvgPool2DOp p) { return adaptivePoolShapes(p); })
+      .Case([](AdaptiveMaxPool2DOp p) { return adaptivePoolShapes(p); })
       .Case([](DenseOp d) { return denseShapes(d); })
       .Case([](BatchNormOp b) { return batchNormShapes(b); })
       .Case([](LayerNormOp l) { return layerNormShapes(l); })

@@ -129,6 +129,38 @@ Field mergeFields(llvm::ArrayRef<Field> ins, LayerReport &row) {
   return out;
 }
 
+/// The field of an adaptive pool. Where the output size divides the input
+/// it is pooling with kernel = stride = n / m; otherwise its windows differ
+/// in size and step, and the field shown takes the largest of each (the
+/// start is the first window's), with a note saying so.
+Field adaptivePoolField(Operation *op, Field in, LayerReport &row) {
+  auto inDims = dimsOf(op->getOperand(0)), outDims = dimsOf(op->getResult(0));
+  for (int axis = 0; axis < 2; ++axis) {
+    int64_t n = inDims[1 + axis], m = outDims[1 + axis];
+    ReceptiveField rf{in.f.jump[axis], in.f.size[axis], in.f.start[axis]};
+    ReceptiveField out;
+    if (std::optional<Window> w = adaptiveUniformWindow(n, m)) {
+      out = receptiveFieldThrough(rf, *w);
+    } else {
+      Window largest, first;
+      largest.kernel = adaptiveLargestWindow(n, m);
+      first.kernel = adaptiveEnd<int64_t>(0, n, m);
+      largest.stride = first.stride = adaptiveLargestStep(n, m);
+      out = receptiveFieldThrough(rf, largest);
+      out.start = receptiveFieldThrough(rf, first).start;
+      row.notes.push_back(std::string("adaptive windows along ") + (axis == 0 ? "H" : "W") + " (" +
+                          std::to_string(n) + " pixels to " + std::to_string(m) +
+                          ") differ in size and step: the field shown is the largest window's (" +
+                          std::to_string(largest.kernel) + " pixels) at the largest step (" +
+                          std::to_string(largest.stride) + "), the start the first window's");
+    }
+    in.f.jump[axis] = out.jump;
+    in.f.size[axis] = out.size;
+    in.f.start[axis] = out.start;
+  }
+  return in;
+}
+
 } // namespace
 
 FailureOr<NetworkReport> buildReport(FuncOp func) {
@@ -177,6 +209,9 @@ FailureOr<NetworkReport> buildReport(FuncOp func) {
     std::optional<LayerKind> kind = cnn::layerKindOf(op);
     if (kind && layerFamily(*kind) == LayerFamily::Merge) {
       field = mergeFields(ins, row);
+    } else if (kind && layerFamily(*kind) == LayerFamily::AdaptivePool) {
+      if (!field.global)
+        field = adaptivePoolField(op, field, row);
     } else if (isa<cnn::GlobalAvgPool2DOp>(op) ||
                (isa<cnn::DenseOp>(op) && dimsOf(op->getOperand(0)).size() == 1)) {
       field.global = true;

@@ -106,6 +106,25 @@ template <typename T> T shuffleTarget(T c, T channels, T groups) {
   return c % perGroup * groups + c / perGroup;
 }
 
+/// Adaptive pooling of n input pixels to m outputs along one axis
+/// (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d): output i reduces input
+/// pixels [floor(i n / m), ceil((i + 1) n / m)), and input pixel x lies in
+/// the windows of outputs [floor(x m / n), ceil((x + 1) m / n) - 1].
+/// Templates, so that the generated code's expressions use the same formula.
+template <typename T> T adaptiveStart(T i, T n, T m) { return i * n / m; }
+template <typename T> T adaptiveEnd(T i, T n, T m) { return ((i + 1) * n + m - 1) / m; }
+template <typename T> T adaptiveFirstOutput(T x, T n, T m) { return x * m / n; }
+template <typename T> T adaptiveLastOutput(T x, T n, T m) { return ((x + 1) * m + n - 1) / n - 1; }
+/// The largest window of adaptive pooling from n to m (its reduction
+/// extent), and the most outputs whose windows share one input pixel.
+int64_t adaptiveLargestWindow(int64_t n, int64_t m);
+int64_t adaptiveMostCovering(int64_t n, int64_t m);
+/// The largest step between the starts of neighbouring adaptive windows.
+int64_t adaptiveLargestStep(int64_t n, int64_t m);
+/// The window of adaptive pooling along one axis when all its windows are
+/// alike (m divides n: kernel = stride = n / m), else std::nullopt.
+std::optional<Window> adaptiveUniformWindow(int64_t n, int64_t m);
+
 } // namespace cnnc
 
 #endif // CNNC_ARITHMETIC_LAYERARITHMETIC_H

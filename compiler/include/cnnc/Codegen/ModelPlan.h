@@ -35,7 +35,8 @@ namespace cnnc::plan {
 /// Plan ops use the language's layer kinds (LayerKinds.def). `input` and
 /// `project` never reach code generation (projections are materialized
 /// earlier). Dropout is an alias at inference and a masking step in
-/// training; so is Augment, a random warp of a network input in training.
+/// training; so is Augment, a random warp of a network input in training,
+/// and adaptive pooling to its input's size (isInferenceIdentity).
 using cnnc::LayerFamily;
 using cnnc::LayerKind;
 
@@ -122,6 +123,7 @@ using Table = std::vector<std::vector<int64_t>>;
   X(PadMode, mode, PadMode::Zeros, "conv: the padding mode")                                       \
   X(bool, ceil, false, "pooling: ceil mode")                                                       \
   X(bool, count_include_pad, true, "avgpool")                                                      \
+  X(Pair, output_size, (Pair{1, 1}), "adaptive pooling")                                           \
   X(Table, table, {}, "conv: the input channels of each filter")                                   \
   X(double, eps, 1e-5, "batchnorm, layernorm")                                                     \
   X(int64_t, num_parameters, 1, "prelu: 1 slope or one per channel")                               \
@@ -254,6 +256,7 @@ enum class StepKind {
   ChannelwiseGrad, ///< dx and d(weight) of a layer_scale or prelu
   PoolGrad,
   GlobalPoolGrad,
+  AdaptivePoolGrad,
   SoftmaxGrad,
   LRNGrad,
   FlattenGrad,
@@ -369,6 +372,11 @@ std::string describeOp(const ModelPlan &plan, const Op &op, OpDetail detail = Op
 /// Whether `op` is a conv with one input channel and one filter per group
 /// (its groups are its channels).
 bool isDepthwise(const ModelPlan &plan, const Op &op);
+/// An op whose output is its input at inference, so that the inference
+/// plan aliases it instead of running it: dropout, stochastic depth and
+/// augment, and adaptive pooling to the input's own size (AlexNet's and
+/// VGG's at 224 x 224).
+bool isInferenceIdentity(const ModelPlan &plan, const Op &op);
 
 /// Whether `step`'s generated function serves every size of its tensors:
 /// its code reads the sizes from its buffers at run time, so that a network

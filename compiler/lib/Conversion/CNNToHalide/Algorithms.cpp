@@ -228,6 +228,36 @@ PoolFuncs globalAvgPoolAlgorithm(const Vars &v, Func input, const Extents &in) {
   return f;
 }
 
+AdaptiveWindow adaptiveWindow(const Op &op, const Shape &in, Expr x, Expr y) {
+  Expr h = i32(in.h), w = i32(in.w), oh = i32(op.output_size[0]), ow = i32(op.output_size[1]);
+  return {adaptiveStart(y, h, oh), adaptiveEnd(y, h, oh), adaptiveStart(x, w, ow),
+          adaptiveEnd(x, w, ow)};
+}
+
+PoolFuncs adaptivePoolAlgorithm(const Vars &v, const Op &op, Func input, const Shape &in) {
+  AdaptiveWindow win = adaptiveWindow(op, in, v.x, v.y);
+  RDom r(0, i32(adaptiveLargestWindow(in.w, op.output_size[1])), 0,
+         i32(adaptiveLargestWindow(in.h, op.output_size[0])), "r");
+  r.where(r.x < win.x1 - win.x0 && r.y < win.y1 - win.y0);
+  // The clamps only bound what Halide infers; the predicate keeps every
+  // tap inside the window.
+  Expr value = input(v.c, min(win.x0 + r.x, i32(in.w - 1)), min(win.y0 + r.y, i32(in.h - 1)), v.n);
+  PoolFuncs f;
+  f.acc = Func("adaptive_pool");
+  f.output = Func("adaptive_pool_output");
+  if (op.kind == plan::LayerKind::AdaptiveMaxPool) {
+    f.acc(v.c, v.x, v.y, v.n) = -std::numeric_limits<float>::infinity();
+    f.acc(v.c, v.x, v.y, v.n) = max(f.acc(v.c, v.x, v.y, v.n), value);
+    f.output(v.c, v.x, v.y, v.n) = f.acc(v.c, v.x, v.y, v.n);
+    return f;
+  }
+  f.acc(v.c, v.x, v.y, v.n) = 0.0f;
+  f.acc(v.c, v.x, v.y, v.n) += value;
+  Expr count = (win.y1 - win.y0) * (win.x1 - win.x0);
+  f.output(v.c, v.x, v.y, v.n) = f.acc(v.c, v.x, v.y, v.n) / cast<float>(count);
+  return f;
+}
+
 PoolFuncs softmaxAlgorithm(const Vars &v, Func input, const Shape &in) {
   PoolFuncs f;
   RDom r(0, i32(in.c), "r");

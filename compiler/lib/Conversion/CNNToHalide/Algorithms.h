@@ -116,6 +116,17 @@ struct PoolFuncs {
 PoolFuncs poolAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input,
                         const plan::Shape &in);
 PoolFuncs globalAvgPoolAlgorithm(const Vars &v, Halide::Func input, const Extents &in);
+/// Adaptive pooling to op.output_size: each output's window
+/// (LayerArithmetic.h's adaptiveStart, adaptiveEnd) reduced over an RDom of
+/// the largest window, predicated to the output's own.
+PoolFuncs adaptivePoolAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input,
+                                const plan::Shape &in);
+/// One output's adaptive window along each axis: [y0, y1) x [x0, x1).
+struct AdaptiveWindow {
+  Halide::Expr y0, y1, x0, x1;
+};
+AdaptiveWindow adaptiveWindow(const plan::Op &op, const plan::Shape &in, Halide::Expr x,
+                              Halide::Expr y);
 
 /// Softmax and LRN reduce over channels: `acc` holds the per-pixel reduction.
 PoolFuncs softmaxAlgorithm(const Vars &v, Halide::Func input, const plan::Shape &in);

@@ -443,6 +443,46 @@ PoolGradFuncs poolGradAlgorithm(const Vars &v, const Op &op, Func input, Func dy
   return f;
 }
 
+PoolGradFuncs adaptivePoolGradAlgorithm(const Vars &v, const Op &op, Func input, Func dy,
+                                        const Shape &in) {
+  Expr h = i32(in.h), w = i32(in.w), oh = i32(op.output_size[0]), ow = i32(op.output_size[1]);
+  PoolGradFuncs f;
+  bool isMax = op.kind == plan::LayerKind::AdaptiveMaxPool;
+  if (isMax) {
+    // The first maximum of each window in row-major order, as PyTorch's
+    // adaptive_max_pool2d picks it, as the input pixel's index y * W + x.
+    AdaptiveWindow win = adaptiveWindow(op, in, v.x, v.y);
+    RDom r(0, i32(adaptiveLargestWindow(in.w, op.output_size[1])), 0,
+           i32(adaptiveLargestWindow(in.h, op.output_size[0])), "window");
+    r.where(r.x < win.x1 - win.x0 && r.y < win.y1 - win.y0);
+    Expr ix = min(win.x0 + r.x, w - 1), iy = min(win.y0 + r.y, h - 1);
+    Tuple best = argmax(r, input(v.c, ix, iy, v.n));
+    f.argmax = Func("adaptive_pool_argmax");
+    f.argmax(v.c, v.x, v.y, v.n) = (win.y0 + best[1]) * w + win.x0 + best[0];
+  }
+  Expr y = v.y, x = v.x;
+  Expr firstY = adaptiveFirstOutput(y, h, oh), lastY = adaptiveLastOutput(y, h, oh);
+  Expr firstX = adaptiveFirstOutput(x, w, ow), lastX = adaptiveLastOutput(x, w, ow);
+  RDom t(0, i32(adaptiveMostCovering(in.w, op.output_size[1])), 0,
+         i32(adaptiveMostCovering(in.h, op.output_size[0])), "outputs");
+  t.where(firstX + t.x <= lastX && firstY + t.y <= lastY);
+  Expr ox = min(firstX + t.x, ow - 1), oy = min(firstY + t.y, oh - 1);
+  Expr g = dy(v.c, ox, oy, v.n);
+  Expr term;
+  if (isMax) {
+    term = select(f.argmax(v.c, ox, oy, v.n) == y * w + x, g, 0.0f);
+  } else {
+    AdaptiveWindow win = adaptiveWindow(op, in, ox, oy);
+    term = g / cast<float>((win.y1 - win.y0) * (win.x1 - win.x0));
+  }
+  f.pool.acc = Func("adaptive_pool_grad_sum");
+  f.pool.acc(v.c, v.x, v.y, v.n) = 0.0f;
+  f.pool.acc(v.c, v.x, v.y, v.n) += term;
+  f.pool.output = Func("adaptive_pool_grad");
+  f.pool.output(v.c, v.x, v.y, v.n) = f.pool.acc(v.c, v.x, v.y, v.n);
+  return f;
+}
+
 PoolFuncs broadcastGradAlgorithm(const Vars &v, Func dy, const std::vector<Func> &factors,
                                  const Extents &from, bool sumPixels) {
   auto product = [&](Expr x, Expr y) {

@@ -126,6 +126,12 @@ PoolGradFuncs poolGradAlgorithm(const Vars &v, const plan::Op &op, Halide::Func 
                                 Halide::Func dy, Halide::Func y, const plan::Shape &in,
                                 const plan::Shape &out);
 Halide::Func globalPoolGradAlgorithm(const Vars &v, Halide::Func dy, const plan::Shape &in);
+/// Adaptive pooling's input gradient: each input pixel gathers over the
+/// outputs whose windows hold it (adaptiveFirstOutput..adaptiveLastOutput);
+/// max pooling recomputes each window's first maximum as an input index
+/// (`argmax`). `input` is read by max pooling only.
+PoolGradFuncs adaptivePoolGradAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input,
+                                        Halide::Func dy, const plan::Shape &in);
 
 /// d(input) of an add or mul (BroadcastGrad): dy times `factors` (the other
 /// inputs of a mul, read at dy's pixels), summed over dy's pixels (`from`)

@@ -335,6 +335,15 @@ private:
       halide::scheduleElementwise(v, f, in, vec);
       return {f};
     }
+    case plan::StepKind::AdaptivePoolGrad: {
+      Func x;
+      if (op.kind == LayerKind::AdaptiveMaxPool)
+        x = declare(Slot::Input);
+      ImageParam dy = declare(Slot::Grad);
+      halide::PoolGradFuncs f = halide::adaptivePoolGradAlgorithm(v, op, x, dy, in);
+      halide::schedulePoolGrad(v, f, in, out, vec);
+      return {f.pool.output};
+    }
     case plan::StepKind::SoftmaxGrad: {
       ImageParam y = declare(Slot::Output);
       ImageParam dy = declare(Slot::Grad);
@@ -450,6 +459,13 @@ private:
       ImageParam in = declare(Slot::Input);
       halide::PoolFuncs f = halide::globalAvgPoolAlgorithm(v, in, halide::extentsOf(in));
       halide::scheduleGlobalPool(v, f, out, vec);
+      return {f.output};
+    }
+    case LayerKind::AdaptiveAvgPool:
+    case LayerKind::AdaptiveMaxPool: {
+      ImageParam in = declare(Slot::Input);
+      halide::PoolFuncs f = halide::adaptivePoolAlgorithm(v, op, in, shapeOfInput(0));
+      halide::schedulePool(v, f, out, vec);
       return {f.output};
     }
     case LayerKind::Softmax: {

@@ -201,6 +201,33 @@ def CNN_GlobalAvgPool2DOp : CNN_LayerOp<"global_avg_pool2d"> {
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 
+class CNN_AdaptivePoolOp<string mnemonic, string what, string example>
+    : CNN_LayerOp<mnemonic> {
+  let summary = what # " over windows that tile the input into `output_size`";
+  let description = [{
+    Along an axis of n input pixels and m outputs, output i reduces input
+    pixels [floor(i n / m), ceil((i + 1) n / m)): windows that may differ in
+    size by one and overlap, as PyTorch's adaptive pooling defines them.
+    Where m divides n it is pooling with kernel = stride = n / m.
+
+    ```mlir
+  }] # example # [{
+    ```
+  }];
+  let arguments = (ins AnyTensor:$input, StrAttr:$layer, I64ArrayAttr:$output_size);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def CNN_AdaptiveAvgPool2DOp : CNN_AdaptivePoolOp<"adaptive_avg_pool2d", "average", [{
+    %avgpool = cnn.adaptive_avg_pool2d %x {layer = "avgpool", output_size = [7, 7]}
+        : (tensor<?x512x9x9xf32>) -> tensor<?x512x7x7xf32>
+}]>;
+
+def CNN_AdaptiveMaxPool2DOp : CNN_AdaptivePoolOp<"adaptive_max_pool2d", "maximum", [{
+    %pool = cnn.adaptive_max_pool2d %x {layer = "pool", output_size = [2, 3]}
+        : (tensor<?x16x5x7xf32>) -> tensor<?x16x2x3xf32>
+}]>;
+
 //===----------------------------------------------------------------------===//
 // Normalization, reshaping, regularization
 //===----------------------------------------------------------------------===//
