@@ -47,10 +47,50 @@ struct Ctx {
   AddBranch *branch; // innermost enclosing add branch, or nullptr
 };
 
+/// Puts `graph`'s layers in a topological order (a `project` gets its
+/// reference at the end of its `add`, after the layers that read it).
+void sortTopologically(Graph &graph) {
+  size_t n = graph.layers.size();
+  std::vector<std::vector<int>> users(n);
+  std::vector<int> pending(n, 0);
+  for (size_t i = 0; i < n; ++i)
+    for (int in : graph.layers[i].inputs) {
+      users[in].push_back(static_cast<int>(i));
+      ++pending[i];
+    }
+  std::set<int> ready;
+  for (size_t i = 0; i < n; ++i)
+    if (pending[i] == 0)
+      ready.insert(static_cast<int>(i));
+  std::vector<int> order;
+  while (!ready.empty()) {
+    int i = *ready.begin();
+    ready.erase(ready.begin());
+    order.push_back(i);
+    for (int u : users[i])
+      if (--pending[u] == 0)
+        ready.insert(u);
+  }
+  std::vector<int> newIndex(n);
+  for (size_t k = 0; k < order.size(); ++k)
+    newIndex[order[k]] = static_cast<int>(k);
+  std::vector<Layer> sorted;
+  for (int i : order) {
+    Layer l = std::move(graph.layers[i]);
+    for (int &in : l.inputs)
+      in = newIndex[in];
+    sorted.push_back(std::move(l));
+  }
+  graph.layers = std::move(sorted);
+  for (GraphOutput &o : graph.outputs)
+    o.layer = newIndex[o.layer];
+}
+
 class Elaborator {
 public:
-  Elaborator(const Module &m, DiagnosticEngine &d, const InputShapes &shapes)
-      : module(m), diags(d), inputShapes(shapes) {}
+  Elaborator(const Module &m, DiagnosticEngine &d, const InputShapes &shapes,
+             const ShapeOracle &oracle)
+      : module(m), diags(d), inputShapes(shapes), oracle(oracle) {}
   std::optional<Graph> run(const NetworkDef &net);
 
 private:
@@ -95,14 +135,21 @@ private:
     diags.error(r, std::move(msg));
     return false;
   }
-  void topologicalSort();
   bool checkAugments();
+  /// `in_channels` at `where`: the first dimension of the tensor `cursor`.
+  std::optional<Value> inChannels(SourceRange where);
+  /// The shape of layer `id`'s tensor: declared for an input, else inferred
+  /// by the oracle from the layers it reads (cached).
+  std::optional<std::vector<int64_t>> shapeOf(int id, SourceRange where);
 
   const Module &module;
   Env constants; // the file's `const` definitions
   DiagnosticEngine &diags;
   const InputShapes &inputShapes;
+  const ShapeOracle &oracle;
   Graph graph;
+  int cursor = -1; // the current tensor where an item's expressions are evaluated
+  std::map<int, std::vector<int64_t>> shapes;
   std::map<std::string, SourceRange> layerNames;
   std::vector<std::string> blockStack;
   int64_t steps = 0;
@@ -153,7 +200,7 @@ std::optional<Graph> Elaborator::run(const NetworkDef &net) {
     graph.outputs.push_back({"output", current, graph.layers[current].range});
   if (!checkAugments())
     return std::nullopt;
-  topologicalSort();
+  sortTopologically(graph);
   return std::move(graph);
 }
 
@@ -175,6 +222,7 @@ bool Elaborator::needInput(const Item &it, int current) {
 bool Elaborator::item(const Item &it, Ctx &ctx, int &current) {
   if (!step(it.range))
     return false;
+  cursor = current;
   switch (it.kind) {
   case Item::Kind::Input: {
     if (!ctx.body->isNetwork || ctx.scope->prefix != "" || ctx.branch)
@@ -774,6 +822,8 @@ std::optional<Value> Elaborator::eval(const Expr &e, const Env &env) {
     return Value::ints(e.dims);
   case Expr::Kind::Ident: {
     auto it = env.find(e.text);
+    if (it == env.end() && e.text == kInChannels)
+      return inChannels(e.range);
     // An unbound name is a symbol (`same`, `reflect`); whoever consumes it
     // decides whether that is a keyword or an unknown name.
     return it != env.end() ? it->second : Value::symbol(e.text);
@@ -825,7 +875,8 @@ std::optional<Value> Elaborator::eval(const Expr &e, const Env &env) {
     // A name without a value is a typo here, not a keyword value; a keyword
     // value that a block received (`act: hardswish`) compares as its text.
     for (const auto &operand : e.operands)
-      if (operand->kind == Expr::Kind::Ident && !env.count(operand->text))
+      if (operand->kind == Expr::Kind::Ident && !env.count(operand->text) &&
+          operand->text != kInChannels)
         return unknownName(Value::symbol(operand->text), operand->range, env), std::nullopt;
     auto isText = [](const Value &v) {
       return v.kind == Value::Kind::Symbol || v.kind == Value::Kind::String;
@@ -932,47 +983,74 @@ bool Elaborator::checkAugments() {
 /// Reorders layers so that every layer comes after its inputs (a `project`
 /// in an early branch reads the output of a later one), keeping definition
 /// order wherever it is already valid.
-void Elaborator::topologicalSort() {
-  size_t n = graph.layers.size();
-  std::vector<std::vector<int>> users(n);
-  std::vector<int> pending(n, 0);
-  for (size_t i = 0; i < n; ++i)
-    for (int in : graph.layers[i].inputs) {
-      users[in].push_back(static_cast<int>(i));
-      ++pending[i];
+std::optional<Value> Elaborator::inChannels(SourceRange where) {
+  if (cursor < 0) {
+    fail(where, std::string("`") + kInChannels +
+                    "` reads the channels of the current tensor, and there is none yet: "
+                    "declare `input name: CxHxW` first");
+    return std::nullopt;
+  }
+  std::optional<std::vector<int64_t>> shape = shapeOf(cursor, where);
+  if (!shape)
+    return std::nullopt;
+  return Value::integer(shape->front());
+}
+
+std::optional<std::vector<int64_t>> Elaborator::shapeOf(int id, SourceRange where) {
+  if (graph.layers[id].kind == LayerKind::Input)
+    return graph.layers[id].getInts("shape");
+  if (auto known = shapes.find(id); known != shapes.end())
+    return known->second;
+  // The layers `id` reads, in index order; a `project` reads a branch of
+  // its `add` that is known only once the add is complete.
+  std::set<int> needed;
+  std::vector<int> stack = {id};
+  while (!stack.empty()) {
+    int l = stack.back();
+    stack.pop_back();
+    if (!needed.insert(l).second)
+      continue;
+    if (graph.layers[l].kind == LayerKind::Project && graph.layers[l].inputs.size() < 2) {
+      fail(where, std::string("`") + kInChannels + "` cannot be read after `project` `" +
+                      graph.layers[l].name +
+                      "`: its shape is the other branch's, known at the end of its `add`");
+      return std::nullopt;
     }
-  std::set<int> ready;
-  for (size_t i = 0; i < n; ++i)
-    if (pending[i] == 0)
-      ready.insert(static_cast<int>(i));
-  std::vector<int> order;
-  while (!ready.empty()) {
-    int i = *ready.begin();
-    ready.erase(ready.begin());
-    order.push_back(i);
-    for (int u : users[i])
-      if (--pending[u] == 0)
-        ready.insert(u);
+    for (int in : graph.layers[l].inputs)
+      stack.push_back(in);
   }
-  std::vector<int> newIndex(n);
-  for (size_t k = 0; k < order.size(); ++k)
-    newIndex[order[k]] = static_cast<int>(k);
-  std::vector<Layer> sorted;
-  for (int i : order) {
-    Layer l = std::move(graph.layers[i]);
+  if (!oracle) {
+    fail(where,
+         std::string("`") + kInChannels + "` needs shape inference, which this tool does not run");
+    return std::nullopt;
+  }
+  Graph prefix;
+  prefix.name = graph.name;
+  std::map<int, int> index;
+  for (int l : needed) {
+    index[l] = static_cast<int>(prefix.layers.size());
+    prefix.layers.push_back(graph.layers[l]);
+  }
+  for (Layer &l : prefix.layers)
     for (int &in : l.inputs)
-      in = newIndex[in];
-    sorted.push_back(std::move(l));
+      in = index.at(in);
+  prefix.outputs.push_back({kInChannels, index.at(id), where});
+  sortTopologically(prefix);
+  std::optional<std::vector<int64_t>> shape = oracle(prefix);
+  if (!shape || shape->empty()) {
+    diags.note(where, std::string("while inferring the shape whose channels `") + kInChannels +
+                          "` reads here");
+    return std::nullopt;
   }
-  graph.layers = std::move(sorted);
-  for (GraphOutput &o : graph.outputs)
-    o.layer = newIndex[o.layer];
+  shapes[id] = *shape;
+  return shape;
 }
 
 } // namespace
 
 std::optional<Graph> elaborate(const Module &module, const NetworkDef &network,
-                               DiagnosticEngine &diags, const InputShapes &inputShapes) {
+                               DiagnosticEngine &diags, const InputShapes &inputShapes,
+                               const ShapeOracle &shapes) {
   std::set<std::string> seen;
   for (const BlockDef &b : module.blocks) {
     if (findLayerSpec(b.name)) {
@@ -990,7 +1068,7 @@ std::optional<Graph> elaborate(const Module &module, const NetworkDef &network,
         return std::nullopt;
       }
   }
-  return Elaborator(module, diags, inputShapes).run(network);
+  return Elaborator(module, diags, inputShapes, shapes).run(network);
 }
 
 const NetworkDef *selectNetwork(const Module &module, const std::string &name,

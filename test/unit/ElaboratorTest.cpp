@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 using namespace cnnc;
 
 namespace {
@@ -27,6 +29,51 @@ struct Elaborated {
     return diags.diagnostics().empty() ? "" : diags.diagnostics()[0].message;
   }
 };
+
+TEST(Elaborator, InChannelsAsksTheOracleForTheCurrentTensorOnly) {
+  // The oracle sees the tensor and the layers it reads, not the branch
+  // beside it; it is asked once per tensor; the input needs no oracle.
+  const char *src = "network n { input x: 3x8x8 a: conv(in_channels * 2, kernel: 1)"
+                    " concat { { b: conv(4, kernel: 1) } { c: conv(in_channels, kernel: 1) } }"
+                    " d: conv(in_channels, kernel: 1) e: conv(in_channels, kernel: 1) }";
+  DiagnosticEngine diags("t.cnn", src);
+  std::vector<std::vector<std::string>> asked;
+  ShapeOracle oracle = [&](const Graph &prefix) -> std::optional<std::vector<int64_t>> {
+    std::vector<std::string> names;
+    for (const Layer &l : prefix.layers)
+      names.push_back(l.name);
+    asked.push_back(names);
+    EXPECT_EQ(prefix.outputs.size(), 1u);
+    EXPECT_EQ(prefix.outputs[0].layer, static_cast<int>(prefix.layers.size()) - 1);
+    return std::vector<int64_t>{names.back() == "a" ? 6 : 10, 8, 8};
+  };
+  std::optional<Module> m = parseSource(src, diags);
+  ASSERT_TRUE(m);
+  std::optional<Graph> g = elaborate(*m, m->networks[0], diags, {}, oracle);
+  ASSERT_TRUE(g) << (diags.diagnostics().empty() ? "" : diags.diagnostics()[0].message);
+  std::map<std::string, int64_t> filters;
+  for (const Layer &l : g->layers)
+    if (l.kind == LayerKind::Conv)
+      filters[l.name] = l.getInt("filters");
+  EXPECT_EQ(filters["a"], 6);  // the input's 3, declared
+  EXPECT_EQ(filters["c"], 6);  // a's, from the oracle
+  EXPECT_EQ(filters["d"], 10); // the concat's
+  EXPECT_EQ(filters["e"], 10); // d's
+  ASSERT_EQ(asked.size(), 3u);
+  EXPECT_EQ(asked[0], (std::vector<std::string>{"x", "a"}));
+  EXPECT_EQ(asked[1], (std::vector<std::string>{"x", "a", "b", "c", "concat1"}));
+  EXPECT_EQ(asked[2].back(), "d");
+}
+
+TEST(Elaborator, InChannelsWithoutAnOracleIsALocatedError) {
+  Elaborated e("network n { input x: 3x8x8 relu conv(in_channels, kernel: 1) }");
+  EXPECT_FALSE(e.graph);
+  EXPECT_EQ(e.firstError(), "`in_channels` needs shape inference, which this tool does not run");
+  // At the input itself it needs none.
+  Elaborated direct("network n { input x: 3x8x8 conv(in_channels, kernel: 1) }");
+  ASSERT_TRUE(direct.graph);
+  EXPECT_EQ(direct.graph->layers[1].getInt("filters"), 3);
+}
 
 TEST(Elaborator, DefaultsFollowPyTorch) {
   Elaborated e("network n { input x: 1x8x8 conv(4, kernel: 3) maxpool(2) }");

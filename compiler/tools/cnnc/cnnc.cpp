@@ -22,6 +22,7 @@
 #include "cnnc/Report/ReportBuilder.h"
 #include "cnnc/Target/ArtifactBuilder.h"
 #include "cnnc/Target/ObjectCache.h"
+#include "cnnc/Transforms/GraphShapes.h"
 #include "cnnc/Transforms/Passes.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -184,14 +185,6 @@ int run(int argc, char **argv) {
       return 1;
     }
   }
-  std::optional<cnnc::Graph> graph = cnnc::elaborate(*module, *net, diags, inputShapes);
-  if (!graph)
-    return 1;
-  if (emit == "graph") {
-    cnnc::printGraph(std::cout, *graph);
-    return 0;
-  }
-
   mlir::MLIRContext context;
   // No worker threads: code generation forks compile jobs.
   context.disableMultithreading();
@@ -203,6 +196,18 @@ int run(int argc, char **argv) {
       diags.report(cnnc::Severity::Note, rangeOf(note.getLocation()), note.str());
     return mlir::success();
   });
+  // `in_channels` is answered by the dialect's shape rules.
+  cnnc::ShapeOracle shapes = [&](const cnnc::Graph &prefix) {
+    return cnnc::inferOutputShape(context, prefix, input);
+  };
+  std::optional<cnnc::Graph> graph = cnnc::elaborate(*module, *net, diags, inputShapes, shapes);
+  if (!graph)
+    return 1;
+  if (emit == "graph") {
+    cnnc::printGraph(std::cout, *graph);
+    return 0;
+  }
+
   mlir::OwningOpRef<mlir::ModuleOp> ir = cnnc::mlirGen(context, *graph, input);
   if (emit == "mlir-gen") {
     ir->print(llvm::outs());

@@ -5,7 +5,7 @@
 // order (a topological order), each producing one tensor, each with its
 // fully-qualified PyTorch-style name (`layer1.0.conv1`), its source range, its
 // inputs (indices of earlier layers) and its normalized attributes. No shapes
-// yet: shape inference happens on the MLIR form.
+// yet: shape inference happens on the MLIR form (Elaborator.h's ShapeOracle).
 //
 //===----------------------------------------------------------------------===//
 #ifndef CNNC_DSL_GRAPH_H
