@@ -388,6 +388,17 @@ case("size-generic: dense block concatenations", (16, 6, 6),
          torch.cat([x, F.relu(F.conv2d(x, p["a.weight"], p["a.bias"], padding=1))], 1)),
      {"a.weight": (4, 16, 3, 3), "a.bias": (4,), "b.weight": (4, 20, 3, 3), "b.bias": (4,),
       "c.weight": (6, 24, 1, 1), "c.bias": (6,)})
+# Two convs of one function at 5 and 7 input channels (one class), with
+# reflect padding: the input's channel count and strides are read at run time.
+case("input-channel-generic: reflect convs at two channel counts", (5, 7, 7),
+     "a: conv(6, kernel: 3, pad: 1, mode: reflect) concat { {} { b: conv(1, kernel: 1) } } "
+     "c: conv(6, kernel: 3, pad: 1, mode: reflect)",
+     lambda x, p: (lambda y: F.conv2d(F.pad(torch.cat([y, F.conv2d(y, p["b.weight"], p["b.bias"])],
+                                                      1), (1, 1, 1, 1), mode="reflect"),
+                                      p["c.weight"], p["c.bias"]))(
+         F.conv2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), p["a.weight"], p["a.bias"])),
+     {"a.weight": (6, 5, 3, 3), "a.bias": (6,), "b.weight": (1, 6, 1, 1), "b.bias": (1,),
+      "c.weight": (6, 7, 3, 3), "c.bias": (6,)})
 
 # CNNC_CASES=mul,add runs only the cases whose names contain one of the words
 # (while working on an operator; the suite runs them all).

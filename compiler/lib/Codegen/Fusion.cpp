@@ -280,19 +280,22 @@ std::string keyOf(const ModelPlan &plan, const Step &step) {
   std::ostringstream key;
   key.precision(17);
   bool generic = sizeGeneric(plan, step);
+  bool channelGeneric = inputChannelGeneric(plan, step);
   bool relayout = step.kind == StepKind::Prepare || step.kind == StepKind::TransposeWeights;
   // The activation's parameters are in its op's description.
   key << stepKindName(step.kind) << " " << activationName(step.activation)
-      << (step.flattenInput ? " flatten" : "") << (generic ? " size-generic" : "");
+      << (step.flattenInput ? " flatten" : "") << (generic ? " size-generic" : "")
+      << (channelGeneric ? " input-channel-generic" : "");
   // A sum of tensors, whatever produced them; a product with a mask, whatever
   // its probability (the mask holds it).
   if (step.kind != StepKind::Accumulate && step.kind != StepKind::DropoutApply)
     for (int i : step.ops) {
       // The primary op of a re-layout only supplies its parameters' layout;
       // an op fused into it (batchnorm) its attributes.
-      OpDetail detail = !generic                       ? OpDetail::Full
-                        : relayout && i == step.ops[0] ? OpDetail::Parameters
-                                                       : OpDetail::NoShapes;
+      OpDetail detail = channelGeneric && i == step.ops[0] ? OpDetail::ClassOfInputChannels
+                        : !generic                         ? OpDetail::Full
+                        : relayout && i == step.ops[0]     ? OpDetail::Parameters
+                                                           : OpDetail::NoShapes;
       key << " | " << describeOp(plan, plan.ops[i], detail);
     }
   // A parameter's rank decides its buffer's dimensions (a dense layer over
@@ -304,7 +307,10 @@ std::string keyOf(const ModelPlan &plan, const Step &step) {
   for (const Arg &a : step.inputs) {
     if (a.kind == ArgKind::Tensor) {
       const Shape &s = plan.tensors[a.index].shape;
-      key << " in " << (generic ? shapeClass(s) : shapeString(s));
+      if (channelGeneric && a.slot == Slot::Input)
+        key << " in " << reductionClass(s, plan.ops[step.ops[0]]) << " " << s.h << "x" << s.w;
+      else
+        key << " in " << (generic ? shapeClass(s) : shapeString(s));
     }
     paramRank(a);
   }

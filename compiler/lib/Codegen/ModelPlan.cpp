@@ -192,9 +192,14 @@ std::string describeOp(const ModelPlan &plan, const Op &op, OpDetail detail) {
   std::ostringstream os;
   os.precision(17); // attributes that differ in their last digit must not merge
   os << layerKindName(op.kind);
-  if (detail == OpDetail::Full) {
-    for (int t : op.inputs)
-      os << " " << shapeString(plan.tensors[t].shape);
+  if (detail == OpDetail::Full || detail == OpDetail::ClassOfInputChannels) {
+    for (int t : op.inputs) {
+      const Shape &in = plan.tensors[t].shape;
+      if (detail == OpDetail::ClassOfInputChannels)
+        os << " " << reductionClass(in, op) << " " << in.h << "x" << in.w;
+      else
+        os << " " << shapeString(in);
+    }
     os << " -> " << shapeString(plan.tensors[op.output].shape);
   }
   os << (op.bias >= 0 ? " bias" : " no-bias");
@@ -255,16 +260,34 @@ bool sizeGeneric(const ModelPlan &plan, const Step &step) {
   }
 }
 
-std::string shapeClass(const Shape &s) {
+/// The channel part of a shape class: the largest power of two up to
+/// kLargestChannelClass not above `c`, and whether it is one channel.
+static std::string channelClass(int64_t c) {
   int64_t channels = 1;
-  while (channels < kLargestChannelClass && channels * 2 <= s.c)
+  while (channels < kLargestChannelClass && channels * 2 <= c)
     channels *= 2;
-  std::string text = "rank" + std::to_string(s.rank) + " c>=" + std::to_string(channels);
-  if (s.c == 1)
-    text += " one-channel";
+  return "c>=" + std::to_string(channels) + (c == 1 ? " one-channel" : "");
+}
+
+std::string shapeClass(const Shape &s) {
+  std::string text = "rank" + std::to_string(s.rank) + " " + channelClass(s.c);
   if (s.h == 1 && s.w == 1)
     text += " 1x1";
   return text;
+}
+
+bool inputChannelGeneric(const ModelPlan &plan, const Step &step) {
+  const Op &op = plan.ops[step.ops[0]];
+  return step.kind == StepKind::Forward && op.kind == LayerKind::Conv && op.groups == 1 &&
+         op.table.empty();
+}
+
+std::string reductionClass(const Shape &in, const Op &conv) {
+  int64_t reduction = in.c * conv.kernel[0] * conv.kernel[1];
+  int exceeded = 0;
+  for (int64_t threshold : {4096, 8192, 16384})
+    exceeded += reduction > threshold;
+  return "in-channels " + channelClass(in.c) + " reduction>" + std::to_string(exceeded);
 }
 
 std::string functionSignature(const ModelPlan &plan, const Step &step) {
@@ -273,6 +296,10 @@ std::string functionSignature(const ModelPlan &plan, const Step &step) {
   bool generic = sizeGeneric(plan, step);
   if (generic)
     os << "size-generic\n";
+  bool channelGeneric = inputChannelGeneric(plan, step);
+  const Op &op = plan.ops[step.ops[0]];
+  if (channelGeneric)
+    os << "input-channel-generic\n";
   auto printDims = [&](const std::vector<int64_t> &dims) {
     if (generic)
       os << " rank" << dims.size();
@@ -287,16 +314,23 @@ std::string functionSignature(const ModelPlan &plan, const Step &step) {
       switch (a.kind) {
       case ArgKind::Tensor: {
         const Shape &s = plan.tensors[a.index].shape;
-        os << " " << (generic ? shapeClass(s) : shapeString(s));
+        if (channelGeneric && a.slot == Slot::Input)
+          os << " " << reductionClass(s, op) << " " << s.h << "x" << s.w;
+        else
+          os << " " << (generic ? shapeClass(s) : shapeString(s));
         break;
       }
       case ArgKind::Param:
       case ArgKind::Grad:
         printDims(plan.params[a.index].shape);
         break;
-      case ArgKind::Derived:
-        printDims(plan.derived[a.index].dims);
+      case ArgKind::Derived: {
+        std::vector<int64_t> dims = plan.derived[a.index].dims;
+        if (channelGeneric && a.slot == Slot::PackedWeight)
+          dims[1] = -1; // the input channels, read at run time
+        printDims(dims);
         break;
+      }
       }
       os << "]";
     }

@@ -362,8 +362,10 @@ void nameFunctions(ModelPlan &plan);
 /// How much of an op the shared-function key holds: everything (`Full`),
 /// everything but its tensors' sizes (`NoShapes`, for size-generic steps),
 /// or only what a step that re-lays out its parameters reads (`Parameters`:
-/// the kind, whether it has a bias, and the grouping of a conv's filters).
-enum class OpDetail { Full, NoShapes, Parameters };
+/// the kind, whether it has a bias, and the grouping of a conv's filters),
+/// or everything with its input's channels as their reductionClass
+/// (`ClassOfInputChannels`, for input-channel-generic convs).
+enum class OpDetail { Full, NoShapes, Parameters, ClassOfInputChannels };
 
 /// An op's kind, shapes, bias and every attribute of CNNC_OP_ATTRIBUTES as
 /// text (less with another `detail`): its part of the shared-function key.
@@ -395,6 +397,20 @@ bool sizeGeneric(const ModelPlan &plan, const Step &step);
 /// kLargestChannelClass floats).
 std::string shapeClass(const Shape &s);
 inline constexpr int kLargestChannelClass = 16;
+
+/// Whether `step` is a conv forward whose generated function serves every
+/// input channel count (a dense conv: groups 1, no connection table): its
+/// reduction over input channels reads its extent from the input buffer,
+/// everything else keeps the step's own shapes, so that DenseNet's
+/// bottleneck convs, each reading a wider concat, share one function per
+/// block. Its key holds `reductionClass` instead of the input's channels.
+bool inputChannelGeneric(const ModelPlan &plan, const Step &step);
+
+/// What a conv's schedule may know of its input channels: the input's
+/// shapeClass (a vector of channels or not) and which of the reduction
+/// sizes (channels x kernel taps) 4096, 8192 and 16384 it exceeds (where
+/// a filter tile of four vectors of 16, 8 or 4 floats outgrows 1 MiB).
+std::string reductionClass(const Shape &in, const Op &conv);
 
 /// Everything the lowering of `step` reads, as text: its function name, its
 /// key, and the kind, slot and dimensions of every argument. Two steps with

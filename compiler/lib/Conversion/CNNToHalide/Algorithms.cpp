@@ -31,27 +31,31 @@ Extents extentsOf(const OutputImageParam &buffer) {
   return {buffer.dim(0).extent(), buffer.dim(1).extent(), buffer.dim(2).extent()};
 }
 
-Func convBoundary(const Op &op, Func input, const Shape &in) {
+Func convBoundary(const Op &op, Func input, const Shape &in, Expr channels) {
+  Region box = spatialBox(in);
+  if (channels.defined())
+    box[0] = Range(0, channels);
   switch (op.mode) {
   case plan::PadMode::Replicate:
-    return BoundaryConditions::repeat_edge(input, spatialBox(in));
+    return BoundaryConditions::repeat_edge(input, box);
   case plan::PadMode::Reflect:
     // PyTorch's 'reflect' does not repeat the edge pixel.
-    return BoundaryConditions::mirror_interior(input, spatialBox(in));
+    return BoundaryConditions::mirror_interior(input, box);
   case plan::PadMode::Zeros:
     break;
   }
-  return BoundaryConditions::constant_exterior(input, 0.0f, spatialBox(in));
+  return BoundaryConditions::constant_exterior(input, 0.0f, box);
 }
 
 ConvFuncs convAlgorithm(const Vars &v, const Op &op, Func input, const Shape &in, const Shape &out,
-                        Func weights, Func bias, const ActivationLayer &act) {
+                        Func weights, Func bias, const ActivationLayer &act, Expr inChannels) {
   ConvFuncs f;
-  Func boundary = convBoundary(op, input, in);
+  Func boundary = convBoundary(op, input, in, inChannels);
   f.padded = Func("padded");
   f.padded(v.c, v.x, v.y, v.n) = boundary(v.c, v.x, v.y, v.n);
   int64_t inPerGroup = in.c / op.groups, outPerGroup = out.c / op.groups;
-  f.r = RDom(0, i32(inPerGroup), 0, i32(op.kernel[1]), 0, i32(op.kernel[0]), "r");
+  Expr reduced = inChannels.defined() ? inChannels : i32(inPerGroup);
+  f.r = RDom(0, reduced, 0, i32(op.kernel[1]), 0, i32(op.kernel[0]), "r");
   // Padded output channels (beyond out.c) read the last group's inputs. A
   // depthwise conv whose channels fill whole vectors computes no padded
   // channel (scheduleConv's tiles shift inwards): channel c reads input

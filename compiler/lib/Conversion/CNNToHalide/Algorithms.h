@@ -37,8 +37,10 @@ Halide::Region spatialBox(const plan::Shape &s);
 
 Halide::Expr i32(int64_t v);
 
-/// A conv's input extended by its padding mode (zeros, replicate, reflect).
-Halide::Func convBoundary(const plan::Op &op, Halide::Func input, const plan::Shape &in);
+/// A conv's input extended by its padding mode (zeros, replicate, reflect);
+/// `channels`, where defined, its channel count read at run time.
+Halide::Func convBoundary(const plan::Op &op, Halide::Func input, const plan::Shape &in,
+                          Halide::Expr channels = Halide::Expr());
 
 /// The number an average (or L2) pool divides output (x, y)'s window sum
 /// by, as PyTorch counts it (count_include_pad, ceil mode).
@@ -59,9 +61,12 @@ struct ConvFuncs {
   Halide::RDom r;
 };
 /// `weights(o, i, kx, ky)` packed and `bias(o)` folded, both padded in o.
+/// `inChannels`, where defined, is the input's channel count read at run
+/// time (an input-channel-generic conv of groups 1), else `in.c`.
 ConvFuncs convAlgorithm(const Vars &v, const plan::Op &op, Halide::Func input,
                         const plan::Shape &in, const plan::Shape &out, Halide::Func weights,
-                        Halide::Func bias, const ActivationLayer &act);
+                        Halide::Func bias, const ActivationLayer &act,
+                        Halide::Expr inChannels = Halide::Expr());
 
 /// A conv's filters as w(kx, ky, i, o), with the input channels per group
 /// and the filter count: its weight buffer, or for a dense layer over

@@ -9,7 +9,10 @@
 // sizes: its algorithm reads them from the buffers (extentsOf), and its
 // schedule decides on the representative step's shapes only what their
 // shapeClass, part of the function's key, fixes (vectors of channels or
-// not, broadcasts).
+// not, broadcasts). An input-channel-generic conv (plan::inputChannelGeneric)
+// reads only its input's channel count from the buffers (the reduction's
+// extent, the packed weight's second dimension); its schedule's use of it is
+// fixed by the reductionClass in its key.
 //
 //===----------------------------------------------------------------------===//
 #include "cnnc/Conversion/HalideLowering.h"
@@ -37,7 +40,8 @@ class StepLowering {
 public:
   StepLowering(const ModelPlan &plan, const Step &step, const Target &target)
       : plan(plan), step(step), target(target), vec(target.natural_vector_size<float>()),
-        generic(plan::sizeGeneric(plan, step)) {}
+        generic(plan::sizeGeneric(plan, step)),
+        channelGeneric(plan::inputChannelGeneric(plan, step)) {}
 
   Module lower() {
     if (generic && vec > plan::kLargestChannelClass)
@@ -73,6 +77,9 @@ private:
   const Target &target;
   int vec;
   bool generic; ///< sizes from the buffers at run time
+  /// A conv's input channels from its buffers at run time (its input's
+  /// innermost extent and its packed weight's second).
+  bool channelGeneric;
   halide::Vars v;
   std::vector<Argument> args;
   size_t next = 0; ///< the next step input to declare
@@ -96,20 +103,27 @@ private:
     return {};
   }
 
+  /// Dense, innermost first: each stride is known up to the first extent
+  /// that is not (-1: the batch, or what a generic function reads at run
+  /// time).
   template <typename T> void constrain(T &buffer, const std::vector<int64_t> &dims) {
     int64_t stride = 1;
+    bool known = true;
     for (size_t d = 0; d < dims.size(); ++d) {
       auto dim = buffer.dim(static_cast<int>(d));
       dim.set_min(0);
-      if (generic) { // dense, innermost first: only the innermost stride is known
+      if (generic) { // only the innermost stride is known
         if (d == 0)
           dim.set_stride(1);
         continue;
       }
-      dim.set_stride(static_cast<int>(stride));
+      if (known)
+        dim.set_stride(static_cast<int>(stride));
       if (dims[d] >= 0) {
         dim.set_extent(static_cast<int>(dims[d]));
         stride *= dims[d];
+      } else {
+        known = false;
       }
     }
   }
@@ -125,6 +139,10 @@ private:
                               : std::string("no such input")));
     const Arg &a = step.inputs[next];
     std::vector<int64_t> dims = dimsOf(a);
+    if (channelGeneric && slot == Slot::Input)
+      dims[0] = -1;
+    if (channelGeneric && slot == Slot::PackedWeight)
+      dims[1] = -1;
     ImageParam p(Float(32), static_cast<int>(dims.size()),
                  std::string(plan::slotName(slot)) + std::to_string(next));
     ++next;
@@ -432,8 +450,9 @@ private:
       ImageParam in = declare(Slot::Input);
       ImageParam w = declare(Slot::PackedWeight);
       ImageParam b = declare(Slot::FoldedBias);
-      halide::ConvFuncs f =
-          halide::convAlgorithm(v, op, in, shapeOfInput(0), out, w, b, activationLayer());
+      Expr inChannels = channelGeneric ? in.dim(0).extent() : Expr();
+      halide::ConvFuncs f = halide::convAlgorithm(v, op, in, shapeOfInput(0), out, w, b,
+                                                  activationLayer(), inChannels);
       halide::scheduleConv(v, f, op, shapeOfInput(0), out, vec);
       return {f.output};
     }
