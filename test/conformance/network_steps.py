@@ -53,7 +53,7 @@ import torchvision.ops.stochastic_depth  # noqa: F401 (the module, patched below
 sys.path.insert(0, os.path.dirname(__file__))
 from cnnc_model import (ADAM, SGD, Checks, Model, compile_model,  # noqa: E402
                         state_dict_arrays, step_seed, write_safetensors)
-from torch_models import (EXAMPLES, REPORTS_ONLY, checked_input,  # noqa: E402
+from torch_models import (EXAMPLES, checked_input,  # noqa: E402
                           randomize_batchnorm)
 
 cnnc, examples, work = sys.argv[1:4]
@@ -200,7 +200,7 @@ def statistics_error(get, state, network):
 
 
 for file, network, build, shape in EXAMPLES:
-    if (only and network not in only) or (not only and network in REPORTS_ONLY):
+    if only and network not in only:
         continue
     source = f"{examples}/{file}"
     shape, extra = checked_input(network, shape)

@@ -203,26 +203,17 @@ REDUCED_INPUT["regnet_y_400mf"] = (3, 112, 112)
 # 6x6 in overlapping windows; VGG's at 5x5 (at 160x160), spread to 7x7.
 REDUCED_INPUT["alexnet"] = (3, 256, 256)
 REDUCED_INPUT["vgg11_bn"] = (3, 160, 160)
-
-
-# Checked by their reports only (examples.py) for now: each variant has its
-# own layer widths, and its convs' functions are specialized to them, so each
-# would add one to two minutes of compiling on two cores to the numerical
-# checks (EfficientNet-B0: 223 functions, 58 s; DenseNet-121: 282, 86 s;
-# docs/codegen.md). One variant of each family stands for it there (B0,
-# V2-S, DenseNet-121, MNASNet 0.5, RegNetX and RegNetY 400MF, ShuffleNet V2
-# x0.5): the others are the same blocks at other widths and depths, until
-# convs too are shared across shapes.
-REPORTS_ONLY = (
-    {f"efficientnet_b{i}" for i in range(1, 8)} |
-    {"efficientnet_v2_m", "efficientnet_v2_l", "densenet161", "densenet169", "densenet201",
-     "mnasnet0_75", "mnasnet1_0", "mnasnet1_3", "regnet_y_1_6gf", "regnet_y_8gf",
-     "regnet_x_1_6gf", "regnet_x_8gf", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5",
-     "shufflenet_v2_x2_0"} |
-    # ConvNeXt's variants share their functions (Tiny: 76 with the training
-    # step, 23 s), but Small and Base are 2x and 3.4x Tiny's work per step:
-    # Tiny stands for them.
-    {"convnext_small", "convnext_base"})
+# The larger variants of a family run at 224x224 (EfficientNet B4..B7), at
+# 192x192 (V2-M and L, as V2-S; they pool globally) or at 112x112 (the
+# widest: RegNetY's squeeze-and-excitation as above, ConvNeXt Small and
+# Base, RegNetX-8GF), so that the whole zoo runs in CI (about 12 minutes of
+# it on two cores, mostly compiling).
+REDUCED_INPUT.update({network: (3, 224, 224) for network in (
+    "efficientnet_b4", "efficientnet_b5", "efficientnet_b6", "efficientnet_b7")})
+REDUCED_INPUT.update({network: (3, 192, 192) for network in (
+    "efficientnet_v2_m", "efficientnet_v2_l")})
+REDUCED_INPUT.update({network: (3, 112, 112) for network in (
+    "regnet_y_1_6gf", "regnet_y_8gf", "regnet_x_8gf", "convnext_small", "convnext_base")})
 
 
 def checked_input(network, shape):
