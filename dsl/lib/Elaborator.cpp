@@ -47,8 +47,9 @@ struct Ctx {
   AddBranch *branch; // innermost enclosing add branch, or nullptr
 };
 
-/// Puts `graph`'s layers in a topological order (a `project` gets its
-/// reference at the end of its `add`, after the layers that read it).
+/// Reorders layers so that every layer comes after its inputs (a `project`
+/// in an early branch reads the output of a later one), keeping definition
+/// order wherever it is already valid.
 void sortTopologically(Graph &graph) {
   size_t n = graph.layers.size();
   std::vector<std::vector<int>> users(n);
@@ -980,9 +981,6 @@ bool Elaborator::checkAugments() {
   return true;
 }
 
-/// Reorders layers so that every layer comes after its inputs (a `project`
-/// in an early branch reads the output of a later one), keeping definition
-/// order wherever it is already valid.
 std::optional<Value> Elaborator::inChannels(SourceRange where) {
   if (cursor < 0) {
     fail(where, std::string("`") + kInChannels +

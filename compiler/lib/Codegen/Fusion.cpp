@@ -308,7 +308,7 @@ std::string keyOf(const ModelPlan &plan, const Step &step) {
     if (a.kind == ArgKind::Tensor) {
       const Shape &s = plan.tensors[a.index].shape;
       if (channelGeneric && a.slot == Slot::Input)
-        key << " in " << reductionClass(s, plan.ops[step.ops[0]]) << " " << s.h << "x" << s.w;
+        key << " in " << reductionClass(s, plan.ops[step.ops[0]]);
       else
         key << " in " << (generic ? shapeClass(s) : shapeString(s));
     }

@@ -196,7 +196,7 @@ std::string describeOp(const ModelPlan &plan, const Op &op, OpDetail detail) {
     for (int t : op.inputs) {
       const Shape &in = plan.tensors[t].shape;
       if (detail == OpDetail::ClassOfInputChannels)
-        os << " " << reductionClass(in, op) << " " << in.h << "x" << in.w;
+        os << " " << reductionClass(in, op);
       else
         os << " " << shapeString(in);
     }
@@ -287,7 +287,8 @@ std::string reductionClass(const Shape &in, const Op &conv) {
   int exceeded = 0;
   for (int64_t threshold : {4096, 8192, 16384})
     exceeded += reduction > threshold;
-  return "in-channels " + channelClass(in.c) + " reduction>" + std::to_string(exceeded);
+  return std::to_string(in.h) + "x" + std::to_string(in.w) + " in-channels " + channelClass(in.c) +
+         " reduction>" + std::to_string(exceeded);
 }
 
 std::string functionSignature(const ModelPlan &plan, const Step &step) {
@@ -315,7 +316,7 @@ std::string functionSignature(const ModelPlan &plan, const Step &step) {
       case ArgKind::Tensor: {
         const Shape &s = plan.tensors[a.index].shape;
         if (channelGeneric && a.slot == Slot::Input)
-          os << " " << reductionClass(s, op) << " " << s.h << "x" << s.w;
+          os << " " << reductionClass(s, op);
         else
           os << " " << (generic ? shapeClass(s) : shapeString(s));
         break;

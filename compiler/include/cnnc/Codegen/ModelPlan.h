@@ -406,10 +406,11 @@ inline constexpr int kLargestChannelClass = 16;
 /// block. Its key holds `reductionClass` instead of the input's channels.
 bool inputChannelGeneric(const ModelPlan &plan, const Step &step);
 
-/// What a conv's schedule may know of its input channels: the input's
-/// shapeClass (a vector of channels or not) and which of the reduction
-/// sizes (channels x kernel taps) 4096, 8192 and 16384 it exceeds (where
-/// a filter tile of four vectors of 16, 8 or 4 floats outgrows 1 MiB).
+/// An input-channel-generic conv's input as its key holds it: the height
+/// and width, and of the channels what its schedule may know: their class
+/// (shapeClass's: a vector of channels or not) and which of the reduction
+/// sizes (channels x kernel taps) 4096, 8192 and 16384 they exceed (where a
+/// filter tile of four vectors of 16, 8 or 4 floats outgrows 1 MiB).
 std::string reductionClass(const Shape &in, const Op &conv);
 
 /// Everything the lowering of `step` reads, as text: its function name, its

@@ -238,11 +238,17 @@ AdaptiveWindow adaptiveWindow(const Op &op, const Shape &in, Expr x, Expr y) {
           adaptiveEnd(x, w, ow)};
 }
 
+RDom adaptiveTaps(const Op &op, const Shape &in, const AdaptiveWindow &win,
+                  const std::string &name) {
+  RDom r(0, i32(adaptiveLargestWindow(in.w, op.output_size[1])), 0,
+         i32(adaptiveLargestWindow(in.h, op.output_size[0])), name);
+  r.where(r.x < win.x1 - win.x0 && r.y < win.y1 - win.y0);
+  return r;
+}
+
 PoolFuncs adaptivePoolAlgorithm(const Vars &v, const Op &op, Func input, const Shape &in) {
   AdaptiveWindow win = adaptiveWindow(op, in, v.x, v.y);
-  RDom r(0, i32(adaptiveLargestWindow(in.w, op.output_size[1])), 0,
-         i32(adaptiveLargestWindow(in.h, op.output_size[0])), "r");
-  r.where(r.x < win.x1 - win.x0 && r.y < win.y1 - win.y0);
+  RDom r = adaptiveTaps(op, in, win, "r");
   // The clamps only bound what Halide infers; the predicate keeps every
   // tap inside the window.
   Expr value = input(v.c, min(win.x0 + r.x, i32(in.w - 1)), min(win.y0 + r.y, i32(in.h - 1)), v.n);

@@ -132,6 +132,10 @@ struct AdaptiveWindow {
 };
 AdaptiveWindow adaptiveWindow(const plan::Op &op, const plan::Shape &in, Halide::Expr x,
                               Halide::Expr y);
+/// The taps of `win` (x, y from its corner): an RDom of the largest
+/// window, predicated to this one.
+Halide::RDom adaptiveTaps(const plan::Op &op, const plan::Shape &in, const AdaptiveWindow &win,
+                          const std::string &name);
 
 /// Softmax and LRN reduce over channels: `acc` holds the per-pixel reduction.
 PoolFuncs softmaxAlgorithm(const Vars &v, Halide::Func input, const plan::Shape &in);

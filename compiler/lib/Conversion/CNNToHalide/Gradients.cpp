@@ -452,9 +452,7 @@ PoolGradFuncs adaptivePoolGradAlgorithm(const Vars &v, const Op &op, Func input,
     // The first maximum of each window in row-major order, as PyTorch's
     // adaptive_max_pool2d picks it, as the input pixel's index y * W + x.
     AdaptiveWindow win = adaptiveWindow(op, in, v.x, v.y);
-    RDom r(0, i32(adaptiveLargestWindow(in.w, op.output_size[1])), 0,
-           i32(adaptiveLargestWindow(in.h, op.output_size[0])), "window");
-    r.where(r.x < win.x1 - win.x0 && r.y < win.y1 - win.y0);
+    RDom r = adaptiveTaps(op, in, win, "window");
     Expr ix = min(win.x0 + r.x, w - 1), iy = min(win.y0 + r.y, h - 1);
     Tuple best = argmax(r, input(v.c, ix, iy, v.n));
     f.argmax = Func("adaptive_pool_argmax");
