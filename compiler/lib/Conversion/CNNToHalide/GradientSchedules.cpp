@@ -230,15 +230,22 @@ void scheduleConvWeightGrad(const Vars &v, WeightGradFuncs &f, const plan::Op &o
         .parallel(u);
     f.tile.vectorize(o, vec, TailStrategy::GuardWithIf);
   } else {
-    // Tasks: taps x chunks of filters, at least 8 of them where the
-    // filters allow.
-    int64_t chunks = 1;
+    // Tasks: taps x chunks of filters x chunks of input channels, at least
+    // 8 of them where the filters and then the channels allow. (A 1x1
+    // conv's gradient has one tap: with filters alone it could be a single
+    // task, one core. ConvNeXt-Tiny's 384-to-96 pointwise convs at 56x56,
+    // batch 8: 30 -> 17 ms each.)
+    int64_t chunks = 1, channelChunks = 1;
     while (taps * chunks < 8 && filters % (2 * chunks * tileV) == 0)
       chunks *= 2;
-    Var oc("oc"), oi("oi");
+    while (taps * chunks * channelChunks < 8 && channels % (2 * channelChunks * tileU) == 0)
+      channelChunks *= 2;
+    Var oc("oc"), oi("oi"), ic("ic"), ii("ii");
     f.tile.split(o, oc, oi, static_cast<int>(filters / chunks))
-        .reorder(oi, i, oc, kx, ky)
-        .fuse(oc, kx, t)
+        .split(i, ic, ii, static_cast<int>(channels / channelChunks))
+        .reorder(oi, ii, oc, ic, kx, ky)
+        .fuse(oc, ic, t)
+        .fuse(t, kx, t)
         .fuse(t, ky, t)
         .parallel(t)
         .vectorize(oi, vec, TailStrategy::GuardWithIf);
