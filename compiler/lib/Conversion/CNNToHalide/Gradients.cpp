@@ -392,6 +392,22 @@ ChannelwiseGradFuncs channelwiseGradAlgorithm(const Vars &v, const Op &op, Func 
   return f;
 }
 
+namespace {
+
+/// A pooling gradient's gather: `term` (over its RDom) summed at each input
+/// pixel, in `name`_sum, and `name` the result.
+PoolFuncs gatheredSum(const Vars &v, Expr term, const std::string &name) {
+  PoolFuncs f;
+  f.acc = Func(name + "_sum");
+  f.acc(v.c, v.x, v.y, v.n) = 0.0f;
+  f.acc(v.c, v.x, v.y, v.n) += term;
+  f.output = Func(name);
+  f.output(v.c, v.x, v.y, v.n) = f.acc(v.c, v.x, v.y, v.n);
+  return f;
+}
+
+} // namespace
+
 PoolGradFuncs poolGradAlgorithm(const Vars &v, const Op &op, Func input, Func dy, Func y,
                                 const Shape &in, const Shape &out) {
   PoolGradFuncs f;
@@ -435,11 +451,7 @@ PoolGradFuncs poolGradAlgorithm(const Vars &v, const Op &op, Func input, Func dy
     break;
   }
   }
-  f.pool.acc = Func("pool_grad_sum");
-  f.pool.acc(v.c, v.x, v.y, v.n) = 0.0f;
-  f.pool.acc(v.c, v.x, v.y, v.n) += term;
-  f.pool.output = Func("pool_grad");
-  f.pool.output(v.c, v.x, v.y, v.n) = f.pool.acc(v.c, v.x, v.y, v.n);
+  f.pool = gatheredSum(v, term, "pool_grad");
   return f;
 }
 
@@ -473,11 +485,7 @@ PoolGradFuncs adaptivePoolGradAlgorithm(const Vars &v, const Op &op, Func input,
     AdaptiveWindow win = adaptiveWindow(op, in, ox, oy);
     term = g / cast<float>((win.y1 - win.y0) * (win.x1 - win.x0));
   }
-  f.pool.acc = Func("adaptive_pool_grad_sum");
-  f.pool.acc(v.c, v.x, v.y, v.n) = 0.0f;
-  f.pool.acc(v.c, v.x, v.y, v.n) += term;
-  f.pool.output = Func("adaptive_pool_grad");
-  f.pool.output(v.c, v.x, v.y, v.n) = f.pool.acc(v.c, v.x, v.y, v.n);
+  f.pool = gatheredSum(v, term, "adaptive_pool_grad");
   return f;
 }
 
