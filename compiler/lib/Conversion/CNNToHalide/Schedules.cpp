@@ -84,6 +84,17 @@ void scheduleConv(const Vars &v, ConvFuncs &f, const plan::Op &op, const Shape &
       f.output.reorder(ci, xi, xo, v.n, v.y, co).fuse(v.y, co, t).parallel(t);
     f.conv.compute_at(f.output, xo);
     f.padded.compute_root().parallel(v.n);
+  } else if (op.groups > 1 && op.groups == in.c && op.groups == out.c && out.h > 8) {
+    // Depthwise: a task is a block of 8 rows, its padded input made once
+    // per block. Per row, a 3x3 conv would copy each input row three
+    // times, which no filter count amortizes here.
+    Var yo("yo"), yi("yi");
+    f.output.split(v.y, yo, yi, 8, TailStrategy::GuardWithIf)
+        .reorder(ci, xi, xo, co, yi, yo, v.n)
+        .fuse(yo, v.n, yn)
+        .parallel(yn);
+    f.conv.compute_at(f.output, xo);
+    f.padded.compute_at(f.output, yn);
   } else {
     f.output.reorder(ci, xi, xo, co, v.y, v.n).fuse(v.y, v.n, yn).parallel(yn);
     f.conv.compute_at(f.output, xo);
