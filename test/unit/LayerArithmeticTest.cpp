@@ -137,10 +137,16 @@ TEST(LayerArithmetic, AdaptiveWindowsAsPyTorchDefinesThem) {
   EXPECT_EQ(adaptiveLargestStep(9, 7), 2);
   EXPECT_EQ(adaptiveLargestWindow(14, 7), 2);
   EXPECT_EQ(adaptiveLargestStep(1, 1), 1);
-  ASSERT_TRUE(adaptiveUniformWindow(14, 7));
-  EXPECT_EQ(adaptiveUniformWindow(14, 7)->kernel, 2);
-  EXPECT_EQ(adaptiveUniformWindow(14, 7)->stride, 2);
-  EXPECT_FALSE(adaptiveUniformWindow(9, 7));
+  ASSERT_TRUE(adaptiveRegularWindow(14, 7));
+  EXPECT_EQ(adaptiveRegularWindow(14, 7)->kernel, 2);
+  EXPECT_EQ(adaptiveRegularWindow(14, 7)->stride, 2);
+  // 7 to 3: [0, 3), [2, 5), [4, 7), a window of 3 at steps of 2.
+  ASSERT_TRUE(adaptiveRegularWindow(7, 3));
+  EXPECT_EQ(adaptiveRegularWindow(7, 3)->kernel, 3);
+  EXPECT_EQ(adaptiveRegularWindow(7, 3)->stride, 2);
+  EXPECT_EQ(adaptiveRegularWindow(5, 1)->kernel, 5);
+  EXPECT_FALSE(adaptiveRegularWindow(9, 7));
+  EXPECT_FALSE(adaptiveRegularWindow(3, 6)); // steps of 0 and 1
   // The covering outputs of each pixel are exactly the windows that hold
   // it, and the reduction extents bound every window and every cover, for
   // shrinking and growing sizes.
@@ -166,6 +172,22 @@ TEST(LayerArithmetic, AdaptiveWindowsAsPyTorchDefinesThem) {
       }
       EXPECT_EQ(adaptiveLargestWindow(n, m), largest);
       EXPECT_EQ(adaptiveMostCovering(n, m), most);
+      // Regular: one window size and one step, which a sliding window of
+      // that kernel and stride reproduces.
+      bool regular = true;
+      for (int64_t i = 1; i < m; ++i)
+        regular = regular &&
+                  adaptiveEnd<int64_t>(i, n, m) - adaptiveStart<int64_t>(i, n, m) ==
+                      adaptiveEnd<int64_t>(0, n, m) &&
+                  adaptiveStart<int64_t>(i, n, m) - adaptiveStart<int64_t>(i - 1, n, m) ==
+                      adaptiveStart<int64_t>(1, n, m);
+      std::optional<Window> w = adaptiveRegularWindow(n, m);
+      ASSERT_EQ(w.has_value(), regular) << n << " " << m;
+      if (w)
+        for (int64_t i = 0; i < m; ++i) {
+          ASSERT_EQ(adaptiveStart<int64_t>(i, n, m), i * w->stride);
+          ASSERT_EQ(adaptiveEnd<int64_t>(i, n, m), i * w->stride + w->kernel);
+        }
     }
 }
 

@@ -97,11 +97,16 @@ int64_t adaptiveLargestStep(int64_t n, int64_t m) {
   return m == 1 ? n : largest;
 }
 
-std::optional<Window> adaptiveUniformWindow(int64_t n, int64_t m) {
-  if (m <= 0 || n % m != 0)
+std::optional<Window> adaptiveRegularWindow(int64_t n, int64_t m) {
+  if (m <= 0)
     return std::nullopt;
   Window w;
-  w.kernel = w.stride = n / m;
+  w.kernel = adaptiveEnd<int64_t>(0, n, m);
+  w.stride = m == 1 ? w.kernel : adaptiveStart<int64_t>(1, n, m);
+  for (int64_t i = 1; i < m; ++i)
+    if (adaptiveEnd(i, n, m) - adaptiveStart(i, n, m) != w.kernel ||
+        adaptiveStart(i, n, m) - adaptiveStart(i - 1, n, m) != w.stride)
+      return std::nullopt;
   return w;
 }
 

@@ -129,9 +129,9 @@ Field mergeFields(llvm::ArrayRef<Field> ins, LayerReport &row) {
   return out;
 }
 
-/// The field of an adaptive pool. Where the output size divides the input
-/// it is pooling with kernel = stride = n / m; otherwise its windows differ
-/// in size and step, and the field shown takes the largest of each (the
+/// The field of an adaptive pool. Where its windows have one size and one
+/// step it is that window pooling (kernel = stride = n / m where m divides
+/// n); otherwise the field shown takes the largest window and step (the
 /// start is the first window's), with a note saying so.
 Field adaptivePoolField(Operation *op, Field in, LayerReport &row) {
   auto inDims = dimsOf(op->getOperand(0)), outDims = dimsOf(op->getResult(0));
@@ -139,7 +139,7 @@ Field adaptivePoolField(Operation *op, Field in, LayerReport &row) {
     int64_t n = inDims[1 + axis], m = outDims[1 + axis];
     ReceptiveField rf{in.f.jump[axis], in.f.size[axis], in.f.start[axis]};
     ReceptiveField out;
-    if (std::optional<Window> w = adaptiveUniformWindow(n, m)) {
+    if (std::optional<Window> w = adaptiveRegularWindow(n, m)) {
       out = receptiveFieldThrough(rf, *w);
     } else {
       Window largest, first;
@@ -150,7 +150,7 @@ Field adaptivePoolField(Operation *op, Field in, LayerReport &row) {
       out.start = receptiveFieldThrough(rf, first).start;
       row.notes.push_back(std::string("adaptive windows along ") + (axis == 0 ? "H" : "W") + " (" +
                           std::to_string(n) + " pixels to " + std::to_string(m) +
-                          ") differ in size and step: the field shown is the largest window's (" +
+                          ") differ in size or step: the field shown is the largest window's (" +
                           std::to_string(largest.kernel) + " pixels) at the largest step (" +
                           std::to_string(largest.stride) + "), the start the first window's");
     }

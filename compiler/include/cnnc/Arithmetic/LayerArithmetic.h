@@ -121,9 +121,10 @@ int64_t adaptiveLargestWindow(int64_t n, int64_t m);
 int64_t adaptiveMostCovering(int64_t n, int64_t m);
 /// The largest step between the starts of neighbouring adaptive windows.
 int64_t adaptiveLargestStep(int64_t n, int64_t m);
-/// The window of adaptive pooling along one axis when all its windows are
-/// alike (m divides n: kernel = stride = n / m), else std::nullopt.
-std::optional<Window> adaptiveUniformWindow(int64_t n, int64_t m);
+/// The sliding window that adaptive pooling from n to m is, when all its
+/// windows have one size and all its steps one length (m divides n:
+/// kernel = stride = n / m; 7 to 3: kernel 3, stride 2), else std::nullopt.
+std::optional<Window> adaptiveRegularWindow(int64_t n, int64_t m);
 
 } // namespace cnnc
 
