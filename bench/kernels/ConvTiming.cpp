@@ -73,7 +73,7 @@ void run(const Case &k, const Target &target) {
   hl::Vars v;
 
   hl::ConvFuncs f = hl::convAlgorithm(v, op, Func(x), in, outShape, Func(packed), Func(bias),
-                                      plan::Activation::ReLU, 0);
+                                      hl::ActivationLayer{plan::Activation::ReLU, nullptr});
   hl::scheduleConv(v, f, op, in, outShape, vec);
   Pipeline forward(f.output);
   forward.compile_jit(target);
