@@ -19,6 +19,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <memory>
 #include <new>
 #include <string>
@@ -195,6 +198,14 @@ std::vector<uint8_t> weightsFile(cnnc_model *m, bool withOptimizer) {
   return cnnc::rt::serializeSafetensors(tensors, {{"format", "pt"}, {"model", d.name}});
 }
 
+/// Hands memory freed inside the heap back to the kernel (glibc keeps it
+/// otherwise, and the resident set would not shrink).
+void returnFreedMemory() {
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+}
+
 } // namespace
 
 extern "C" {
@@ -219,6 +230,8 @@ const char *cnnc_status_string(cnnc_status status) {
     return "out of memory";
   case CNNC_ERROR_RUNTIME:
     return "runtime error";
+  case CNNC_ERROR_RELEASED:
+    return "parameters released";
   }
   return "unknown status";
 }
@@ -287,15 +300,22 @@ const char *cnnc_last_error(const cnnc_model *model) {
 }
 
 cnnc_status cnnc_init_params(cnnc_model *model, uint64_t seed) {
-  return guarded(model, [&] { initParams(model, seed, CNNC_INIT_PYTORCH_DEFAULT); });
+  return guarded(model, [&] {
+    model->requireParams();
+    initParams(model, seed, CNNC_INIT_PYTORCH_DEFAULT);
+  });
 }
 
 cnnc_status cnnc_init_params_with(cnnc_model *model, uint64_t seed, cnnc_init_scheme scheme) {
-  return guarded(model, [&] { initParams(model, seed, scheme); });
+  return guarded(model, [&] {
+    model->requireParams();
+    initParams(model, seed, scheme);
+  });
 }
 
 cnnc_status cnnc_load_weights(cnnc_model *model, const char *path, uint32_t flags) {
   return guarded(model, [&] {
+    model->requireParams();
     if (!path)
       throw Failure(CNNC_ERROR_ARGUMENT, "path is null");
     std::vector<uint8_t> bytes;
@@ -309,6 +329,7 @@ cnnc_status cnnc_load_weights(cnnc_model *model, const char *path, uint32_t flag
 cnnc_status cnnc_load_weights_from_memory(cnnc_model *model, const void *data, size_t size,
                                           uint32_t flags) {
   return guarded(model, [&] {
+    model->requireParams();
     if (!data)
       throw Failure(CNNC_ERROR_ARGUMENT, "data is null");
     loadWeights(model, static_cast<const uint8_t *>(data), size, flags, "weights in memory");
@@ -317,6 +338,7 @@ cnnc_status cnnc_load_weights_from_memory(cnnc_model *model, const void *data, s
 
 cnnc_status cnnc_save_weights(cnnc_model *model, const char *path) {
   return guarded(model, [&] {
+    model->requireParams();
     if (!path)
       throw Failure(CNNC_ERROR_ARGUMENT, "path is null");
     std::string error;
@@ -327,6 +349,7 @@ cnnc_status cnnc_save_weights(cnnc_model *model, const char *path) {
 
 cnnc_status cnnc_save_checkpoint(cnnc_model *model, const char *path) {
   return guarded(model, [&] {
+    model->requireParams();
     if (!path)
       throw Failure(CNNC_ERROR_ARGUMENT, "path is null");
     std::string error;
@@ -338,6 +361,7 @@ cnnc_status cnnc_save_checkpoint(cnnc_model *model, const char *path) {
 cnnc_status cnnc_reinit_layer(cnnc_model *model, const char *layer, uint64_t seed,
                               cnnc_init_scheme scheme) {
   return guarded(model, [&] {
+    model->requireParams();
     if (!layer || !*layer)
       throw Failure(CNNC_ERROR_ARGUMENT, "layer is null or empty");
     initParams(model, seed, scheme, layer);
@@ -346,6 +370,7 @@ cnnc_status cnnc_reinit_layer(cnnc_model *model, const char *layer, uint64_t see
 
 cnnc_status cnnc_get_param(cnnc_model *model, const char *name, float *data, size_t count) {
   return guarded(model, [&] {
+    model->requireParams();
     FloatVector &p = model->param(name, data != nullptr, count);
     std::memcpy(data, p.data(), count * sizeof(float));
   });
@@ -353,6 +378,7 @@ cnnc_status cnnc_get_param(cnnc_model *model, const char *name, float *data, siz
 
 cnnc_status cnnc_set_param(cnnc_model *model, const char *name, const float *data, size_t count) {
   return guarded(model, [&] {
+    model->requireParams();
     FloatVector &p = model->param(name, data != nullptr, count);
     std::memcpy(p.data(), data, count * sizeof(float));
     model->prepared = false;
@@ -393,6 +419,40 @@ cnnc_status cnnc_forward(cnnc_model *model, int64_t batch, const float *const *i
                       io.c);
       }
     }
+  });
+}
+
+cnnc_status cnnc_release_params(cnnc_model *model) {
+  return guarded(model, [&] {
+    if (model->released)
+      return;
+    model->prepare(); // the packed forms first: a failure leaves everything held
+    const cnnc_model_desc &d = desc();
+    // What the inference steps read: those parameters, and the derived
+    // arrays they or the prepare steps use (the training step's are freed).
+    std::vector<char> paramRead(d.num_params, 0), derivedUsed(d.num_derived, 0);
+    for (const auto &[steps, count] :
+         {std::pair(d.steps, d.num_steps), std::pair(d.prepare, d.num_prepare)})
+      for (int s = 0; s < count; ++s)
+        for (int a = 0; a < steps[s].num_inputs + steps[s].num_outputs; ++a) {
+          const cnnc_arg_desc &arg = steps[s].args[a];
+          if (arg.kind == CNNC_ARG_PARAM && steps == d.steps)
+            paramRead[arg.index] = 1;
+          if (arg.kind == CNNC_ARG_DERIVED)
+            derivedUsed[arg.index] = 1;
+        }
+    for (int p = 0; p < d.num_params; ++p)
+      if (!paramRead[p])
+        FloatVector().swap(model->params[p]);
+    for (int i = 0; i < d.num_derived; ++i)
+      if (!derivedUsed[i])
+        model->derived[i].reset();
+    for (auto *state : {&model->grads, &model->momentumBuffer, &model->expAvg, &model->expAvgSq})
+      for (FloatVector &v : *state)
+        FloatVector().swap(v);
+    model->trainSlots = SlotSet();
+    model->released = true;
+    returnFreedMemory();
   });
 }
 

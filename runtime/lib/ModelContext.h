@@ -229,6 +229,8 @@ struct cnnc_model {
   std::vector<cnnc::rt::FloatArray> derived;
   std::map<std::string, int64_t> batchesTracked; ///< batchnorm prefix -> count
   bool prepared = false;
+  /// Set by cnnc_release_params: only what inference reads is left.
+  bool released = false;
 
   cnnc::rt::SlotSet slots; ///< inference activations
 
@@ -315,6 +317,14 @@ struct cnnc_model {
     for (int o = 0; o < d.num_outputs; ++o)
       events.back().reads.push_back(d.outputs[o].tensor);
     slots.assign(events, d.num_tensors);
+  }
+
+  /// Throws unless the parameters are still held (see cnnc_release_params).
+  void requireParams() const {
+    if (released)
+      throw cnnc::rt::Failure(CNNC_ERROR_RELEASED,
+                              "the parameters were released by cnnc_release_params: this "
+                              "context only runs inference");
   }
 
   int paramIndex(const std::string &name) const {

@@ -495,7 +495,10 @@ int32_t cnnc_can_train(const char **reason) {
 cnnc_status cnnc_train_step(cnnc_model *model, int64_t batch, const float *const *inputs,
                             const int32_t *labels, const cnnc_hyperparams *hyper,
                             cnnc_train_result *result) {
-  return guarded(model, [&] { trainStep(model, batch, inputs, labels, hyper, result); });
+  return guarded(model, [&] {
+    model->requireParams();
+    trainStep(model, batch, inputs, labels, hyper, result);
+  });
 }
 
 cnnc_status cnnc_set_trainable(cnnc_model *model, const char *layer, int32_t trainable) {
@@ -518,6 +521,7 @@ cnnc_status cnnc_set_trainable(cnnc_model *model, const char *layer, int32_t tra
 
 cnnc_status cnnc_get_grad(cnnc_model *model, const char *name, float *data, size_t count) {
   return guarded(model, [&] {
+    model->requireParams();
     FloatVector &p = model->param(name, data != nullptr, count);
     int index = model->paramIndex(name);
     if (model->grads.empty() || model->grads[index].empty() || model->frozen[index])

@@ -13,6 +13,7 @@ import numpy as np
 CNNC_LOAD_STRICT = 0
 CNNC_LOAD_ALLOW_MISSING = 1
 CNNC_LOAD_ALLOW_EXTRA = 2
+CNNC_ERROR_RELEASED = 9
 
 
 class TensorInfo(ctypes.Structure):
@@ -131,6 +132,7 @@ class Model:
         lib.cnnc_augmentation_maps.argtypes = [ctypes.POINTER(Augmentation), ctypes.c_int64,
                                                ctypes.c_int64, ctypes.c_int64, ctypes.c_uint64,
                                                ctypes.c_void_p]
+        lib.cnnc_release_params.argtypes = [ctypes.c_void_p]
         lib.cnnc_augment.argtypes = [ctypes.c_void_p, ctypes.c_int32, ctypes.c_int64,
                                      ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
         handle = ctypes.c_void_p()
@@ -181,10 +183,18 @@ class Model:
         uniform (fan_in), 3 Xavier uniform, 4 Xavier normal."""
         self._check(self.lib.cnnc_init_params_with(self.handle, seed, scheme))
 
+    def release_params(self):
+        """Inference only from here on (cnnc_release_params)."""
+        self._check(self.lib.cnnc_release_params(self.handle))
+
     def get(self, name, shape):
         a = np.zeros(shape, np.float32)
         self._check(self.lib.cnnc_get_param(self.handle, name.encode(), a.ctypes.data, a.size))
         return a
+
+    def set(self, name, array):
+        a = np.ascontiguousarray(array, dtype=np.float32)
+        self._check(self.lib.cnnc_set_param(self.handle, name.encode(), a.ctypes.data, a.size))
 
     def forward(self, *inputs):
         ins = [np.ascontiguousarray(x, dtype=np.float32) for x in inputs]

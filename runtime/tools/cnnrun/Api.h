@@ -9,38 +9,43 @@
 #include <type_traits>
 #include <vector>
 
+/// Every function of the C interface that cnnrun calls.
+#define CNNRUN_API_FUNCTIONS(X)                                                                    \
+  X(cnnc_status_string)                                                                            \
+  X(cnnc_model_name)                                                                               \
+  X(cnnc_model_target)                                                                             \
+  X(cnnc_num_inputs)                                                                               \
+  X(cnnc_num_outputs)                                                                              \
+  X(cnnc_num_params)                                                                               \
+  X(cnnc_input_info)                                                                               \
+  X(cnnc_output_info)                                                                              \
+  X(cnnc_param_info)                                                                               \
+  X(cnnc_create)                                                                                   \
+  X(cnnc_destroy)                                                                                  \
+  X(cnnc_last_error)                                                                               \
+  X(cnnc_init_params)                                                                              \
+  X(cnnc_init_params_with)                                                                         \
+  X(cnnc_load_weights)                                                                             \
+  X(cnnc_save_weights)                                                                             \
+  X(cnnc_forward)                                                                                  \
+  X(cnnc_release_params)                                                                           \
+  X(cnnc_set_num_threads)                                                                          \
+  X(cnnc_train_step)                                                                               \
+  X(cnnc_default_hyperparams)                                                                      \
+  X(cnnc_can_train)                                                                                \
+  X(cnnc_set_trainable)                                                                            \
+  X(cnnc_reinit_layer)                                                                             \
+  X(cnnc_save_checkpoint)                                                                          \
+  X(cnnc_train_steps)                                                                              \
+  X(cnnc_declared_augmentation)
+
 namespace cnnrun {
 
 /// The C interface, resolved from the library.
 struct Api {
   void *handle = nullptr;
 #define CNNC_FN(name) decltype(&::name) name = nullptr;
-  CNNC_FN(cnnc_status_string)
-  CNNC_FN(cnnc_model_name)
-  CNNC_FN(cnnc_model_target)
-  CNNC_FN(cnnc_num_inputs)
-  CNNC_FN(cnnc_num_outputs)
-  CNNC_FN(cnnc_num_params)
-  CNNC_FN(cnnc_input_info)
-  CNNC_FN(cnnc_output_info)
-  CNNC_FN(cnnc_param_info)
-  CNNC_FN(cnnc_create)
-  CNNC_FN(cnnc_destroy)
-  CNNC_FN(cnnc_last_error)
-  CNNC_FN(cnnc_init_params)
-  CNNC_FN(cnnc_init_params_with)
-  CNNC_FN(cnnc_load_weights)
-  CNNC_FN(cnnc_save_weights)
-  CNNC_FN(cnnc_forward)
-  CNNC_FN(cnnc_set_num_threads)
-  CNNC_FN(cnnc_train_step)
-  CNNC_FN(cnnc_default_hyperparams)
-  CNNC_FN(cnnc_can_train)
-  CNNC_FN(cnnc_set_trainable)
-  CNNC_FN(cnnc_reinit_layer)
-  CNNC_FN(cnnc_save_checkpoint)
-  CNNC_FN(cnnc_train_steps)
-  CNNC_FN(cnnc_declared_augmentation)
+  CNNRUN_API_FUNCTIONS(CNNC_FN)
 #undef CNNC_FN
 
   bool open(const std::string &path, std::string &error) {
@@ -59,32 +64,7 @@ struct Api {
       }
     };
 #define CNNC_GET(name) get(name, #name);
-    CNNC_GET(cnnc_status_string)
-    CNNC_GET(cnnc_model_name)
-    CNNC_GET(cnnc_model_target)
-    CNNC_GET(cnnc_num_inputs)
-    CNNC_GET(cnnc_num_outputs)
-    CNNC_GET(cnnc_num_params)
-    CNNC_GET(cnnc_input_info)
-    CNNC_GET(cnnc_output_info)
-    CNNC_GET(cnnc_param_info)
-    CNNC_GET(cnnc_create)
-    CNNC_GET(cnnc_destroy)
-    CNNC_GET(cnnc_last_error)
-    CNNC_GET(cnnc_init_params)
-    CNNC_GET(cnnc_init_params_with)
-    CNNC_GET(cnnc_load_weights)
-    CNNC_GET(cnnc_save_weights)
-    CNNC_GET(cnnc_forward)
-    CNNC_GET(cnnc_set_num_threads)
-    CNNC_GET(cnnc_train_step)
-    CNNC_GET(cnnc_default_hyperparams)
-    CNNC_GET(cnnc_can_train)
-    CNNC_GET(cnnc_set_trainable)
-    CNNC_GET(cnnc_reinit_layer)
-    CNNC_GET(cnnc_save_checkpoint)
-    CNNC_GET(cnnc_train_steps)
-    CNNC_GET(cnnc_declared_augmentation)
+    CNNRUN_API_FUNCTIONS(CNNC_GET)
 #undef CNNC_GET
     return ok;
   }

@@ -182,6 +182,8 @@ int run(int argc, char **argv) {
       std::cout << "wrote " << output << "\n";
       return 0;
     }
+    // predict and bench only run inference: one copy of the weights is enough.
+    session.check(api.cnnc_release_params(session.model));
     cnnc_tensor_info in = session.input();
     int64_t sampleSize = elements(in);
     if (predict->parsed()) {

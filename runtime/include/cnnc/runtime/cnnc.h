@@ -37,7 +37,8 @@ typedef enum cnnc_status {
   CNNC_ERROR_MISSING = 5,    /* a tensor the model needs is absent */
   CNNC_ERROR_UNEXPECTED = 6, /* a tensor the model does not have */
   CNNC_ERROR_MEMORY = 7,     /* an allocation failed */
-  CNNC_ERROR_RUNTIME = 8     /* a generated pipeline reported an error */
+  CNNC_ERROR_RUNTIME = 8,    /* a generated pipeline reported an error */
+  CNNC_ERROR_RELEASED = 9    /* the context's parameters were released (inference only) */
 } cnnc_status;
 
 /* Flags of cnnc_load_weights. */
@@ -123,6 +124,17 @@ CNNC_API cnnc_status cnnc_set_param(cnnc_model *model, const char *name, const f
  * outputs[i] receives batch x output i's dims. */
 CNNC_API cnnc_status cnnc_forward(cnnc_model *model, int64_t batch, const float *const *inputs,
                                   float *const *outputs);
+
+/* Makes the context inference-only, for applications that load weights once
+ * and then only call cnnc_forward: prepares the weights as inference reads
+ * them (filters packed, batchnorm folded) and frees the state_dict copy of
+ * every parameter that inference does not read directly, and any training
+ * state. The process then holds about one copy of the weights instead of two
+ * (the call itself briefly needs both). Afterwards cnnc_forward and the
+ * queries work as before; calls that read or change parameters (init, load,
+ * save, get/set, reinit, train, gradients) fail with CNNC_ERROR_RELEASED.
+ * Calling it again does nothing. On failure nothing is freed. */
+CNNC_API cnnc_status cnnc_release_params(cnnc_model *model);
 
 /* ---- Training (docs/training.md) ---------------------------------------- */
 
