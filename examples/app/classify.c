@@ -65,6 +65,9 @@ int main(int argc, char **argv) {
       return fail(model, s, argv[1]);
     first = 2;
   }
+  /* Inference only from here on: keep one copy of the weights. */
+  if ((s = cnnc_release_params(model)) != CNNC_OK)
+    return fail(model, s, "release");
   int64_t batch = argc - first;
   if (batch < 1) {
     fprintf(stderr, "usage: classify [weights.safetensors] image.pgm ...\n");
