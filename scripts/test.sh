@@ -6,5 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/build.sh
+# The benchmarks' C++ tools are not part of the default build; build them so
+# that a change to the code they drive cannot leave them broken unnoticed.
+cmake --build build -j "${CNNC_JOBS:-2}" --target cnnc-conv-timing cnnc-adjoint-timing
 (cd build && ctest --output-on-failure -j 2)
 bash scripts/fuzz.sh "${CNNC_FUZZ_SECONDS:-60}"
