@@ -64,6 +64,13 @@ inline int64_t derivedElements(const cnnc_derived_desc &d) {
 
 inline int64_t tensorElements(const cnnc_tensor_desc &t) { return t.c * t.h * t.w; }
 
+/// The tensor whose buffer holds tensor `t`: itself, or the concat output
+/// it is a channel slice of.
+inline int storageOf(int t) {
+  int storage = desc().tensors[t].storage;
+  return storage >= 0 ? storage : t;
+}
+
 class Failure {
 public:
   Failure(cnnc_status status, std::string message) : status(status), message(std::move(message)) {}
@@ -71,18 +78,20 @@ public:
   std::string message;
 };
 
-/// A dense Halide buffer over `host` with `dims` (innermost first).
+/// A dense Halide buffer over `host` with `dims` (innermost first); with a
+/// `pixelStride`, the innermost dimension (channels) is a slice of that many
+/// (a tensor of a concat written in place).
 struct HalideBuffer {
   halide_buffer_t buffer{};
   halide_dimension_t dim[4]{};
 
-  HalideBuffer(float *host, const int64_t *dims, int rank) {
+  HalideBuffer(float *host, const int64_t *dims, int rank, int64_t pixelStride = 0) {
     int64_t stride = 1;
     for (int i = 0; i < rank; ++i) {
       dim[i].min = 0;
       dim[i].extent = static_cast<int32_t>(dims[i]);
       dim[i].stride = static_cast<int32_t>(stride);
-      stride *= dims[i];
+      stride *= i == 0 && pixelStride > 0 ? pixelStride : dims[i];
     }
     buffer.host = reinterpret_cast<uint8_t *>(host);
     buffer.type.code = halide_type_float;
@@ -137,7 +146,9 @@ inline void checkInputs(const float *const *inputs) {
 /// Activation storage shared by liveness over a sequence of events (a step
 /// reads its input tensors and writes its outputs): a slot holds a tensor
 /// from the event that writes it to the last event that reads it. Slots
-/// are sized per sample and grown when a call brings a larger batch.
+/// are sized per sample and grown when a call brings a larger batch. A
+/// channel slice of another tensor counts as that tensor: its buffer lives
+/// from the first write of any slice to the last read of any.
 struct SlotSet {
   struct Event {
     std::vector<int> reads, writes;
@@ -147,7 +158,11 @@ struct SlotSet {
   std::vector<FloatArray> slots;
   int64_t capacity = 0; ///< batch size the slots hold
 
-  void assign(const std::vector<Event> &events, int numTensors) {
+  void assign(std::vector<Event> events, int numTensors) {
+    for (Event &e : events)
+      for (auto *list : {&e.reads, &e.writes})
+        for (int &t : *list)
+          t = storageOf(t);
     std::vector<int> lastUse(numTensors, -1);
     for (size_t e = 0; e < events.size(); ++e) {
       for (int t : events[e].reads)
@@ -181,6 +196,8 @@ struct SlotSet {
           if (lastUse[t] == static_cast<int>(e) && slotOf[t] >= 0)
             busy[slotOf[t]] = false;
     }
+    for (int t = 0; t < numTensors; ++t)
+      slotOf[t] = slotOf[storageOf(t)];
     slots.resize(slotElements.size());
   }
 
@@ -198,7 +215,8 @@ struct SlotSet {
     capacity = batch;
   }
 
-  float *data(int t) { return slots[slotOf[t]].get(); }
+  /// Where tensor `t` starts: its slot, or its channels in its storage's.
+  float *data(int t) { return slots[slotOf[t]].get() + desc().tensors[t].channel_offset; }
 
   /// Floats per sample of the largest slot.
   int64_t largestSample() const {
@@ -364,7 +382,8 @@ struct cnnc_model {
         case CNNC_ARG_TENSOR: {
           const cnnc_tensor_desc &t = d.tensors[arg.index];
           int64_t dims[4] = {t.c, t.w, t.h, batch};
-          buffers.emplace_back(set.data(arg.index), dims, 4);
+          buffers.emplace_back(set.data(arg.index), dims, 4,
+                               d.tensors[cnnc::rt::storageOf(arg.index)].c);
           break;
         }
         case CNNC_ARG_PARAM:

@@ -388,6 +388,36 @@ case("size-generic: dense block concatenations", (16, 6, 6),
          torch.cat([x, F.relu(F.conv2d(x, p["a.weight"], p["a.bias"], padding=1))], 1)),
      {"a.weight": (4, 16, 3, 3), "a.bias": (4,), "b.weight": (4, 20, 3, 3), "b.bias": (4,),
       "c.weight": (6, 24, 1, 1), "c.bias": (6,)})
+# Concats written in place (the producers write into channel slices of the
+# output): inception branches, a nested dense-block concat whose input is
+# the first, then a concat of one tensor twice, which stays a copy.
+case("concat in place: branches, nested, one tensor twice", (8, 6, 6),
+     "s: conv(8, kernel: 1) relu "
+     "concat { { a: conv(4, kernel: 1) } { b: conv(5, kernel: 3, pad: 1) relu } "
+     "{ maxpool(3, stride: 1, pad: 1) } } "
+     "concat { {} { d: conv(3, kernel: 3, pad: 1) } } concat { {} {} } e: conv(6, kernel: 1)",
+     lambda x, p: (lambda y: (lambda c1: (lambda c2: F.conv2d(
+         torch.cat([c2, c2], 1), p["e.weight"], p["e.bias"]))(
+         torch.cat([c1, F.conv2d(c1, p["d.weight"], p["d.bias"], padding=1)], 1)))(
+         torch.cat([F.conv2d(y, p["a.weight"], p["a.bias"]),
+                    F.relu(F.conv2d(y, p["b.weight"], p["b.bias"], padding=1)),
+                    F.max_pool2d(y, 3, 1, 1)], 1)))(
+         F.relu(F.conv2d(x, p["s.weight"], p["s.bias"]))),
+     {"s.weight": (8, 8, 1, 1), "s.bias": (8,), "a.weight": (4, 8, 1, 1), "a.bias": (4,),
+      "b.weight": (5, 8, 3, 3), "b.bias": (5,), "d.weight": (3, 17, 3, 3), "d.bias": (3,),
+      "e.weight": (6, 40, 1, 1), "e.bias": (6,)})
+# A tensor in two concats: the first writes it in place, the second copies
+# it (and its other input) into a slice of the outer concat that holds both.
+case("concat in place: one tensor in two concats", (5, 5, 5),
+     "t: conv(4, kernel: 1) "
+     "concat { { concat { {} { p: conv(2, kernel: 1) } } } "
+     "{ concat { {} { q: conv(3, kernel: 3, pad: 1) } } } } e: conv(3, kernel: 1)",
+     lambda x, p: (lambda t: F.conv2d(torch.cat([
+         torch.cat([t, F.conv2d(t, p["p.weight"], p["p.bias"])], 1),
+         torch.cat([t, F.conv2d(t, p["q.weight"], p["q.bias"], padding=1)], 1)], 1),
+         p["e.weight"], p["e.bias"]))(F.conv2d(x, p["t.weight"], p["t.bias"])),
+     {"t.weight": (4, 5, 1, 1), "t.bias": (4,), "p.weight": (2, 4, 1, 1), "p.bias": (2,),
+      "q.weight": (3, 4, 3, 3), "q.bias": (3,), "e.weight": (3, 13, 1, 1), "e.bias": (3,)})
 # Two convs of one function at 5 and 7 input channels (one class), with
 # reflect padding: the input's channel count and strides are read at run time.
 case("input-channel-generic: reflect convs at two channel counts", (5, 7, 7),

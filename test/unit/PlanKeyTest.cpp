@@ -95,4 +95,38 @@ TEST(PlanKey, StepsShareAFunctionOnlyWhenTheirAttributesAgree) {
   EXPECT_NE(different[0], different[1]);
 }
 
+// A step whose output is a channel slice of a wider buffer (a concat
+// written in place) has that stride built into its code: it must not share
+// a function with the same step writing a buffer of its own.
+TEST(PlanKey, AChannelSliceIsPartOfTheKey) {
+  ModelPlan plan;
+  Shape s{8, 6, 6, 4};
+  plan.tensors = {{"x", s}, {"a", s}, {"b", s}, {"wide", Shape{24, 6, 6, 4}}};
+  plan.inputs = {{"x", 0}};
+  Op a;
+  a.kind = LayerKind::LRN;
+  a.layer = "lrn1";
+  a.inputs = {0};
+  a.output = 1;
+  Op b = a;
+  b.layer = "lrn2";
+  b.inputs = {1};
+  b.output = 2;
+  plan.ops = {a, b};
+  plan.outputs = {{"b", 2, s}};
+  formSteps(plan);
+  ASSERT_EQ(plan.steps.size(), 2u);
+  ASSERT_FALSE(sizeGeneric(plan, plan.steps[0]));
+  EXPECT_EQ(plan.steps[0].function, plan.steps[1].function);
+  plan.tensors[1].storage = 3;
+  plan.tensors[1].channelOffset = 16;
+  nameFunctions(plan);
+  EXPECT_NE(plan.steps[0].function, plan.steps[1].function);
+  EXPECT_EQ(storageText(plan, plan.steps[0], plan.steps[0].outputs[0]), " within 24");
+  EXPECT_NE(functionSignature(plan, plan.steps[0]).find("within 24"), std::string::npos);
+  EXPECT_EQ(storageChannels(plan, 1), 24);
+  EXPECT_EQ(storageOf(plan, 1), 3);
+  EXPECT_EQ(storageOf(plan, 2), 2);
+}
+
 } // namespace

@@ -311,6 +311,7 @@ std::string keyOf(const ModelPlan &plan, const Step &step) {
         key << " in " << reductionClass(s, plan.ops[step.ops[0]]);
       else
         key << " in " << (generic ? shapeClass(s) : shapeString(s));
+      key << storageText(plan, step, a);
     }
     paramRank(a);
   }
@@ -319,6 +320,7 @@ std::string keyOf(const ModelPlan &plan, const Step &step) {
     key << " " << static_cast<int>(a.kind);
     if (generic && a.kind == ArgKind::Tensor)
       key << " " << shapeClass(plan.tensors[a.index].shape);
+    key << storageText(plan, step, a);
     paramRank(a);
   }
   return key.str();

@@ -291,6 +291,22 @@ std::string reductionClass(const Shape &in, const Op &conv) {
          " reduction>" + std::to_string(exceeded);
 }
 
+int storageOf(const ModelPlan &plan, int t) {
+  int storage = plan.tensors[t].storage;
+  return storage >= 0 ? storage : t;
+}
+
+int64_t storageChannels(const ModelPlan &plan, int t) {
+  return plan.tensors[storageOf(plan, t)].shape.c;
+}
+
+std::string storageText(const ModelPlan &plan, const Step &step, const Arg &a) {
+  if (a.kind != ArgKind::Tensor || plan.tensors[a.index].storage < 0 || sizeGeneric(plan, step) ||
+      (a.slot == Slot::Input && inputChannelGeneric(plan, step)))
+    return "";
+  return " within " + std::to_string(storageChannels(plan, a.index));
+}
+
 std::string functionSignature(const ModelPlan &plan, const Step &step) {
   std::ostringstream os;
   os << "function " << step.function << "\nkey " << step.key << "\n";
@@ -319,6 +335,7 @@ std::string functionSignature(const ModelPlan &plan, const Step &step) {
           os << " " << reductionClass(s, op);
         else
           os << " " << (generic ? shapeClass(s) : shapeString(s));
+        os << storageText(plan, step, a);
         break;
       }
       case ArgKind::Param:
@@ -379,6 +396,15 @@ void printPlan(std::ostream &os, const ModelPlan &plan) {
     for (const Step &s : plan.backward)
       printStep(os, plan, s);
   }
+  bool inPlace = false;
+  for (const Tensor &t : plan.tensors)
+    if (t.storage >= 0) {
+      if (!inPlace)
+        os << "in place (channel slices of a concat's output):\n";
+      inPlace = true;
+      os << "  %" << t.name << " = %" << plan.tensors[t.storage].name << "[channels "
+         << t.channelOffset << ".." << t.channelOffset + t.shape.c << ")\n";
+    }
   os << "derived:\n";
   for (const Derived &d : plan.derived) {
     os << "  $" << d.name << ": " << dimsString(d.dims.data(), d.dims.size())

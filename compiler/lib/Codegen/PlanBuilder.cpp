@@ -40,6 +40,7 @@ public:
         return mlir::failure();
     plan::formSteps(result);
     plan::formTrainingSteps(result);
+    plan::placeConcatsInPlace(result);
     return std::move(result);
   }
 

@@ -143,7 +143,8 @@ std::string writeGlueSource(const ModelPlan &plan, const std::string &target,
   os << "\nstatic const cnnc_tensor_desc tensors[] = {\n";
   for (const Tensor &t : plan.tensors)
     os << "  {.name = " << cString(t.name) << ", .rank = " << (t.shape.rank == 2 ? 2 : 4)
-       << ", .c = " << t.shape.c << ", .h = " << t.shape.h << ", .w = " << t.shape.w << "},\n";
+       << ", .c = " << t.shape.c << ", .h = " << t.shape.h << ", .w = " << t.shape.w
+       << ", .storage = " << t.storage << ", .channel_offset = " << t.channelOffset << "},\n";
   if (plan.tensors.empty())
     os << kNoRows;
   os << "};\n\nstatic const cnnc_param_desc params[] = {\n";

@@ -82,6 +82,12 @@ std::string shapeString(const Shape &s);
 struct Tensor {
   std::string name;
   Shape shape;
+  /// Where the tensor's values live: -1, a buffer of its own; else a slice
+  /// of the channels of tensor `storage`, from `channelOffset` on (a concat
+  /// written in place, ConcatInPlace.cpp). `storage` always names a tensor
+  /// with a buffer of its own.
+  int storage = -1;
+  int64_t channelOffset = 0;
 };
 
 struct Param {
@@ -341,6 +347,12 @@ struct ModelPlan {
   std::vector<const Step *> uniqueFunctions() const;
 };
 
+/// The tensor whose buffer holds tensor `t` (itself, or its `storage`).
+int storageOf(const ModelPlan &plan, int t);
+/// The channel count of that buffer: the stride, in floats, from one pixel
+/// of `t` to the next.
+int64_t storageChannels(const ModelPlan &plan, int t);
+
 /// Groups the plan's ops into steps (fusion), creates the derived buffers and
 /// prepare steps, and names the generated functions (Fusion.cpp). Called by
 /// the builder once ops, tensors and params are filled in.
@@ -353,6 +365,13 @@ void formTrainingSteps(ModelPlan &plan);
 
 /// The training-mode forward steps (Fusion.cpp, used by formTrainingSteps).
 void formTrainingForward(ModelPlan &plan);
+
+/// Writes concatenations in place where that is safe: each input of such a
+/// concat becomes a channel slice of its output, the step that produces the
+/// input writes straight into the slice, and the concat step is dropped from
+/// the inference and the training forward pass (ConcatInPlace.cpp). Called
+/// after formTrainingSteps; names the functions again.
+void placeConcatsInPlace(ModelPlan &plan);
 
 /// Sets every step's key and function name; steps with equal keys share a
 /// function. Inference steps are named first, so their names do not depend
@@ -412,6 +431,14 @@ bool inputChannelGeneric(const ModelPlan &plan, const Step &step);
 /// sizes (channels x kernel taps) 4096, 8192 and 16384 they exceed (where a
 /// filter tile of four vectors of 16, 8 or 4 floats outgrows 1 MiB).
 std::string reductionClass(const Shape &in, const Op &conv);
+
+/// What a step's code knows of the buffer behind its tensor argument `a`
+/// beyond the tensor's shape: " within C" when the tensor is a channel
+/// slice of a C-channel buffer and the function's code has that stride
+/// built in, else "" (size-generic functions and an input-channel-generic
+/// conv's input read every stride at run time). Part of the key and the
+/// signature.
+std::string storageText(const ModelPlan &plan, const Step &step, const Arg &a);
 
 /// Everything the lowering of `step` reads, as text: its function name, its
 /// key, and the kind, slot and dimensions of every argument. Two steps with

@@ -105,8 +105,9 @@ private:
 
   /// Dense, innermost first: each stride is known up to the first extent
   /// that is not (-1: the batch, or what a generic function reads at run
-  /// time).
-  template <typename T> void constrain(T &buffer, const std::vector<int64_t> &dims) {
+  /// time). A tensor that is a channel slice of a wider buffer (a concat
+  /// written in place) has that buffer's channel count as its pixel stride.
+  template <typename T> void constrain(T &buffer, const std::vector<int64_t> &dims, const Arg &a) {
     int64_t stride = 1;
     bool known = true;
     for (size_t d = 0; d < dims.size(); ++d) {
@@ -121,7 +122,8 @@ private:
         dim.set_stride(static_cast<int>(stride));
       if (dims[d] >= 0) {
         dim.set_extent(static_cast<int>(dims[d]));
-        stride *= dims[d];
+        stride *=
+            d == 0 && a.kind == ArgKind::Tensor ? plan::storageChannels(plan, a.index) : dims[d];
       } else {
         known = false;
       }
@@ -146,14 +148,14 @@ private:
     ImageParam p(Float(32), static_cast<int>(dims.size()),
                  std::string(plan::slotName(slot)) + std::to_string(next));
     ++next;
-    constrain(p, dims);
+    constrain(p, dims, a);
     args.push_back(p);
     return p;
   }
 
   void constrainOutput(Func f, const Arg &a) {
     OutputImageParam out = f.output_buffer();
-    constrain(out, dimsOf(a));
+    constrain(out, dimsOf(a), a);
   }
 
   halide::BatchNormParams declareBatchNorm(const Op &bn) {

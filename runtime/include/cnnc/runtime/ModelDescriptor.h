@@ -16,7 +16,7 @@
 extern "C" {
 #endif
 
-#define CNNC_DESCRIPTOR_VERSION 4
+#define CNNC_DESCRIPTOR_VERSION 5
 
 /* A Halide AOT function in its argv form: buffers in step argument order. */
 typedef int (*cnnc_pipeline_fn)(void **args);
@@ -32,10 +32,15 @@ enum {
   CNNC_INIT_CONSTANT = 4
 };
 
+/* A tensor with `storage` >= 0 has no buffer of its own: it is channels
+ * [channel_offset, channel_offset + c) of tensor `storage` (a concat written
+ * in place), whose pixels are storage's c floats apart. */
 typedef struct cnnc_tensor_desc {
   const char *name;
   int32_t rank; /* 2 (N x C) or 4 (N x C x H x W) as the network sees it */
   int64_t c, h, w;
+  int32_t storage; /* -1: its own buffer */
+  int64_t channel_offset;
 } cnnc_tensor_desc;
 
 typedef struct cnnc_param_desc {
