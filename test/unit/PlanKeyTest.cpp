@@ -62,43 +62,10 @@ TEST(PlanKey, EveryAttributeOfEveryKindChangesTheKey) {
   }
 }
 
-// Two LRN layers in a row: one generated function when their attributes
-// agree, two when one differs in its last digits.
-TEST(PlanKey, StepsShareAFunctionOnlyWhenTheirAttributesAgree) {
-  auto functions = [](double k2) {
-    ModelPlan plan;
-    Shape s{8, 6, 6, 4};
-    plan.tensors = {{"x", s}, {"a", s}, {"b", s}};
-    plan.inputs = {{"x", 0}};
-    Op a;
-    a.kind = LayerKind::LRN;
-    a.layer = "lrn1";
-    a.inputs = {0};
-    a.output = 1;
-    Op b = a;
-    b.layer = "lrn2";
-    b.inputs = {1};
-    b.output = 2;
-    b.k = k2;
-    plan.ops = {a, b};
-    plan.outputs = {{"b", 2, s}};
-    formSteps(plan);
-    std::vector<std::string> names;
-    for (const Step &step : plan.steps)
-      names.push_back(step.function);
-    return names;
-  };
-  std::vector<std::string> same = functions(1.0), different = functions(1.0000000001);
-  ASSERT_EQ(same.size(), 2u);
-  ASSERT_EQ(different.size(), 2u);
-  EXPECT_EQ(same[0], same[1]);
-  EXPECT_NE(different[0], different[1]);
-}
-
-// A step whose output is a channel slice of a wider buffer (a concat
-// written in place) has that stride built into its code: it must not share
-// a function with the same step writing a buffer of its own.
-TEST(PlanKey, AChannelSliceIsPartOfTheKey) {
+// Two LRN layers in a row on 8x6x6 tensors x -> a -> b, the second with
+// `k2` as its k, and a 24-channel tensor "wide" that nothing uses; the
+// steps formed.
+ModelPlan lrnPair(double k2) {
   ModelPlan plan;
   Shape s{8, 6, 6, 4};
   plan.tensors = {{"x", s}, {"a", s}, {"b", s}, {"wide", Shape{24, 6, 6, 4}}};
@@ -112,9 +79,28 @@ TEST(PlanKey, AChannelSliceIsPartOfTheKey) {
   b.layer = "lrn2";
   b.inputs = {1};
   b.output = 2;
+  b.k = k2;
   plan.ops = {a, b};
   plan.outputs = {{"b", 2, s}};
   formSteps(plan);
+  return plan;
+}
+
+// One generated function when their attributes agree, two when one differs
+// in its last digits.
+TEST(PlanKey, StepsShareAFunctionOnlyWhenTheirAttributesAgree) {
+  ModelPlan same = lrnPair(1.0), different = lrnPair(1.0000000001);
+  ASSERT_EQ(same.steps.size(), 2u);
+  ASSERT_EQ(different.steps.size(), 2u);
+  EXPECT_EQ(same.steps[0].function, same.steps[1].function);
+  EXPECT_NE(different.steps[0].function, different.steps[1].function);
+}
+
+// A step whose output is a channel slice of a wider buffer (a concat
+// written in place) has that stride built into its code: it must not share
+// a function with the same step writing a buffer of its own.
+TEST(PlanKey, AChannelSliceIsPartOfTheKey) {
+  ModelPlan plan = lrnPair(1.0);
   ASSERT_EQ(plan.steps.size(), 2u);
   ASSERT_FALSE(sizeGeneric(plan, plan.steps[0]));
   EXPECT_EQ(plan.steps[0].function, plan.steps[1].function);
