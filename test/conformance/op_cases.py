@@ -406,6 +406,12 @@ case("concat in place: branches, nested, one tensor twice", (8, 6, 6),
      {"s.weight": (8, 8, 1, 1), "s.bias": (8,), "a.weight": (4, 8, 1, 1), "a.bias": (4,),
       "b.weight": (5, 8, 3, 3), "b.bias": (5,), "d.weight": (3, 17, 3, 3), "d.bias": (3,),
       "e.weight": (6, 40, 1, 1), "e.bias": (6,)})
+# Size-generic steps (an activation of its own, an add) writing their slices.
+case("concat in place: size-generic steps write slices", (6, 5, 4),
+     "concat { { a: conv(5, kernel: 1) } { tanh } { add { {} { b: conv(6, kernel: 1) } } } }",
+     lambda x, p: torch.cat([F.conv2d(x, p["a.weight"], p["a.bias"]), torch.tanh(x),
+                             x + F.conv2d(x, p["b.weight"], p["b.bias"])], 1),
+     {"a.weight": (5, 6, 1, 1), "a.bias": (5,), "b.weight": (6, 6, 1, 1), "b.bias": (6,)})
 # A tensor in two concats: the first writes it in place, the second copies
 # it (and its other input) into a slice of the outer concat that holds both.
 case("concat in place: one tensor in two concats", (5, 5, 5),
