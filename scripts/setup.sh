@@ -14,6 +14,8 @@ packages=(
   libfmt-dev libcli11-dev nlohmann-json3-dev
   # Tests: GoogleTest, lit (python3), FileCheck (llvm-14-tools), the fuzzer.
   googletest libgtest-dev python3 clang-14 libclang-rt-14-dev
+  # GPU code tested without a GPU: OpenCL on the CPU (PoCL), docs/gpu.md.
+  pocl-opencl-icd ocl-icd-libopencl1
   # The reference oracle for conformance tests (never a runtime dependency).
   python3-torch python3-torchvision python3-numpy dataset-fashion-mnist
 )

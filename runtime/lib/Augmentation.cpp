@@ -39,8 +39,8 @@ cnnc_augmentation declaredAugmentation(const cnnc_augment_desc &d) {
   return {d.translate_x, d.translate_y, d.rotate, d.shear, d.scale_min, d.scale_max, d.flip};
 }
 
-void drawAugmentationMaps(const cnnc_augmentation &a, int64_t batch, int64_t height,
-                          int64_t width, uint64_t seed, float *maps) {
+void drawAugmentationMaps(const cnnc_augmentation &a, int64_t batch, int64_t height, int64_t width,
+                          uint64_t seed, float *maps) {
   Random rng(seed, "augment");
   const double radians = std::acos(-1.0) / 180;
   double cx = (static_cast<double>(width) - 1) / 2, cy = (static_cast<double>(height) - 1) / 2;
@@ -134,8 +134,13 @@ cnnc_status cnnc_augment(cnnc_model *model, int32_t input, int64_t batch, const 
     set.reserve(batch);
     transposeEach(images, set.data(io.tensor), batch, io.c, pixels);
     std::memcpy(set.data(a->maps), maps, sizeof(float) * 6 * batch);
+    model->tensorToDevice(set, io.tensor, batch);
+    model->tensorToDevice(set, a->maps, batch);
     model->runSteps(&d.train_forward[a->step], 1, batch, set);
+    model->tensorToHost(set, a->output, batch);
     transposeEach(set.data(a->output), out, batch, pixels, io.c);
+    if (model->device)
+      model->device->forget(Space::Scratch);
   });
 }
 

@@ -116,7 +116,7 @@ void initParams(cnnc_model *m, uint64_t seed, cnnc_init_scheme scheme,
       entry.second = 0;
   if (layer.empty())
     clearOptimizerState(m, -1);
-  m->prepared = false;
+  m->paramsChanged();
 }
 
 void loadWeights(cnnc_model *m, const uint8_t *bytes, size_t size, uint32_t flags,
@@ -178,7 +178,7 @@ void loadWeights(cnnc_model *m, const uint8_t *bytes, size_t size, uint32_t flag
   for (auto &entry : tracked)
     m->batchesTracked[entry.first] = entry.second;
   applyOptimizerState(m, optimizer);
-  m->prepared = false;
+  m->paramsChanged();
 }
 
 /// The weights as a safetensors file, with the optimizer state for a
@@ -238,6 +238,7 @@ const char *cnnc_status_string(cnnc_status status) {
 
 const char *cnnc_model_name(void) { return desc().name; }
 const char *cnnc_model_target(void) { return desc().target; }
+const char *cnnc_model_device(void) { return *desc().device ? desc().device : "cpu"; }
 int32_t cnnc_num_inputs(void) { return desc().num_inputs; }
 int32_t cnnc_num_outputs(void) { return desc().num_outputs; }
 int32_t cnnc_num_params(void) { return desc().num_params; }
@@ -381,7 +382,7 @@ cnnc_status cnnc_set_param(cnnc_model *model, const char *name, const float *dat
     model->requireParams();
     FloatVector &p = model->param(name, data != nullptr, count);
     std::memcpy(p.data(), data, count * sizeof(float));
-    model->prepared = false;
+    model->paramsChanged();
   });
 }
 
@@ -409,12 +410,14 @@ cnnc_status cnnc_forward(cnnc_model *model, int64_t batch, const float *const *i
         const cnnc_io_desc &io = d.inputs[i];
         int64_t size = io.c * io.h * io.w;
         transposeEach(inputs[i] + start * size, model->slots.data(io.tensor), n, io.c, io.h * io.w);
+        model->tensorToDevice(model->slots, io.tensor, n);
       }
       model->runSteps(d.steps, d.num_steps, n, model->slots);
       ++model->profiledCalls;
       for (int i = 0; i < d.num_outputs; ++i) {
         const cnnc_io_desc &io = d.outputs[i];
         int64_t size = io.c * io.h * io.w;
+        model->tensorToHost(model->slots, io.tensor, n);
         transposeEach(model->slots.data(io.tensor), outputs[i] + start * size, n, io.h * io.w,
                       io.c);
       }
@@ -451,6 +454,9 @@ cnnc_status cnnc_release_params(cnnc_model *model) {
       for (FloatVector &v : *state)
         FloatVector().swap(v);
     model->trainSlots = SlotSet();
+    if (model->device)
+      for (Space space : {Space::TrainSlot, Space::Grad})
+        model->device->forget(space);
     model->released = true;
     returnFreedMemory();
   });

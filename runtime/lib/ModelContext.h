@@ -8,6 +8,7 @@
 #define CNNC_RUNTIME_MODELCONTEXT_H
 
 #define CNNC_BUILDING_RUNTIME 1
+#include "DeviceMemory.h"
 #include "LargePages.h"
 #include "cnnc/runtime/ModelDescriptor.h"
 #include "cnnc/runtime/cnnc.h"
@@ -218,6 +219,9 @@ struct SlotSet {
   /// Where tensor `t` starts: its slot, or its channels in its storage's.
   float *data(int t) { return slots[slotOf[t]].get() + desc().tensors[t].channel_offset; }
 
+  /// Floats the slot of tensor `t` holds at the current capacity.
+  size_t slotFloats(int t) const { return static_cast<size_t>(slotElements[slotOf[t]] * capacity); }
+
   /// Floats per sample of the largest slot.
   int64_t largestSample() const {
     int64_t largest = 1;
@@ -266,6 +270,9 @@ struct cnnc_model {
   int64_t trainSteps = 0;          ///< training steps taken (dropout masks' stream)
 
   std::string error;
+
+  /// The device copies of a model compiled for a GPU, else null.
+  std::unique_ptr<cnnc::rt::DeviceMemory> device;
 
   /// CNNC_PROFILE=1 in the environment: seconds per generated step of the
   /// forward pass and of the training step, printed to stderr when the
@@ -335,6 +342,44 @@ struct cnnc_model {
     for (int o = 0; o < d.num_outputs; ++o)
       events.back().reads.push_back(d.outputs[o].tensor);
     slots.assign(events, d.num_tensors);
+    if (d.device_interface)
+      device = std::make_unique<cnnc::rt::DeviceMemory>(d.device_interface(), d.device);
+  }
+
+  /// The host copies of the parameters changed (loaded, initialized, set,
+  /// or updated by the optimizer): inference must prepare again, and a GPU
+  /// context uploads each before a step reads it.
+  void paramsChanged() {
+    prepared = false;
+    if (device)
+      device->hostWrote(cnnc::rt::Space::Param);
+  }
+
+  cnnc::rt::Space spaceOf(const cnnc::rt::SlotSet &set) const {
+    return &set == &slots        ? cnnc::rt::Space::Slot
+           : &set == &trainSlots ? cnnc::rt::Space::TrainSlot
+                                 : cnnc::rt::Space::Scratch;
+  }
+
+  /// Copies the first `batch` samples of tensor `t` of `set` to the device
+  /// after the host wrote them, or back before the host reads them (no-ops
+  /// on the CPU).
+  void tensorToDevice(cnnc::rt::SlotSet &set, int t, int64_t batch) {
+    if (device)
+      device->upload(spaceOf(set), set.slotOf[t], set.slots[set.slotOf[t]].get(), set.slotFloats(t),
+                     cnnc::rt::desc().tensors[t].channel_offset, tensorFloats(t, batch));
+  }
+  void tensorToHost(cnnc::rt::SlotSet &set, int t, int64_t batch) {
+    if (device)
+      device->download(spaceOf(set), set.slotOf[t], set.slots[set.slotOf[t]].get(),
+                       set.slotFloats(t), cnnc::rt::desc().tensors[t].channel_offset,
+                       tensorFloats(t, batch));
+  }
+  /// The floats from tensor `t`'s first to its last, `batch` samples.
+  static size_t tensorFloats(int t, int64_t batch) {
+    const cnnc_tensor_desc &td = cnnc::rt::desc().tensors[t];
+    const cnnc_tensor_desc &storage = cnnc::rt::desc().tensors[cnnc::rt::storageOf(t)];
+    return static_cast<size_t>(cnnc::rt::tensorElements(storage) * batch - td.channel_offset);
   }
 
   /// Throws unless the parameters are still held (see cnnc_release_params).
@@ -375,15 +420,27 @@ struct cnnc_model {
       if (enabled && !(*enabled)[s])
         continue;
       std::vector<cnnc::rt::HalideBuffer> buffers;
+      std::vector<cnnc::rt::DeviceMemory::Range> ranges(device ? step.num_inputs + step.num_outputs
+                                                               : 0);
       buffers.reserve(step.num_inputs + step.num_outputs);
       for (int a = 0; a < step.num_inputs + step.num_outputs; ++a) {
         const cnnc_arg_desc &arg = step.args[a];
+        // The array the argument is part of, for its device copy.
+        cnnc::rt::Space space;
+        int array = arg.index;
+        float *base;
+        size_t floats, offset = 0;
         switch (arg.kind) {
         case CNNC_ARG_TENSOR: {
           const cnnc_tensor_desc &t = d.tensors[arg.index];
           int64_t dims[4] = {t.c, t.w, t.h, batch};
           buffers.emplace_back(set.data(arg.index), dims, 4,
                                d.tensors[cnnc::rt::storageOf(arg.index)].c);
+          space = spaceOf(set);
+          array = set.slotOf[arg.index];
+          base = set.slots[array].get();
+          floats = set.slotFloats(arg.index);
+          offset = static_cast<size_t>(t.channel_offset);
           break;
         }
         case CNNC_ARG_PARAM:
@@ -395,13 +452,24 @@ struct cnnc_model {
           cnnc::rt::FloatVector &v =
               arg.kind == CNNC_ARG_PARAM ? params[arg.index] : grads[arg.index];
           buffers.emplace_back(v.data(), dims, p.rank);
+          space = arg.kind == CNNC_ARG_PARAM ? cnnc::rt::Space::Param : cnnc::rt::Space::Grad;
+          base = v.data();
+          floats = v.size();
           break;
         }
         default: {
           const cnnc_derived_desc &dd = d.derived[arg.index];
           buffers.emplace_back(derived[arg.index].get(), dd.dims, dd.rank);
+          space = cnnc::rt::Space::Derived;
+          base = derived[arg.index].get();
+          floats = static_cast<size_t>(cnnc::rt::derivedElements(dd));
           break;
         }
+        }
+        if (device) {
+          device->attach(space, array, base, floats, offset, buffers.back().buffer, ranges[a]);
+          if (a >= step.num_inputs)
+            device->deviceWrote(space, array);
         }
       }
       std::vector<void *> argv;
@@ -412,6 +480,8 @@ struct cnnc_model {
       cnnc::rt::halideMessage.clear();
       auto start = std::chrono::steady_clock::now();
       int rc = step.fn(argv.data());
+      if (times && device && rc == 0)
+        device->synchronize();
       if (times)
         (*times)[s] +=
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -140,6 +140,10 @@ void updateRunningStatistics(cnnc_model *m, int64_t batch) {
   const cnnc_model_desc &d = desc();
   for (int i = 0; i < d.num_batch_stats; ++i) {
     const cnnc_batch_stats_desc &b = d.batch_stats[i];
+    if (m->device)
+      for (int stat : {b.batch_mean, b.batch_var})
+        m->device->toHost(Space::Derived, stat, m->derived[stat].get(),
+                          static_cast<size_t>(derivedElements(d.derived[stat])));
     const float *mean = m->derived[b.batch_mean].get();
     const float *var = m->derived[b.batch_var].get();
     FloatVector &rm = m->params[b.running_mean];
@@ -275,7 +279,7 @@ void trainStep(cnnc_model *m, int64_t batch, const float *const *inputs, const i
   // inference call must prepare again. Nothing else changes before every
   // generated step has succeeded, so a failing step leaves the parameters,
   // statistics and optimizer state as they were.
-  m->prepared = false;
+  m->paramsChanged();
   m->runSteps(d.train_prepare, d.num_train_prepare, 1, m->trainSlots);
   // The random streams of this step (cnnc.h documents the seed).
   uint64_t stepSeed =
@@ -292,9 +296,11 @@ void trainStep(cnnc_model *m, int64_t batch, const float *const *inputs, const i
         forwardEnabled[a->step] = 0;
       } else {
         drawAugmentationMaps(ranges, batch, io.h, io.w, stepSeed, m->trainSlots.data(a->maps));
+        m->tensorToDevice(m->trainSlots, a->maps, batch);
       }
     }
     transposeEach(inputs[i], m->trainSlots.data(target), batch, io.c, io.h * io.w);
+    m->tensorToDevice(m->trainSlots, target, batch);
   }
   for (int i = 0; i < d.num_dropouts; ++i) {
     const cnnc_dropout_desc &drop = d.dropouts[i];
@@ -304,16 +310,23 @@ void trainStep(cnnc_model *m, int64_t batch, const float *const *inputs, const i
     int64_t count = tensorElements(d.tensors[drop.mask]) * batch;
     for (int64_t e = 0; e < count; ++e)
       mask[e] = rng.uniform() < drop.p ? 0.0f : keep;
+    m->tensorToDevice(m->trainSlots, drop.mask, batch);
   }
   m->runSteps(d.train_forward, d.num_train_forward, batch, m->trainSlots, &forwardEnabled);
   cnnc_train_result result{};
   auto runtimeStart = std::chrono::steady_clock::now();
+  m->tensorToHost(m->trainSlots, d.loss_input, batch);
   crossEntropy(m->trainSlots.data(d.loss_input), m->trainSlots.data(d.loss_grad), labels, batch,
                classes, hyper->label_smoothing, result);
+  m->tensorToDevice(m->trainSlots, d.loss_grad, batch);
   auto lossSeconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - runtimeStart).count();
   m->runSteps(d.backward, d.num_backward, batch, m->trainSlots, &m->backwardEnabled);
   runtimeStart = std::chrono::steady_clock::now();
+  if (m->device) // the optimizer and the running statistics run here
+    for (int p = 0; p < d.num_params; ++p)
+      if (m->receivesGradient[p] && !m->grads[p].empty())
+        m->device->toHost(Space::Grad, p, m->grads[p].data(), m->grads[p].size());
   updateRunningStatistics(m, batch);
   for (int p = 0; p < d.num_params; ++p) {
     if (isBuffer(p) || m->frozen[p] || !m->receivesGradient[p])
@@ -323,6 +336,7 @@ void trainStep(cnnc_model *m, int64_t batch, const float *const *inputs, const i
     else
       adamUpdate(m, p, *hyper);
   }
+  m->paramsChanged();
   ++m->trainSteps;
   if (m->profiling) {
     m->runtimeSeconds +=

@@ -20,7 +20,7 @@ using namespace cnnc::plan;
 
 class Builder {
 public:
-  explicit Builder(mlir::FuncOp func) : func(func) {}
+  Builder(mlir::FuncOp func, const PlanOptions &options) : func(func), options(options) {}
 
   mlir::FailureOr<ModelPlan> run() {
     result.name = func.getName().str();
@@ -40,12 +40,14 @@ public:
         return mlir::failure();
     plan::formSteps(result);
     plan::formTrainingSteps(result);
-    plan::placeConcatsInPlace(result);
+    if (options.concatsInPlace)
+      plan::placeConcatsInPlace(result);
     return std::move(result);
   }
 
 private:
   mlir::FuncOp func;
+  PlanOptions options;
   ModelPlan result;
   llvm::DenseMap<mlir::Value, int> tensors;
   llvm::DenseMap<mlir::Value, int> params;
@@ -227,6 +229,8 @@ private:
 
 } // namespace
 
-mlir::FailureOr<plan::ModelPlan> buildPlan(mlir::FuncOp func) { return Builder(func).run(); }
+mlir::FailureOr<plan::ModelPlan> buildPlan(mlir::FuncOp func, const PlanOptions &options) {
+  return Builder(func, options).run();
+}
 
 } // namespace cnnc

@@ -1,5 +1,6 @@
 //===- GlueWriter.cpp - The descriptor tables and model.h -----------------===//
 #include "cnnc/Target/GlueWriter.h"
+#include "cnnc/Target/DeviceApi.h"
 
 #include <cctype>
 #include <sstream>
@@ -140,6 +141,9 @@ std::string writeGlueSource(const ModelPlan &plan, const std::string &target,
         "\"cnnc/runtime/cnnc.h\"\n\n";
   for (const Step *s : plan.uniqueFunctions())
     os << "extern int " << s->function << "_argv(void **args);\n";
+  if (const DeviceApi *api = deviceApiOf(target))
+    os << "struct halide_device_interface_t;\nextern const struct halide_device_interface_t *"
+       << api->interfaceFunction << "(void);\n";
   os << "\nstatic const cnnc_tensor_desc tensors[] = {\n";
   for (const Tensor &t : plan.tensors)
     os << "  {.name = " << cString(t.name) << ", .rank = " << (t.shape.rank == 2 ? 2 : 4)
@@ -243,6 +247,11 @@ std::string writeGlueSource(const ModelPlan &plan, const std::string &target,
      << "  .num_dropouts = " << plan.dropoutMasks.size() << ", .dropouts = dropouts,\n"
      << "  .num_batch_stats = " << plan.batchStats.size() << ", .batch_stats = batch_stats,\n"
      << "  .num_augments = " << plan.augmentations.size() << ", .augments = augments,\n";
+  if (const DeviceApi *api = deviceApiOf(target))
+    os << "  .device = " << cString(api->name) << ", .device_interface = " << api->interfaceFunction
+       << ",\n";
+  else
+    os << "  .device = \"\", .device_interface = 0,\n";
   os << "};\n";
   return os.str();
 }

@@ -21,6 +21,7 @@
 #include "cnnc/MLIRGen/MLIRGen.h"
 #include "cnnc/Report/ReportBuilder.h"
 #include "cnnc/Target/ArtifactBuilder.h"
+#include "cnnc/Target/DeviceApi.h"
 #include "cnnc/Target/ObjectCache.h"
 #include "cnnc/Transforms/GraphShapes.h"
 #include "cnnc/Transforms/Passes.h"
@@ -108,7 +109,9 @@ int run(int argc, char **argv) {
                              "static-lib", "header", "stmt"}));
   app.add_option("-o,--output", output, "the file to write (model.so; model.h goes beside it)");
   app.add_option("--target", target,
-                 "Halide target: host (default) or e.g. x86-64-linux-avx2 for other machines");
+                 "host (default), cuda (this CPU and an NVIDIA GPU of compute capability "
+                 "8.0 or later), opencl, or a Halide target such as x86-64-linux-avx2 or "
+                 "host-cuda-cuda_capability_86 (docs/gpu.md)");
   app.add_option("--embed-weights", weights, "a safetensors file to bake into the library");
   app.add_option("-j,--jobs", jobs, "parallel compile jobs")->check(CLI::Range(1, 64));
   app.add_flag("-v,--verbose", verbose, "print the time of each code generation step");
@@ -238,7 +241,10 @@ int run(int argc, char **argv) {
   if (emit != "plan" && !codegen)
     return diags.hasErrors() ? 1 : 0;
   mlir::FuncOp func = *ir->getOps<mlir::FuncOp>().begin();
-  mlir::FailureOr<cnnc::plan::ModelPlan> plan = cnnc::buildPlan(func);
+  cnnc::PlanOptions planOptions;
+  if (const cnnc::DeviceApi *api = cnnc::deviceApiOf(canonical))
+    planOptions.concatsInPlace = api->viewsAtAnyOffset;
+  mlir::FailureOr<cnnc::plan::ModelPlan> plan = cnnc::buildPlan(func, planOptions);
   if (mlir::failed(plan))
     return 1;
   if (emit == "plan") {

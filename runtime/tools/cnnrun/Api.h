@@ -14,6 +14,7 @@
   X(cnnc_status_string)                                                                            \
   X(cnnc_model_name)                                                                               \
   X(cnnc_model_target)                                                                             \
+  X(cnnc_model_device)                                                                             \
   X(cnnc_num_inputs)                                                                               \
   X(cnnc_num_outputs)                                                                              \
   X(cnnc_num_params)                                                                               \

@@ -35,7 +35,8 @@ namespace cnnrun {
 namespace {
 
 int info(Api &api) {
-  std::cout << "model " << api.cnnc_model_name() << " (target " << api.cnnc_model_target() << ")\n";
+  std::cout << "model " << api.cnnc_model_name() << " (target " << api.cnnc_model_target()
+            << ", runs on " << api.cnnc_model_device() << ")\n";
   cnnc_tensor_info t;
   for (int i = 0; i < api.cnnc_num_inputs(); ++i) {
     api.cnnc_input_info(i, &t);

@@ -19,9 +19,15 @@ class FuncOp;
 
 namespace cnnc {
 
+struct PlanOptions {
+  /// Concat inputs written into their slice of the output
+  /// (ConcatInPlace.cpp); off where the device cannot address a slice.
+  bool concatsInPlace = true;
+};
+
 /// Builds the plan of `func` and forms its steps; emits an error on the
 /// offending op and fails for what code generation cannot handle.
-mlir::FailureOr<plan::ModelPlan> buildPlan(mlir::FuncOp func);
+mlir::FailureOr<plan::ModelPlan> buildPlan(mlir::FuncOp func, const PlanOptions &options = {});
 
 } // namespace cnnc
 

@@ -16,8 +16,10 @@
 //
 //===----------------------------------------------------------------------===//
 #include "cnnc/Conversion/HalideLowering.h"
+#include "cnnc/Target/DeviceApi.h"
 
 #include "Algorithms.h"
+#include "GpuSchedules.h"
 #include "Schedules.h"
 
 #include <set>
@@ -41,7 +43,7 @@ public:
   StepLowering(const ModelPlan &plan, const Step &step, const Target &target)
       : plan(plan), step(step), target(target), vec(target.natural_vector_size<float>()),
         generic(plan::sizeGeneric(plan, step)),
-        channelGeneric(plan::inputChannelGeneric(plan, step)) {}
+        channelGeneric(plan::inputChannelGeneric(plan, step)), gpu(target.has_gpu_feature()) {}
 
   Module lower() {
     if (generic && vec > plan::kLargestChannelClass)
@@ -67,6 +69,9 @@ public:
                          " and " + std::to_string(step.outputs.size()));
     for (size_t i = 0; i < outputs.size(); ++i)
       constrainOutput(outputs[i], step.outputs[i]);
+    if (gpu)
+      halide::scheduleForGpu(outputs,
+                             step.outputs[0].kind == ArgKind::Tensor ? outputShape() : Shape{});
     Pipeline pipeline(outputs);
     return pipeline.compile_to_module(args, step.function, target);
   }
@@ -80,6 +85,9 @@ private:
   /// A conv's input channels from its buffers at run time (its input's
   /// innermost extent and its packed weight's second).
   bool channelGeneric;
+  /// The step runs on the target's GPU: GpuSchedules.h places every Func,
+  /// the CPU schedules are not applied.
+  bool gpu;
   halide::Vars v;
   std::vector<Argument> args;
   size_t next = 0; ///< the next step input to declare
@@ -203,7 +211,8 @@ private:
     } else {
       p = halide::densePrepare(units, packed.dims[0], weight, bias);
     }
-    halide::schedulePrepare(p, generic, vec);
+    if (!gpu)
+      halide::schedulePrepare(p, generic, vec);
     return {p.packed, p.folded};
   }
 
@@ -219,15 +228,16 @@ private:
       const plan::Derived &t = plan.derived[step.outputs[0].index];
       if (op.kind == LayerKind::Dense) {
         Func f = halide::denseBlockFeatures(in.elements(), t.dims[0], w);
-        halide::scheduleBlockedCopy(f, vec);
+        if (!gpu)
+          halide::scheduleBlockedCopy(f, vec);
         return {f};
       }
       halide::ConvWeight cw = halide::convWeight(w);
       Expr groups = plan::isDepthwise(plan, op) ? cw.filters : halide::i32(op.groups);
       Func f = halide::transposeWeightsAlgorithm(groups, cw, connectionTable(op));
-      if (generic)
+      if (!gpu && generic)
         halide::scheduleRelayout(f, false, vec);
-      else
+      else if (!gpu)
         halide::scheduleTranspose(f, vec);
       return {f};
     }
@@ -237,7 +247,8 @@ private:
       ImageParam beta = declare(Slot::Beta);
       halide::BatchNormTrainFuncs f = halide::batchNormTrainAlgorithm(
           v, op, x, x.dim(3).extent(), halide::extentsOf(x), gamma, beta, activationLayer());
-      halide::scheduleBatchNormTrain(v, f, in, vec);
+      if (!gpu)
+        halide::scheduleBatchNormTrain(v, f, in, vec);
       return {f.output, f.mean, f.var};
     }
     case plan::StepKind::DropoutApply: {
@@ -245,14 +256,16 @@ private:
       const Shape &maskShape = shapeOfInput(1);
       Func mask = halide::broadcastTo(v, declare(Slot::Mask), maskShape, in);
       Func f = halide::multiplyAlgorithm(v, a, mask);
-      halide::scheduleElementwise(v, f, in, vec);
+      if (!gpu)
+        halide::scheduleElementwise(v, f, in, vec);
       return {f};
     }
     case plan::StepKind::AugmentApply: {
       ImageParam images = declare(Slot::Input);
       ImageParam maps = declare(Slot::Maps);
       Func f = halide::augmentAlgorithm(v, images, maps, in);
-      halide::scheduleAugment(v, f, in, vec);
+      if (!gpu)
+        halide::scheduleAugment(v, f, in, vec);
       return {f};
     }
     case plan::StepKind::ActivationGrad: {
@@ -262,14 +275,16 @@ private:
       ImageParam value = declare(fromInput ? Slot::Input : Slot::Output);
       ImageParam dy = declare(Slot::Grad);
       Func f = halide::activationGradAlgorithm(v, value, dy, activationLayer());
-      halide::scheduleElementwise(v, f, shapeOfInput(0), vec);
+      if (!gpu)
+        halide::scheduleElementwise(v, f, shapeOfInput(0), vec);
       return {f};
     }
     case plan::StepKind::ConvGradData: {
       ImageParam dy = declare(Slot::Grad);
       ImageParam wt = declare(Slot::TransposedWeight);
       halide::ConvGradDataFuncs f = halide::convGradDataAlgorithm(v, op, dy, in, out, wt);
-      halide::scheduleConvGradData(v, f, op, out, vec);
+      if (!gpu)
+        halide::scheduleConvGradData(v, f, op, out, vec);
       return {f.fold.defined() ? f.fold : f.conv.output};
     }
     case plan::StepKind::ConvGradWeight: {
@@ -277,13 +292,15 @@ private:
       ImageParam x = declare(Slot::Input);
       halide::WeightGradFuncs f = halide::convGradWeightAlgorithm(
           v, op, dy, x, x.dim(3).extent(), in, out, connectionTable(op), vec);
-      halide::scheduleConvWeightGrad(v, f, op, in, out, vec);
+      if (!gpu)
+        halide::scheduleConvWeightGrad(v, f, op, in, out, vec);
       Func weight = f.weight;
       if (plan.params[op.weight].shape.size() == 2) { // nn.Linear's shape: 1x1 filters
         Var i("i"), o("o");
         weight = Func("linear_weight_grad");
         weight(i, o) = f.weight(0, 0, i, o);
-        f.weight.compute_root(); // scheduled as an output: now the copy's input
+        if (!gpu)
+          f.weight.compute_root(); // scheduled as an output: now the copy's input
       }
       if (op.bias >= 0)
         return {weight, f.bias};
@@ -295,7 +312,8 @@ private:
       const Shape &xs = shapeOfInput(1);
       halide::WeightGradFuncs f = halide::denseGradWeightAlgorithm(v, dy, x, x.dim(3).extent(), xs,
                                                                    out, step.flattenInput, vec);
-      halide::scheduleWeightGrad(v, f, xs.elements(), out.c, 0, false, vec);
+      if (!gpu)
+        halide::scheduleWeightGrad(v, f, xs.elements(), out.c, 0, false, vec);
       if (op.bias >= 0)
         return {f.weight, f.bias};
       return {f.weight};
@@ -307,7 +325,8 @@ private:
       int64_t block = plan.derived[step.inputs[1].index].dims[0];
       halide::DenseGradDataFuncs f = halide::denseGradDataAlgorithm(
           v, dy, dy.dim(3).extent(), xs, out, w, block, step.flattenInput);
-      halide::scheduleDenseGradData(v, f, xs, step.flattenInput, vec);
+      if (!gpu)
+        halide::scheduleDenseGradData(v, f, xs, step.flattenInput, vec);
       return {step.flattenInput ? f.output : f.dense.output};
     }
     case plan::StepKind::BatchNormGrad: {
@@ -318,7 +337,8 @@ private:
       ImageParam var = declare(Slot::Var);
       halide::BatchNormGradFuncs f = halide::batchNormGradAlgorithm(
           v, op, x, dy, x.dim(3).extent(), halide::extentsOf(x), gamma, mean, var);
-      halide::scheduleBatchNormGrad(v, f, in, vec);
+      if (!gpu)
+        halide::scheduleBatchNormGrad(v, f, in, vec);
       return {f.output, f.dgamma, f.dbeta};
     }
     case plan::StepKind::LayerNormGrad: {
@@ -327,7 +347,8 @@ private:
       ImageParam gamma = declare(Slot::Gamma);
       halide::LayerNormGradFuncs f = halide::layerNormGradAlgorithm(v, op, x, dy, x.dim(3).extent(),
                                                                     halide::extentsOf(x), gamma);
-      halide::scheduleLayerNormGrad(v, f, in, vec);
+      if (!gpu)
+        halide::scheduleLayerNormGrad(v, f, in, vec);
       return {f.output, f.dgamma, f.dbeta};
     }
     case plan::StepKind::ChannelwiseGrad: {
@@ -336,7 +357,8 @@ private:
       ImageParam w = declare(Slot::Weight);
       halide::ChannelwiseGradFuncs f = halide::channelwiseGradAlgorithm(
           v, op, x, dy, x.dim(3).extent(), halide::extentsOf(x), w);
-      halide::scheduleChannelwiseGrad(v, f, in, vec);
+      if (!gpu)
+        halide::scheduleChannelwiseGrad(v, f, in, vec);
       return {f.output, f.weight};
     }
     case plan::StepKind::PoolGrad: {
@@ -346,13 +368,15 @@ private:
       if (op.kind == LayerKind::L2Pool)
         y = declare(Slot::Output);
       halide::PoolGradFuncs f = halide::poolGradAlgorithm(v, op, x, dy, y, in, out);
-      halide::schedulePoolGrad(v, f, in, out, vec);
+      if (!gpu)
+        halide::schedulePoolGrad(v, f, in, out, vec);
       return {f.pool.output};
     }
     case plan::StepKind::GlobalPoolGrad: {
       ImageParam dy = declare(Slot::Grad);
       Func f = halide::globalPoolGradAlgorithm(v, dy, in);
-      halide::scheduleElementwise(v, f, in, vec);
+      if (!gpu)
+        halide::scheduleElementwise(v, f, in, vec);
       return {f};
     }
     case plan::StepKind::AdaptivePoolGrad: {
@@ -361,40 +385,46 @@ private:
         x = declare(Slot::Input);
       ImageParam dy = declare(Slot::Grad);
       halide::PoolGradFuncs f = halide::adaptivePoolGradAlgorithm(v, op, x, dy, in);
-      halide::schedulePoolGrad(v, f, in, out, vec);
+      if (!gpu)
+        halide::schedulePoolGrad(v, f, in, out, vec);
       return {f.pool.output};
     }
     case plan::StepKind::SoftmaxGrad: {
       ImageParam y = declare(Slot::Output);
       ImageParam dy = declare(Slot::Grad);
       halide::PoolFuncs f = halide::softmaxGradAlgorithm(v, y, dy, out);
-      halide::scheduleChannelReduction(v, f, out, vec);
+      if (!gpu)
+        halide::scheduleChannelReduction(v, f, out, vec);
       return {f.output};
     }
     case plan::StepKind::LRNGrad: {
       ImageParam x = declare(Slot::Input);
       ImageParam dy = declare(Slot::Grad);
       halide::PoolFuncs f = halide::lrnGradAlgorithm(v, op, x, dy, in);
-      halide::scheduleChannelReduction(v, f, in, vec);
+      if (!gpu)
+        halide::scheduleChannelReduction(v, f, in, vec);
       return {f.output};
     }
     case plan::StepKind::FlattenGrad: {
       ImageParam dy = declare(Slot::Grad);
       Func f = halide::flattenGradAlgorithm(v, dy, in);
-      halide::scheduleElementwise(v, f, in, vec);
+      if (!gpu)
+        halide::scheduleElementwise(v, f, in, vec);
       return {f};
     }
     case plan::StepKind::ChannelGatherGrad: {
       ImageParam dy = declare(Slot::Grad);
       Func f = halide::channelGatherGradAlgorithm(v, op, dy, in, out);
-      halide::scheduleElementwise(v, f, in, vec);
+      if (!gpu)
+        halide::scheduleElementwise(v, f, in, vec);
       return {f};
     }
     case plan::StepKind::ConcatGrad: {
       ImageParam dy = declare(Slot::Grad);
       std::vector<Func> slices = halide::concatGradAlgorithm(v, dy, op.inputs.size());
       for (size_t i = 0; i < slices.size(); ++i)
-        halide::scheduleElementwise(v, slices[i], tensorShape(op.inputs[i]), vec);
+        if (!gpu)
+          halide::scheduleElementwise(v, slices[i], tensorShape(op.inputs[i]), vec);
       return slices;
     }
     case plan::StepKind::BroadcastGrad: {
@@ -411,9 +441,9 @@ private:
       bool sumPixels = to.h == 1 && to.w == 1 && (gradShape.h != 1 || gradShape.w != 1);
       halide::PoolFuncs f =
           halide::broadcastGradAlgorithm(v, dy, factors, halide::extentsOf(dy), sumPixels);
-      if (f.acc.defined())
+      if (!gpu && f.acc.defined())
         halide::scheduleGlobalPool(v, f, outputShape(), vec);
-      else
+      else if (!gpu)
         halide::scheduleElementwise(v, f.output, outputShape(), vec);
       return {f.output};
     }
@@ -422,7 +452,8 @@ private:
       while (next < step.inputs.size())
         parts.push_back(declare(Slot::Part));
       Func f = halide::addAlgorithm(v, parts, {});
-      halide::scheduleElementwise(v, f, outputShape(), vec);
+      if (!gpu)
+        halide::scheduleElementwise(v, f, outputShape(), vec);
       return {f};
     }
     default:
@@ -437,14 +468,16 @@ private:
     if (layerFamily(op.kind) == LayerFamily::Activation) {
       ImageParam in = declare(Slot::Input);
       Func f = halide::activationAlgorithm(v, in, {plan::activationOf(op.kind), &op});
-      halide::scheduleElementwise(v, f, out, vec);
+      if (!gpu)
+        halide::scheduleElementwise(v, f, out, vec);
       return {f};
     }
     if (layerFamily(op.kind) == LayerFamily::Channelwise) {
       ImageParam in = declare(Slot::Input);
       ImageParam w = declare(Slot::Weight);
       Func f = halide::channelwiseAlgorithm(v, op, in, halide::channelValues(op, w));
-      halide::scheduleElementwise(v, f, out, vec);
+      if (!gpu)
+        halide::scheduleElementwise(v, f, out, vec);
       return {f};
     }
     switch (op.kind) {
@@ -455,7 +488,8 @@ private:
       Expr inChannels = channelGeneric ? in.dim(0).extent() : Expr();
       halide::ConvFuncs f = halide::convAlgorithm(v, op, in, shapeOfInput(0), out, w, b,
                                                   activationLayer(), inChannels);
-      halide::scheduleConv(v, f, op, shapeOfInput(0), out, vec);
+      if (!gpu)
+        halide::scheduleConv(v, f, op, shapeOfInput(0), out, vec);
       return {f.output};
     }
     case LayerKind::Dense: {
@@ -465,7 +499,8 @@ private:
       int64_t block = plan.derived[step.inputs[1].index].dims[0];
       halide::DenseFuncs f = halide::denseAlgorithm(v, in, in.dim(3).extent(), shapeOfInput(0), w,
                                                     block, b, activationLayer());
-      halide::scheduleDense(v, f, out, vec);
+      if (!gpu)
+        halide::scheduleDense(v, f, out, vec);
       return {f.output};
     }
     case LayerKind::MaxPool:
@@ -473,32 +508,37 @@ private:
     case LayerKind::L2Pool: {
       ImageParam in = declare(Slot::Input);
       halide::PoolFuncs f = halide::poolAlgorithm(v, op, in, shapeOfInput(0));
-      halide::schedulePool(v, f, out, vec);
+      if (!gpu)
+        halide::schedulePool(v, f, out, vec);
       return {f.output};
     }
     case LayerKind::GlobalAvgPool: {
       ImageParam in = declare(Slot::Input);
       halide::PoolFuncs f = halide::globalAvgPoolAlgorithm(v, in, halide::extentsOf(in));
-      halide::scheduleGlobalPool(v, f, out, vec);
+      if (!gpu)
+        halide::scheduleGlobalPool(v, f, out, vec);
       return {f.output};
     }
     case LayerKind::AdaptiveAvgPool:
     case LayerKind::AdaptiveMaxPool: {
       ImageParam in = declare(Slot::Input);
       halide::PoolFuncs f = halide::adaptivePoolAlgorithm(v, op, in, shapeOfInput(0));
-      halide::schedulePool(v, f, out, vec);
+      if (!gpu)
+        halide::schedulePool(v, f, out, vec);
       return {f.output};
     }
     case LayerKind::Softmax: {
       ImageParam in = declare(Slot::Input);
       halide::PoolFuncs f = halide::softmaxAlgorithm(v, in, shapeOfInput(0));
-      halide::scheduleChannelReduction(v, f, out, vec);
+      if (!gpu)
+        halide::scheduleChannelReduction(v, f, out, vec);
       return {f.output};
     }
     case LayerKind::LRN: {
       ImageParam in = declare(Slot::Input);
       halide::PoolFuncs f = halide::lrnAlgorithm(v, op, in, shapeOfInput(0));
-      halide::scheduleChannelReduction(v, f, out, vec);
+      if (!gpu)
+        halide::scheduleChannelReduction(v, f, out, vec);
       return {f.output};
     }
     case LayerKind::LayerNorm: {
@@ -507,14 +547,16 @@ private:
       ImageParam beta = declare(Slot::Beta);
       halide::LayerNormFuncs f =
           halide::layerNormAlgorithm(v, op, in, in.dim(0).extent(), gamma, beta);
-      halide::scheduleLayerNorm(v, f, out, vec);
+      if (!gpu)
+        halide::scheduleLayerNorm(v, f, out, vec);
       return {f.output};
     }
     case LayerKind::BatchNorm: {
       ImageParam in = declare(Slot::Input);
       halide::BatchNormParams bn = declareBatchNorm(op);
       Func f = halide::batchNormAlgorithm(v, op, in, bn, activationLayer());
-      halide::scheduleElementwise(v, f, out, vec);
+      if (!gpu)
+        halide::scheduleElementwise(v, f, out, vec);
       return {f};
     }
     case LayerKind::Add:
@@ -531,20 +573,23 @@ private:
       Func f = op.kind == LayerKind::Concat ? halide::concatAlgorithm(v, inputs, channels)
                : op.kind == LayerKind::Add  ? halide::addAlgorithm(v, inputs, activationLayer())
                                             : halide::mulAlgorithm(v, inputs, activationLayer());
-      halide::scheduleElementwise(v, f, out, vec);
+      if (!gpu)
+        halide::scheduleElementwise(v, f, out, vec);
       return {f};
     }
     case LayerKind::Flatten: {
       ImageParam in = declare(Slot::Input);
       Func f = halide::flattenAlgorithm(v, in, shapeOfInput(0));
-      halide::scheduleElementwise(v, f, out, vec);
+      if (!gpu)
+        halide::scheduleElementwise(v, f, out, vec);
       return {f};
     }
     case LayerKind::Chunk:
     case LayerKind::ChannelShuffle: {
       ImageParam in = declare(Slot::Input);
       Func f = halide::channelGatherAlgorithm(v, op, in, shapeOfInput(0));
-      halide::scheduleElementwise(v, f, out, vec);
+      if (!gpu)
+        halide::scheduleElementwise(v, f, out, vec);
       return {f};
     }
     }
@@ -555,14 +600,28 @@ private:
 } // namespace
 
 std::string canonicalTarget(const std::string &target, std::string &error) {
-  if (target.empty() || target == "host")
-    return get_host_target().to_string();
-  if (!Target::validate_target_string(target)) {
+  Target t;
+  if (target.empty() || target == "host") {
+    t = get_host_target();
+  } else if (const DeviceApi *api = deviceApiOf(target); api && target == api->name) {
+    t = get_host_target().with_feature(Target::feature_from_name(api->feature));
+  } else if (Target::validate_target_string(target)) {
+    t = Target(target);
+  } else {
     error = "unknown target '" + target +
-            "' (expected 'host' or a Halide target such as x86-64-linux-avx2)";
+            "' (expected 'host', 'cuda', 'opencl' or a Halide target such as "
+            "x86-64-linux-avx2 or host-cuda-cuda_capability_86)";
     return "";
   }
-  return Target(target).to_string();
+  // Without a capability Halide would ask the GPU at compile time.
+  if (t.has_feature(Target::CUDA) && t.get_cuda_capability_lower_bound() == 20)
+    t = t.with_feature(Target::feature_from_name(kDefaultCudaCapability));
+  for (auto f : {Target::Metal, Target::D3D12Compute, Target::OpenGLCompute, Target::HVX})
+    if (t.has_feature(f)) {
+      error = "target '" + target + "': cnnc generates code for the CPU, CUDA and OpenCL only";
+      return "";
+    }
+  return t.to_string();
 }
 
 bool compileFunctions(const ModelPlan &plan, const std::vector<const Step *> &functions,

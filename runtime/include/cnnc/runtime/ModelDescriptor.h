@@ -16,7 +16,9 @@
 extern "C" {
 #endif
 
-#define CNNC_DESCRIPTOR_VERSION 5
+#define CNNC_DESCRIPTOR_VERSION 6
+
+struct halide_device_interface_t;
 
 /* A Halide AOT function in its argv form: buffers in step argument order. */
 typedef int (*cnnc_pipeline_fn)(void **args);
@@ -148,6 +150,11 @@ typedef struct cnnc_model_desc {
   const cnnc_batch_stats_desc *batch_stats;
   int32_t num_augments;
   const cnnc_augment_desc *augments;
+  /* The GPU API the steps run on ("cuda", "opencl"; "" for the CPU) and its
+   * Halide runtime interface (NULL for the CPU). Callers still pass host
+   * buffers; the runtime keeps every array on the device (DeviceMemory.h). */
+  const char *device;
+  const struct halide_device_interface_t *(*device_interface)(void);
 } cnnc_model_desc;
 
 /* Defined by the generated glue of each model. */

@@ -63,6 +63,10 @@ CNNC_API const char *cnnc_status_string(cnnc_status status);
 /* The network's name and the Halide target the code was generated for. */
 CNNC_API const char *cnnc_model_name(void);
 CNNC_API const char *cnnc_model_target(void);
+/* Where the generated steps run: "cpu", "cuda" or "opencl". Callers pass
+ * host buffers either way; a GPU context keeps its arrays on the device
+ * (docs/gpu.md). */
+CNNC_API const char *cnnc_model_device(void);
 
 CNNC_API int32_t cnnc_num_inputs(void);
 CNNC_API int32_t cnnc_num_outputs(void);
@@ -187,10 +191,10 @@ CNNC_API cnnc_status cnnc_augment(cnnc_model *model, int32_t input, int64_t batc
 typedef struct cnnc_hyperparams {
   cnnc_optimizer optimizer;
   float learning_rate;
-  float momentum;     /* SGD */
-  float dampening;    /* SGD */
-  int32_t nesterov;   /* SGD: nonzero for Nesterov momentum */
-  float weight_decay; /* SGD, Adam: L2 added to the gradient; AdamW: decoupled */
+  float momentum;              /* SGD */
+  float dampening;             /* SGD */
+  int32_t nesterov;            /* SGD: nonzero for Nesterov momentum */
+  float weight_decay;          /* SGD, Adam: L2 added to the gradient; AdamW: decoupled */
   float beta1, beta2, epsilon; /* Adam, AdamW */
   float label_smoothing;       /* of the cross-entropy, in [0, 1) */
   uint64_t seed;               /* of dropout masks and augmentation (with the step count) */

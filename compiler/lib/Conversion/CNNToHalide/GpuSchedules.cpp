@@ -1,0 +1,214 @@
+//===- GpuSchedules.cpp - GPU schedules of the step pipelines -------------===//
+#include "GpuSchedules.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+using namespace Halide;
+using namespace Halide::Internal;
+
+namespace cnnc::halide {
+namespace {
+
+/// Whether every call to `callee` in the expressions visited reads it at
+/// `vars`, the caller's own pure coordinates, and how many calls there are.
+class PointwiseCalls : public IRVisitor {
+public:
+  PointwiseCalls(std::string callee, std::vector<std::string> vars)
+      : callee(std::move(callee)), vars(std::move(vars)) {}
+  bool pointwise = true;
+  int calls = 0;
+
+private:
+  std::string callee;
+  std::vector<std::string> vars;
+  using IRVisitor::visit;
+  void visit(const Call *op) override {
+    if (op->call_type == Call::Halide && op->name == callee) {
+      ++calls;
+      pointwise = pointwise && op->args.size() == vars.size();
+      for (size_t i = 0; pointwise && i < vars.size(); ++i) {
+        const Variable *v = op->args[i].as<Variable>();
+        pointwise = v && v->name == vars[i];
+      }
+    }
+    IRVisitor::visit(op);
+  }
+};
+
+int powerOfTwoAtLeast(int64_t v) {
+  int p = 1;
+  while (p < v && p < 256)
+    p *= 2;
+  return p;
+}
+
+/// The threads of a block along a stage's first two pure dimensions: up to
+/// 32 along the first (channels, contiguous: a warp reads them at once),
+/// the rest of 256 along the second.
+std::pair<int, int> threadTile(const std::vector<std::string> &pure, const plan::Shape &hint,
+                               int pixels) {
+  auto extentHint = [&](const std::string &name, int fallback) -> int64_t {
+    if (name == "c" && hint.c > 0)
+      return hint.c;
+    if (name == "x" && hint.c > 0)
+      return (hint.w + pixels - 1) / pixels;
+    return fallback;
+  };
+  int t0 = std::min(32, powerOfTwoAtLeast(extentHint(pure[0], 32)));
+  int t1 = pure.size() > 1 ? std::min(256 / t0, powerOfTwoAtLeast(extentHint(pure[1], 8))) : 1;
+  return {t0, t1};
+}
+
+/// Pixels along x each thread of a stage whose reductions run per thread
+/// computes: every filter value loaded serves that many multiply-adds.
+constexpr int kPixelsPerThread = 4;
+
+/// Makes `stage` a kernel over its pure dimensions `pure` (innermost
+/// first); returns the innermost thread variable, undefined where the
+/// stage has no pure dimension (it runs on one GPU thread). `pixels`: each
+/// thread computes that many consecutive values along the second dimension.
+template <typename S>
+std::optional<Var> gpuKernel(S stage, const std::vector<std::string> &pure, const plan::Shape &hint,
+                             int pixels = 1) {
+  if (pure.empty()) {
+    stage.gpu_single_thread();
+    return std::nullopt;
+  }
+  auto [t0, t1] = threadTile(pure, hint, pixels);
+  Var d0(pure[0]), b0(pure[0] + "_block"), th0(pure[0] + "_thread");
+  if (pure.size() == 1) {
+    stage.gpu_tile(d0, b0, th0, 256, TailStrategy::GuardWithIf);
+    return th0;
+  }
+  Var d1(pure[1]), b1(pure[1] + "_block"), th1(pure[1] + "_thread");
+  Var inner(pure[1] + "_pixel");
+  if (pixels > 1)
+    stage.split(d1, d1, inner, pixels, TailStrategy::GuardWithIf);
+  stage.gpu_tile(d0, d1, b0, b1, th0, th1, t0, t1, TailStrategy::GuardWithIf);
+  std::vector<VarOrRVar> order;
+  if (pixels > 1) {
+    stage.unroll(inner);
+    order.push_back(inner);
+  }
+  order.insert(order.end(), {th0, th1});
+  if (pure.size() > 2) {
+    // The outer dimensions (rows, images) are one grid dimension, the
+    // innermost of the grid: its x extent may exceed 65535, y's and z's not.
+    Var outer(pure[2]);
+    for (size_t d = 3; d < pure.size(); ++d) {
+      Var next(pure[d]), fused(pure[2] + "_" + pure[d]);
+      stage.fuse(outer, next, fused);
+      outer = fused;
+    }
+    stage.gpu_blocks(outer);
+    order.push_back(outer);
+  }
+  order.insert(order.end(), {b0, b1});
+  stage.reorder(order);
+  return th0; // the innermost: the thread's pixels are a serial loop inside it
+}
+
+/// The pure variables of update `u` of `fn`: its left-hand arguments that
+/// are the Func's own pure arguments, in order.
+std::vector<std::string> updatePureVars(const Function &fn, const Definition &u) {
+  std::vector<std::string> pure;
+  for (const Expr &a : u.args())
+    if (const Variable *v = a.as<Variable>())
+      if (std::find(fn.args().begin(), fn.args().end(), v->name) != fn.args().end())
+        pure.push_back(v->name);
+  return pure;
+}
+
+} // namespace
+
+void scheduleForGpu(const std::vector<Func> &outputs, const plan::Shape &hint) {
+  std::vector<Function> outputFunctions;
+  std::set<std::string> outputNames;
+  for (const Func &f : outputs) {
+    outputFunctions.push_back(f.function());
+    outputNames.insert(f.name());
+  }
+  std::map<std::string, Function> env = build_environment(outputFunctions);
+  // Who calls whom, to find the reductions read only pointwise by an output.
+  std::map<std::string, std::set<std::string>> callers;
+  for (auto &[name, fn] : env)
+    for (auto &[callee, unused] : find_direct_calls(fn))
+      if (callee != name) // an update reads the Func it updates
+        callers[callee].insert(name);
+
+  // Each Func: inlined, per thread of the one output that reads it, or a
+  // kernel of its own.
+  std::map<std::string, std::string> perThread; // reduction -> its output
+  std::vector<std::string> kernels;
+  for (auto &[name, fn] : env) {
+    bool output = outputNames.count(name) != 0;
+    if (!output && fn.can_be_inlined())
+      continue; // recomputed where it is used
+    if (!output && callers[name].size() == 1) {
+      const std::string &consumer = *callers[name].begin();
+      const Function &c = env.at(consumer);
+      if (outputNames.count(consumer) && !c.has_update_definition()) {
+        PointwiseCalls calls(name, c.args());
+        for (const Expr &e : c.values())
+          e.accept(&calls);
+        if (calls.pointwise && calls.calls > 0) {
+          perThread[name] = consumer;
+          continue;
+        }
+      }
+    }
+    kernels.push_back(name);
+  }
+  std::set<std::string> hosts; // outputs whose reductions run per thread
+  for (auto &[reduction, output] : perThread)
+    hosts.insert(output);
+
+  std::map<std::string, Var> innermostThread;
+  for (const std::string &name : kernels) {
+    const Function &fn = env.at(name);
+    Func f(fn);
+    f.compute_root();
+    // Register blocking along x where the reductions run per thread and the
+    // rows are wide enough.
+    bool block = hosts.count(name) && fn.args().size() > 1 && fn.args()[1] == "x" && hint.c > 0 &&
+                 hint.w >= kPixelsPerThread;
+    std::optional<Var> thread = gpuKernel(f, fn.args(), hint, block ? kPixelsPerThread : 1);
+    if (thread)
+      innermostThread[name] = *thread;
+    for (size_t u = 0; u < fn.updates().size(); ++u)
+      gpuKernel(f.update(static_cast<int>(u)), updatePureVars(fn, fn.updates()[u]), hint);
+  }
+  for (auto &[name, consumer] : perThread) {
+    const Function &fn = env.at(name);
+    Func f(fn);
+    auto thread = innermostThread.find(consumer);
+    if (thread == innermostThread.end()) {
+      // The output runs on one thread: the reduction is a kernel of its own.
+      f.compute_root();
+      gpuKernel(f, fn.args(), hint);
+      for (size_t u = 0; u < fn.updates().size(); ++u)
+        gpuKernel(f.update(static_cast<int>(u)), updatePureVars(fn, fn.updates()[u]), hint);
+      continue;
+    }
+    f.compute_at(Func(env.at(consumer)), thread->second);
+    bool hasX = std::find(fn.args().begin(), fn.args().end(), "x") != fn.args().end();
+    if (hasX)
+      f.unroll(Var("x")); // the thread's pixels stay in registers
+    // The thread's pixels innermost in every stage, the reduction around
+    // them: one load of each filter value per reduction step serves them all.
+    for (size_t u = 0; u < fn.updates().size(); ++u) {
+      std::vector<VarOrRVar> order;
+      for (const std::string &v : updatePureVars(fn, fn.updates()[u]))
+        order.push_back(Var(v));
+      for (const ReductionVariable &r : fn.updates()[u].schedule().rvars())
+        order.push_back(RVar(r.var));
+      f.update(static_cast<int>(u)).reorder(order);
+      if (hasX)
+        f.update(static_cast<int>(u)).unroll(Var("x"));
+    }
+  }
+}
+
+} // namespace cnnc::halide
