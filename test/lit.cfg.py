@@ -30,3 +30,22 @@ config.substitutions.append(("%conformance",
 # Generated models: the Halide runtime object is cached per target in a
 # directory of the build tree, not in the user's home.
 config.environment["CNNC_CACHE_DIR"] = os.path.join(config.cnnc_obj_root, "cnnc-cache")
+
+# GPU code without a GPU (docs/gpu.md): OpenCL through PoCL on the CPU, and
+# the CUDA toolkit's ptxas for the PTX of CUDA models.
+if os.path.exists("/etc/OpenCL/vendors/pocl.icd"):
+    config.available_features.add("opencl")
+    config.environment["HL_OCL_DEVICE_TYPE"] = "cpu"
+for ptxas in ("/usr/local/cuda/bin/ptxas",):
+    if os.access(ptxas, os.X_OK):
+        config.available_features.add("ptxas")
+        config.substitutions.append(("%ptxas", ptxas))
+# A machine with an NVIDIA driver runs CUDA models (no-driver.test expects none).
+try:
+    import ctypes
+    ctypes.CDLL("libcuda.so.1")
+    config.available_features.add("cuda-driver")
+except OSError:
+    pass
+config.substitutions.append(("%check-ptx", os.path.join(config.cnnc_src_root, "scripts",
+                                                        "check-ptx")))

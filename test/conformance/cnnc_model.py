@@ -58,12 +58,18 @@ class Checks:
 
     def __init__(self):
         self.failures = 0
+        self.checks = 0
 
     def report(self, ok, text):
         self.failures += not ok
+        self.checks += 1
         print(f"{'ok  ' if ok else 'FAIL'} {text}", flush=True)
 
     def done(self):
+        if self.failures:
+            print(f"{self.failures} of {self.checks} checks failed")
+        else:
+            print(f"{self.checks} checks passed")
         sys.exit(1 if self.failures else 0)
 
 
@@ -74,14 +80,67 @@ class CnncError(Exception):
         self.message = message
 
 
+# CNNC_TEST_TARGET=opencl (or cuda, or any --target) compiles every model of
+# a conformance test for that target: the GPU half runs the same cases
+# (docs/gpu.md; OpenCL runs on the CPU through PoCL without a GPU).
+TEST_TARGET = os.environ.get("CNNC_TEST_TARGET", "")
+
+
+# Record and replay, for a machine with a GPU but without cnnc (docs/gpu.md):
+# CNNC_RECORD=DIR keeps a copy of every library compiled and of every cnnc
+# output read, named by a hash of the source and the arguments;
+# CNNC_REPLAY=DIR takes them from there instead of running cnnc.
+RECORD = os.environ.get("CNNC_RECORD", "")
+REPLAY = os.environ.get("CNNC_REPLAY", "")
+
+
+def _recording(source, args, suffix):
+    """The file of DIR that records cnnc run on `source` with `args`."""
+    import hashlib
+    h = hashlib.sha256()
+    with open(source, "rb") as f:
+        h.update(f.read())
+    h.update("\0".join(args).encode())
+    # The GPU schedule's measuring knob (docs/gpu.md) changes the code too.
+    h.update(os.environ.get("CNNC_GPU_TILE", "").encode())
+    return h.hexdigest()[:24] + suffix
+
+
+def cnnc_stdout(cnnc, source, args):
+    """What `cnnc SOURCE ARGS` prints (recorded or replayed)."""
+    name = _recording(source, list(args), ".txt")
+    if REPLAY:
+        with open(os.path.join(REPLAY, name)) as f:
+            return f.read()
+    out = subprocess.run([cnnc, source, *args], check=True, capture_output=True,
+                         text=True).stdout
+    if RECORD:
+        os.makedirs(RECORD, exist_ok=True)
+        with open(os.path.join(RECORD, name), "w") as f:
+            f.write(out)
+    return out
+
+
 def compile_model(cnnc, source, out_so, network=None, extra=()):
     """Compiles a .cnn file to out_so; raises with cnnc's stderr on failure."""
-    cmd = [cnnc, source, "-o", out_so, *extra]
+    args = list(extra)
+    if TEST_TARGET and not any(a.startswith("--target") for a in extra):
+        args.append("--target=" + TEST_TARGET)
     if network:
-        cmd += ["--network", network]
+        args += ["--network", network]
+    name = _recording(source, args, ".so")
+    if REPLAY:
+        import shutil
+        shutil.copyfile(os.path.join(REPLAY, name), out_so)
+        return out_so
+    cmd = [cnnc, source, "-o", out_so, *args]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{r.stderr}")
+    if RECORD:
+        import shutil
+        os.makedirs(RECORD, exist_ok=True)
+        shutil.copyfile(out_so, os.path.join(RECORD, name))
     return out_so
 
 

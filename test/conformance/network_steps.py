@@ -42,7 +42,6 @@
 # RUN: rm -rf %t && mkdir -p %t && %python %s %cnnc %examples %t
 import os
 import re
-import subprocess
 import sys
 
 import numpy as np
@@ -51,7 +50,7 @@ import torch.nn.functional as F
 import torchvision.ops.stochastic_depth  # noqa: F401 (the module, patched below)
 
 sys.path.insert(0, os.path.dirname(__file__))
-from cnnc_model import (ADAM, SGD, Checks, Model, compile_model,  # noqa: E402
+from cnnc_model import (ADAM, SGD, Checks, Model, cnnc_stdout, compile_model,  # noqa: E402
                         state_dict_arrays, step_seed, write_safetensors)
 from torch_models import (EXAMPLES, checked_input,  # noqa: E402
                           randomize_batchnorm)
@@ -98,8 +97,7 @@ def cnnc_mask(layer, shape, p):
 def dropout_layers(source, network, extra):
     """cnnc's dropout and stochastic depth layers by kind and probability, in
     definition order."""
-    mlir = subprocess.run([cnnc, source, "--network", network, "--emit=mlir", *extra],
-                          check=True, capture_output=True, text=True).stdout
+    mlir = cnnc_stdout(cnnc, source, ["--network", network, "--emit=mlir", *extra])
     layers = {}
     for line in mlir.splitlines():
         kind = re.search(r"cnn\.(dropout|stochastic_depth) ", line)
