@@ -2,6 +2,8 @@
 #include "GpuSchedules.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <set>
 
@@ -48,10 +50,10 @@ int powerOfTwoAtLeast(int64_t v) {
 /// 32 along the first (channels, contiguous: a warp reads them at once),
 /// the rest of 256 along the second.
 std::pair<int, int> threadTile(const std::vector<std::string> &pure, const plan::Shape &hint,
-                               int pixels) {
+                               int channels, int pixels) {
   auto extentHint = [&](const std::string &name, int fallback) -> int64_t {
     if (name == "c" && hint.c > 0)
-      return hint.c;
+      return (hint.c + channels - 1) / channels;
     if (name == "x" && hint.c > 0)
       return (hint.w + pixels - 1) / pixels;
     return fallback;
@@ -61,37 +63,54 @@ std::pair<int, int> threadTile(const std::vector<std::string> &pure, const plan:
   return {t0, t1};
 }
 
-/// Pixels along x each thread of a stage whose reductions run per thread
-/// computes: every filter value loaded serves that many multiply-adds.
-constexpr int kPixelsPerThread = 4;
+/// The outputs each thread of a stage whose reductions run per thread
+/// computes: `channels` consecutive channels (one vector load of filters)
+/// times `pixels` along x (each filter value serves that many
+/// multiply-adds). CNNC_GPU_TILE=CxP overrides the default for measuring
+/// others (compile with --no-cache: the object cache does not key on it).
+struct RegisterTile {
+  int channels = 1, pixels = 4;
+};
+
+RegisterTile registerTile() {
+  RegisterTile t;
+  if (const char *env = std::getenv("CNNC_GPU_TILE")) {
+    int c = 0, p = 0;
+    if (std::sscanf(env, "%dx%d", &c, &p) == 2 && c >= 1 && c <= 8 && p >= 1 && p <= 8)
+      t = {c, p};
+  }
+  return t;
+}
 
 /// Makes `stage` a kernel over its pure dimensions `pure` (innermost
 /// first); returns the innermost thread variable, undefined where the
-/// stage has no pure dimension (it runs on one GPU thread). `pixels`: each
-/// thread computes that many consecutive values along the second dimension.
+/// stage has no pure dimension (it runs on one GPU thread). Each thread
+/// computes a `tile` of the first two dimensions.
 template <typename S>
 std::optional<Var> gpuKernel(S stage, const std::vector<std::string> &pure, const plan::Shape &hint,
-                             int pixels = 1) {
+                             RegisterTile tile = {1, 1}) {
   if (pure.empty()) {
     stage.gpu_single_thread();
     return std::nullopt;
   }
-  auto [t0, t1] = threadTile(pure, hint, pixels);
+  auto [t0, t1] = threadTile(pure, hint, tile.channels, tile.pixels);
   Var d0(pure[0]), b0(pure[0] + "_block"), th0(pure[0] + "_thread");
   if (pure.size() == 1) {
     stage.gpu_tile(d0, b0, th0, 256, TailStrategy::GuardWithIf);
     return th0;
   }
   Var d1(pure[1]), b1(pure[1] + "_block"), th1(pure[1] + "_thread");
-  Var inner(pure[1] + "_pixel");
-  if (pixels > 1)
-    stage.split(d1, d1, inner, pixels, TailStrategy::GuardWithIf);
-  stage.gpu_tile(d0, d1, b0, b1, th0, th1, t0, t1, TailStrategy::GuardWithIf);
+  Var lane(pure[0] + "_lane"), pixel(pure[1] + "_pixel");
   std::vector<VarOrRVar> order;
-  if (pixels > 1) {
-    stage.unroll(inner);
-    order.push_back(inner);
+  if (tile.channels > 1) {
+    stage.split(d0, d0, lane, tile.channels, TailStrategy::GuardWithIf).unroll(lane);
+    order.push_back(lane);
   }
+  if (tile.pixels > 1) {
+    stage.split(d1, d1, pixel, tile.pixels, TailStrategy::GuardWithIf).unroll(pixel);
+    order.push_back(pixel);
+  }
+  stage.gpu_tile(d0, d1, b0, b1, th0, th1, t0, t1, TailStrategy::GuardWithIf);
   order.insert(order.end(), {th0, th1});
   if (pure.size() > 2) {
     // The outer dimensions (rows, images) are one grid dimension, the
@@ -107,7 +126,7 @@ std::optional<Var> gpuKernel(S stage, const std::vector<std::string> &pure, cons
   }
   order.insert(order.end(), {b0, b1});
   stage.reorder(order);
-  return th0; // the innermost: the thread's pixels are a serial loop inside it
+  return th0; // the innermost: the thread's tile is a serial loop inside it
 }
 
 /// The pure variables of update `u` of `fn`: its left-hand arguments that
@@ -166,15 +185,24 @@ void scheduleForGpu(const std::vector<Func> &outputs, const plan::Shape &hint) {
     hosts.insert(output);
 
   std::map<std::string, Var> innermostThread;
+  std::map<std::string, RegisterTile> tiles;
   for (const std::string &name : kernels) {
     const Function &fn = env.at(name);
     Func f(fn);
     f.compute_root();
-    // Register blocking along x where the reductions run per thread and the
-    // rows are wide enough.
-    bool block = hosts.count(name) && fn.args().size() > 1 && fn.args()[1] == "x" && hint.c > 0 &&
-                 hint.w >= kPixelsPerThread;
-    std::optional<Var> thread = gpuKernel(f, fn.args(), hint, block ? kPixelsPerThread : 1);
+    // A register tile where the reductions run per thread, as far as the
+    // step's channels and rows allow.
+    RegisterTile tile{1, 1};
+    if (hosts.count(name) && fn.args().size() > 1 && fn.args()[0] == "c" && fn.args()[1] == "x" &&
+        hint.c > 0) {
+      RegisterTile chosen = registerTile();
+      if (hint.w >= chosen.pixels)
+        tile.pixels = chosen.pixels;
+      if (hint.c % chosen.channels == 0)
+        tile.channels = chosen.channels;
+    }
+    tiles[name] = tile;
+    std::optional<Var> thread = gpuKernel(f, fn.args(), hint, tile);
     if (thread)
       innermostThread[name] = *thread;
     for (size_t u = 0; u < fn.updates().size(); ++u)
@@ -193,9 +221,17 @@ void scheduleForGpu(const std::vector<Func> &outputs, const plan::Shape &hint) {
       continue;
     }
     f.compute_at(Func(env.at(consumer)), thread->second);
+    // The thread's tile stays in registers: its pixels unrolled, its
+    // channels one vector (a vector load of packed filters).
     bool hasX = std::find(fn.args().begin(), fn.args().end(), "x") != fn.args().end();
-    if (hasX)
-      f.unroll(Var("x")); // the thread's pixels stay in registers
+    bool vectorC = tiles[consumer].channels > 1 && !fn.args().empty() && fn.args()[0] == "c";
+    auto place = [&](auto stage) {
+      if (hasX)
+        stage.unroll(Var("x"));
+      if (vectorC)
+        stage.vectorize(Var("c"));
+    };
+    place(f);
     // The thread's pixels innermost in every stage, the reduction around
     // them: one load of each filter value per reduction step serves them all.
     for (size_t u = 0; u < fn.updates().size(); ++u) {
@@ -205,8 +241,7 @@ void scheduleForGpu(const std::vector<Func> &outputs, const plan::Shape &hint) {
       for (const ReductionVariable &r : fn.updates()[u].schedule().rvars())
         order.push_back(RVar(r.var));
       f.update(static_cast<int>(u)).reorder(order);
-      if (hasX)
-        f.update(static_cast<int>(u)).unroll(Var("x"));
+      place(f.update(static_cast<int>(u)));
     }
   }
 }
