@@ -15,7 +15,9 @@ void check(int status, const char *what) {
   std::string message =
       halideMessage.empty() ? "Halide runtime error " + std::to_string(status) : halideMessage;
   halideMessage.clear();
-  throw Failure(status == halide_error_code_out_of_memory ? CNNC_ERROR_MEMORY : CNNC_ERROR_RUNTIME,
+  bool memory =
+      status == halide_error_code_out_of_memory || status == halide_error_code_device_malloc_failed;
+  throw Failure(memory ? CNNC_ERROR_MEMORY : CNNC_ERROR_RUNTIME,
                 std::string(what) + ": " + message);
 }
 
@@ -131,17 +133,23 @@ void DeviceMemory::toHost(Space space, int index, float *host, size_t count) {
   c.deviceNewer = false;
 }
 
-void DeviceMemory::hostWrote(Space space) {
+void DeviceMemory::toHostAll(Space space) {
   for (auto &[key, c] : copies)
-    if (key.first == static_cast<int>(space)) {
+    if (key.first == static_cast<int>(space))
+      toHost(space, key.second, c.host, c.count);
+}
+
+void DeviceMemory::hostWrote(Space space, int index) {
+  for (auto &[key, c] : copies)
+    if (key.first == static_cast<int>(space) && (index < 0 || key.second == index)) {
       c.hostNewer = true;
       c.deviceNewer = false;
     }
 }
 
-void DeviceMemory::forget(Space space) {
+void DeviceMemory::forget(Space space, int index) {
   for (auto &[key, c] : copies)
-    if (key.first == static_cast<int>(space))
+    if (key.first == static_cast<int>(space) && (index < 0 || key.second == index))
       release(c);
 }
 

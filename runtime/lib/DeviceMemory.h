@@ -24,8 +24,20 @@
 namespace cnnc::rt {
 
 /// Which of a context's arrays a device copy mirrors (Scratch: the slots
-/// of one call, such as cnnc_augment's).
-enum class Space { Slot, TrainSlot, Scratch, Param, Grad, Derived };
+/// of one call, such as cnnc_augment's; Hyper: the optimizer's rows of
+/// hyperparameters).
+enum class Space {
+  Slot,
+  TrainSlot,
+  Scratch,
+  Param,
+  Grad,
+  Derived,
+  Momentum,
+  ExpAvg,
+  ExpAvgSq,
+  Hyper
+};
 
 /// Throws a Failure saying what is missing when the driver of `device`
 /// ("cuda", "opencl") cannot be loaded (DeviceLibraries.cpp).
@@ -68,12 +80,13 @@ public:
   /// The host copy of the array, brought up to date where a step wrote it
   /// last.
   void toHost(Space space, int index, float *host, size_t count);
-  /// Every array of `space` changed on the host (the parameters after a
-  /// load or an optimizer step): each is uploaded before a step reads it.
-  void hostWrote(Space space);
-  /// Frees the device copies of `space` (slots reallocated for a larger
-  /// batch are new arrays).
-  void forget(Space space);
+  /// Brings the host copy of every array of `space` up to date.
+  void toHostAll(Space space);
+  /// Every array of `space` (or only array `index`) changed on the host:
+  /// each is uploaded before a step reads it.
+  void hostWrote(Space space, int index = -1);
+  /// Frees the device copies of `space` (or only of array `index`).
+  void forget(Space space, int index = -1);
   /// Waits for the device's work (for the profile's step times).
   void synchronize();
 

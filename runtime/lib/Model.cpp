@@ -69,6 +69,7 @@ void initParams(cnnc_model *m, uint64_t seed, cnnc_init_scheme scheme,
     throw Failure(CNNC_ERROR_ARGUMENT,
                   "unknown initialization scheme " + std::to_string(static_cast<int>(scheme)));
   bool any = false;
+  m->hostParams(); // a layer's are set, the others kept
   for (int i = 0; i < d.num_params; ++i) {
     const cnnc_param_desc &p = d.params[i];
     if (!inLayer(p.name, layer))
@@ -167,6 +168,8 @@ void loadWeights(cnnc_model *m, const uint8_t *bytes, size_t size, uint32_t flag
     staged[index] = &e;
   }
   checkOptimizerState(optimizer, source);
+  m->hostParams(); // the tensors the file lacks are kept
+  m->hostOptimizerState();
   if (!(flags & CNNC_LOAD_ALLOW_MISSING))
     for (int i = 0; i < d.num_params; ++i)
       if (!staged[i])
@@ -185,6 +188,9 @@ void loadWeights(cnnc_model *m, const uint8_t *bytes, size_t size, uint32_t flag
 /// checkpoint.
 std::vector<uint8_t> weightsFile(cnnc_model *m, bool withOptimizer) {
   const cnnc_model_desc &d = desc();
+  m->hostParams();
+  if (withOptimizer)
+    m->hostOptimizerState();
   std::vector<cnnc::rt::TensorToWrite> tensors;
   for (int i = 0; i < d.num_params; ++i) {
     const cnnc_param_desc &p = d.params[i];
@@ -373,6 +379,7 @@ cnnc_status cnnc_get_param(cnnc_model *model, const char *name, float *data, siz
   return guarded(model, [&] {
     model->requireParams();
     FloatVector &p = model->param(name, data != nullptr, count);
+    model->hostParams();
     std::memcpy(data, p.data(), count * sizeof(float));
   });
 }
@@ -381,6 +388,7 @@ cnnc_status cnnc_set_param(cnnc_model *model, const char *name, const float *dat
   return guarded(model, [&] {
     model->requireParams();
     FloatVector &p = model->param(name, data != nullptr, count);
+    model->hostParams();
     std::memcpy(p.data(), data, count * sizeof(float));
     model->paramsChanged();
   });
@@ -445,17 +453,24 @@ cnnc_status cnnc_release_params(cnnc_model *model) {
             derivedUsed[arg.index] = 1;
         }
     for (int p = 0; p < d.num_params; ++p)
-      if (!paramRead[p])
+      if (!paramRead[p]) {
         FloatVector().swap(model->params[p]);
+        if (model->device)
+          model->device->forget(Space::Param, p);
+      }
     for (int i = 0; i < d.num_derived; ++i)
-      if (!derivedUsed[i])
+      if (!derivedUsed[i]) {
         model->derived[i].reset();
+        if (model->device)
+          model->device->forget(Space::Derived, i);
+      }
     for (auto *state : {&model->grads, &model->momentumBuffer, &model->expAvg, &model->expAvgSq})
       for (FloatVector &v : *state)
         FloatVector().swap(v);
     model->trainSlots = SlotSet();
     if (model->device)
-      for (Space space : {Space::TrainSlot, Space::Grad})
+      for (Space space : {Space::TrainSlot, Space::Grad, Space::Momentum, Space::ExpAvg,
+                          Space::ExpAvgSq, Space::Hyper})
         model->device->forget(space);
     model->released = true;
     returnFreedMemory();

@@ -267,7 +267,10 @@ struct cnnc_model {
   /// names it: SGD's momentum_buffer, Adam's exp_avg and exp_avg_sq.
   std::vector<cnnc::rt::FloatVector> momentumBuffer, expAvg, expAvgSq;
   std::vector<int64_t> paramSteps; ///< Adam's per-parameter step count
-  int64_t trainSteps = 0;          ///< training steps taken (dropout masks' stream)
+  /// A GPU context's rows of optimizer hyperparameters, one per parameter
+  /// (ModelDescriptor.h's CNNC_HYPER_*).
+  cnnc::rt::FloatVector hyperRows;
+  int64_t trainSteps = 0; ///< training steps taken (dropout masks' stream)
 
   std::string error;
 
@@ -346,13 +349,61 @@ struct cnnc_model {
       device = std::make_unique<cnnc::rt::DeviceMemory>(d.device_interface(), d.device);
   }
 
+  /// The host copies of the parameters, brought up to date before the host
+  /// reads or changes them (a GPU context's optimizer updates the device
+  /// copies).
+  void hostParams() {
+    if (device)
+      device->toHostAll(cnnc::rt::Space::Param);
+  }
+  /// The same for the optimizer state.
+  void hostOptimizerState() {
+    if (device)
+      for (auto space :
+           {cnnc::rt::Space::Momentum, cnnc::rt::Space::ExpAvg, cnnc::rt::Space::ExpAvgSq})
+        device->toHostAll(space);
+  }
+
   /// The host copies of the parameters changed (loaded, initialized, set,
-  /// or updated by the optimizer): inference must prepare again, and a GPU
-  /// context uploads each before a step reads it.
+  /// or updated by the host-side optimizer): inference must prepare again,
+  /// and a GPU context uploads each before a step reads it. Callers made
+  /// them current first (hostParams).
   void paramsChanged() {
     prepared = false;
     if (device)
       device->hostWrote(cnnc::rt::Space::Param);
+  }
+
+  /// Runs a device kernel (cnnc_device_optimizer) on 1-D ranges of arrays,
+  /// the first `numInputs` read, the rest written.
+  struct KernelArg {
+    cnnc::rt::Space space;
+    int index;
+    float *host;
+    size_t count, offset, floats;
+  };
+  void runDeviceKernel(cnnc_pipeline_fn fn, const char *what, const std::vector<KernelArg> &args,
+                       size_t numInputs) {
+    std::vector<cnnc::rt::HalideBuffer> buffers;
+    std::vector<cnnc::rt::DeviceMemory::Range> ranges(args.size());
+    buffers.reserve(args.size());
+    for (size_t a = 0; a < args.size(); ++a) {
+      const KernelArg &k = args[a];
+      int64_t dims[1] = {static_cast<int64_t>(k.floats)};
+      buffers.emplace_back(k.host + k.offset, dims, 1);
+      device->attach(k.space, k.index, k.host, k.count, k.offset, buffers.back().buffer, ranges[a]);
+      if (a >= numInputs)
+        device->deviceWrote(k.space, k.index);
+    }
+    std::vector<void *> argv;
+    for (cnnc::rt::HalideBuffer &b : buffers) {
+      b.buffer.dim = b.dim;
+      argv.push_back(&b.buffer);
+    }
+    cnnc::rt::halideMessage.clear();
+    if (fn(argv.data()) != 0)
+      throw cnnc::rt::Failure(CNNC_ERROR_RUNTIME, std::string("the device optimizer (") + what +
+                                                      ") failed: " + cnnc::rt::halideMessage);
   }
 
   cnnc::rt::Space spaceOf(const cnnc::rt::SlotSet &set) const {
@@ -485,10 +536,13 @@ struct cnnc_model {
       if (times)
         (*times)[s] +=
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (rc != 0)
-        throw cnnc::rt::Failure(CNNC_ERROR_RUNTIME, std::string("step ") + step.function + " (" +
-                                                        step.layers +
-                                                        ") failed: " + cnnc::rt::halideMessage);
+      if (rc != 0) {
+        bool memory =
+            rc == halide_error_code_out_of_memory || rc == halide_error_code_device_malloc_failed;
+        throw cnnc::rt::Failure(memory ? CNNC_ERROR_MEMORY : CNNC_ERROR_RUNTIME,
+                                std::string("step ") + step.function + " (" + step.layers +
+                                    ") failed: " + cnnc::rt::halideMessage);
+      }
     }
   }
 

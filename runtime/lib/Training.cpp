@@ -140,10 +140,16 @@ void updateRunningStatistics(cnnc_model *m, int64_t batch) {
   const cnnc_model_desc &d = desc();
   for (int i = 0; i < d.num_batch_stats; ++i) {
     const cnnc_batch_stats_desc &b = d.batch_stats[i];
-    if (m->device)
+    if (m->device) {
       for (int stat : {b.batch_mean, b.batch_var})
         m->device->toHost(Space::Derived, stat, m->derived[stat].get(),
                           static_cast<size_t>(derivedElements(d.derived[stat])));
+      for (int running : {b.running_mean, b.running_var}) {
+        m->device->toHost(Space::Param, running, m->params[running].data(),
+                          m->params[running].size());
+        m->device->hostWrote(Space::Param, running); // updated below
+      }
+    }
     const float *mean = m->derived[b.batch_mean].get();
     const float *var = m->derived[b.batch_var].get();
     FloatVector &rm = m->params[b.running_mean];
@@ -234,6 +240,80 @@ void adamUpdate(cnnc_model *m, int p, const cnnc_hyperparams &h) {
   });
 }
 
+/// The optimizer's update of every trainable parameter on the device
+/// (ModelDescriptor.h's cnnc_device_optimizer): the host keeps the step
+/// counts and the hyperparameters, one row per parameter, each a device
+/// array of its own (OpenCL sub-buffers cannot start at any offset).
+void deviceUpdate(cnnc_model *m, const cnnc_hyperparams &h) {
+  const cnnc_model_desc &d = desc();
+  const cnnc_device_optimizer &k = d.device_optimizer;
+  if (!k.sgd || !k.sgd_momentum || !k.adam)
+    throw Failure(CNNC_ERROR_RUNTIME, "this GPU model has no device optimizer");
+  // Sized once: the rows' device copies are keyed by where they live.
+  if (m->hyperRows.empty())
+    m->hyperRows.assign(static_cast<size_t>(d.num_params) * CNNC_HYPER_COUNT, 0.0f);
+  std::vector<int> updated;
+  for (int p = 0; p < d.num_params; ++p) {
+    if (isBuffer(p) || m->frozen[p] || !m->receivesGradient[p])
+      continue;
+    updated.push_back(p);
+    float *row = m->hyperRows.data() + static_cast<size_t>(p) * CNNC_HYPER_COUNT;
+    size_t n = m->params[p].size();
+    row[CNNC_HYPER_LR] = h.learning_rate;
+    row[CNNC_HYPER_WEIGHT_DECAY] = h.weight_decay;
+    if (h.optimizer == CNNC_OPTIMIZER_SGD) {
+      row[CNNC_HYPER_MOMENTUM] = h.momentum;
+      row[CNNC_HYPER_DAMPENING] = h.dampening;
+      row[CNNC_HYPER_NESTEROV] = h.nesterov ? 1.0f : 0.0f;
+      FloatVector &buf = m->momentumBuffer[p];
+      row[CNNC_HYPER_FIRST] = buf.empty() ? 1.0f : 0.0f;
+      if (h.momentum != 0 && buf.empty()) {
+        buf.assign(n, 0.0f);
+        m->device->forget(Space::Momentum, p);
+      }
+      continue;
+    }
+    FloatVector &avg = m->expAvg[p], &avgSq = m->expAvgSq[p];
+    if (avg.empty()) {
+      avg.assign(n, 0.0f);
+      avgSq.assign(n, 0.0f);
+      m->device->forget(Space::ExpAvg, p);
+      m->device->forget(Space::ExpAvgSq, p);
+      m->paramSteps[p] = 0;
+    }
+    int64_t step = ++m->paramSteps[p];
+    bool decoupled = h.optimizer == CNNC_OPTIMIZER_ADAMW;
+    row[CNNC_HYPER_DECAY] = decoupled ? 1 - h.learning_rate * h.weight_decay : 1.0f;
+    row[CNNC_HYPER_L2] = decoupled ? 0.0f : h.weight_decay;
+    row[CNNC_HYPER_BETA1] = h.beta1;
+    row[CNNC_HYPER_BETA2] = h.beta2;
+    row[CNNC_HYPER_EPSILON] = h.epsilon;
+    double correction1 = 1 - std::pow(static_cast<double>(h.beta1), static_cast<double>(step));
+    double correction2 = 1 - std::pow(static_cast<double>(h.beta2), static_cast<double>(step));
+    row[CNNC_HYPER_STEP_SIZE] = static_cast<float>(h.learning_rate / correction1);
+    row[CNNC_HYPER_CORRECTION2_SQRT] = static_cast<float>(std::sqrt(correction2));
+  }
+  using Arg = cnnc_model::KernelArg;
+  for (int p : updated) {
+    size_t n = m->params[p].size();
+    Arg w{Space::Param, p, m->params[p].data(), n, 0, n};
+    Arg g{Space::Grad, p, m->grads[p].data(), n, 0, n};
+    float *row = m->hyperRows.data() + static_cast<size_t>(p) * CNNC_HYPER_COUNT;
+    m->device->upload(Space::Hyper, p, row, CNNC_HYPER_COUNT, 0, CNNC_HYPER_COUNT);
+    Arg hyper{Space::Hyper, p, row, CNNC_HYPER_COUNT, 0, CNNC_HYPER_COUNT};
+    if (h.optimizer != CNNC_OPTIMIZER_SGD) {
+      Arg avg{Space::ExpAvg, p, m->expAvg[p].data(), n, 0, n};
+      Arg avgSq{Space::ExpAvgSq, p, m->expAvgSq[p].data(), n, 0, n};
+      m->runDeviceKernel(k.adam, "adam", {w, g, avg, avgSq, hyper, w, avg, avgSq}, 5);
+    } else if (h.momentum != 0) {
+      Arg buf{Space::Momentum, p, m->momentumBuffer[p].data(), n, 0, n};
+      m->runDeviceKernel(k.sgd_momentum, "sgd", {w, g, buf, hyper, w, buf}, 4);
+    } else {
+      m->runDeviceKernel(k.sgd, "sgd", {w, g, hyper, w}, 3);
+    }
+  }
+}
+
 void trainStep(cnnc_model *m, int64_t batch, const float *const *inputs, const int32_t *labels,
                const cnnc_hyperparams *hyper, cnnc_train_result *out) {
   const cnnc_model_desc &d = desc();
@@ -279,7 +359,7 @@ void trainStep(cnnc_model *m, int64_t batch, const float *const *inputs, const i
   // inference call must prepare again. Nothing else changes before every
   // generated step has succeeded, so a failing step leaves the parameters,
   // statistics and optimizer state as they were.
-  m->paramsChanged();
+  m->prepared = false;
   m->runSteps(d.train_prepare, d.num_train_prepare, 1, m->trainSlots);
   // The random streams of this step (cnnc.h documents the seed).
   uint64_t stepSeed =
@@ -323,12 +403,10 @@ void trainStep(cnnc_model *m, int64_t batch, const float *const *inputs, const i
       std::chrono::duration<double>(std::chrono::steady_clock::now() - runtimeStart).count();
   m->runSteps(d.backward, d.num_backward, batch, m->trainSlots, &m->backwardEnabled);
   runtimeStart = std::chrono::steady_clock::now();
-  if (m->device) // the optimizer and the running statistics run here
-    for (int p = 0; p < d.num_params; ++p)
-      if (m->receivesGradient[p] && !m->grads[p].empty())
-        m->device->toHost(Space::Grad, p, m->grads[p].data(), m->grads[p].size());
   updateRunningStatistics(m, batch);
-  for (int p = 0; p < d.num_params; ++p) {
+  if (m->device)
+    deviceUpdate(m, *hyper);
+  for (int p = 0; p < d.num_params && !m->device; ++p) {
     if (isBuffer(p) || m->frozen[p] || !m->receivesGradient[p])
       continue;
     if (hyper->optimizer == CNNC_OPTIMIZER_SGD)
@@ -336,7 +414,7 @@ void trainStep(cnnc_model *m, int64_t batch, const float *const *inputs, const i
     else
       adamUpdate(m, p, *hyper);
   }
-  m->paramsChanged();
+  m->prepared = false;
   ++m->trainSteps;
   if (m->profiling) {
     m->runtimeSeconds +=
@@ -365,6 +443,9 @@ void clearOptimizerState(cnnc_model *m, int param) {
       continue;
     for (int kind = 0; kind < 3; ++kind)
       stateOf(m, kind, p).clear();
+    if (m->device)
+      for (Space s : {Space::Momentum, Space::ExpAvg, Space::ExpAvgSq})
+        m->device->forget(s, p);
     m->paramSteps[p] = 0;
   }
   if (param < 0)
@@ -538,10 +619,13 @@ cnnc_status cnnc_get_grad(cnnc_model *model, const char *name, float *data, size
     model->requireParams();
     FloatVector &p = model->param(name, data != nullptr, count);
     int index = model->paramIndex(name);
-    if (model->grads.empty() || model->grads[index].empty() || model->frozen[index])
+    if (model->grads.empty() || model->grads[index].empty() || model->frozen[index]) {
       std::fill(data, data + p.size(), 0.0f);
-    else
-      std::memcpy(data, model->grads[index].data(), count * sizeof(float));
+      return;
+    }
+    if (model->device)
+      model->device->toHost(Space::Grad, index, model->grads[index].data(), count);
+    std::memcpy(data, model->grads[index].data(), count * sizeof(float));
   });
 }
 

@@ -1,6 +1,7 @@
 //===- ArtifactBuilder.cpp - From a model plan to model.so ----------------===//
 #include "cnnc/Target/ArtifactBuilder.h"
 #include "cnnc/Conversion/HalideLowering.h"
+#include "cnnc/Target/DeviceApi.h"
 #include "cnnc/Target/FileText.h"
 #include "cnnc/Target/GlueWriter.h"
 #include "cnnc/Target/ObjectCache.h"
@@ -93,6 +94,19 @@ bool halideRuntime(const std::string &target, const ObjectCache &cache, const st
   if (cache.fetch(key, path))
     return true;
   if (!compileHalideRuntime(target, path, error))
+    return false;
+  cache.store(key, path);
+  return true;
+}
+
+/// An optimizer kernel of a GPU target, like the runtime: cached by target.
+bool deviceKernel(const std::string &target, const DeviceKernel &kernel, const ObjectCache &cache,
+                  const std::string &path, std::string &error) {
+  std::string key =
+      ObjectCache::keyText(target, std::string("the device optimizer kernel ") + kernel.function);
+  if (cache.fetch(key, path))
+    return true;
+  if (!compileDeviceKernel(target, kernel, path, error))
     return false;
   cache.store(key, path);
   return true;
@@ -327,6 +341,14 @@ bool buildArtifact(const plan::ModelPlan &plan, const ArtifactOptions &o, std::o
     files.push_back("halide_runtime.o");
     if (!halideRuntime(o.target, cache, runtimeObject, error))
       return false;
+    if (deviceApiOf(o.target))
+      for (const DeviceKernel &k : kDeviceOptimizerKernels) {
+        std::string object = work + "/" + k.function + ".o";
+        files.push_back(std::string(k.function) + ".o");
+        if (!deviceKernel(o.target, k, cache, object, error))
+          return false;
+        objects.push_back(object);
+      }
     std::string embed;
     uint64_t embedSize = 0;
     if (!o.embedWeights.empty()) {

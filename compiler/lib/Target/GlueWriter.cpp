@@ -141,9 +141,12 @@ std::string writeGlueSource(const ModelPlan &plan, const std::string &target,
         "\"cnnc/runtime/cnnc.h\"\n\n";
   for (const Step *s : plan.uniqueFunctions())
     os << "extern int " << s->function << "_argv(void **args);\n";
-  if (const DeviceApi *api = deviceApiOf(target))
+  if (const DeviceApi *api = deviceApiOf(target)) {
     os << "struct halide_device_interface_t;\nextern const struct halide_device_interface_t *"
        << api->interfaceFunction << "(void);\n";
+    for (const DeviceKernel &k : kDeviceOptimizerKernels)
+      os << "extern int " << k.function << "_argv(void **args);\n";
+  }
   os << "\nstatic const cnnc_tensor_desc tensors[] = {\n";
   for (const Tensor &t : plan.tensors)
     os << "  {.name = " << cString(t.name) << ", .rank = " << (t.shape.rank == 2 ? 2 : 4)
@@ -247,10 +250,13 @@ std::string writeGlueSource(const ModelPlan &plan, const std::string &target,
      << "  .num_dropouts = " << plan.dropoutMasks.size() << ", .dropouts = dropouts,\n"
      << "  .num_batch_stats = " << plan.batchStats.size() << ", .batch_stats = batch_stats,\n"
      << "  .num_augments = " << plan.augmentations.size() << ", .augments = augments,\n";
-  if (const DeviceApi *api = deviceApiOf(target))
+  if (const DeviceApi *api = deviceApiOf(target)) {
     os << "  .device = " << cString(api->name) << ", .device_interface = " << api->interfaceFunction
-       << ",\n";
-  else
+       << ",\n  .device_optimizer = {";
+    for (const DeviceKernel &k : kDeviceOptimizerKernels)
+      os << "." << k.member << " = " << k.function << "_argv, ";
+    os << "},\n";
+  } else
     os << "  .device = \"\", .device_interface = 0,\n";
   os << "};\n";
   return os.str();

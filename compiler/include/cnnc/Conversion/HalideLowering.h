@@ -28,6 +28,14 @@ bool compileFunctions(const plan::ModelPlan &plan, const std::vector<const plan:
                       const std::string &target, const std::string &objectPath,
                       const std::string &stmtPath, std::string &error);
 
+struct DeviceKernel;
+/// Compiles one optimizer kernel of a GPU target (DeviceApi.h's
+/// kDeviceOptimizerKernels, DeviceOptimizer.cpp) into `objectPath`: one
+/// object each, as for the steps (Halide's link_modules keeps one module's
+/// GPU code only).
+bool compileDeviceKernel(const std::string &target, const DeviceKernel &kernel,
+                         const std::string &objectPath, std::string &error);
+
 /// Compiles the Halide runtime for `target` into `objectPath`.
 bool compileHalideRuntime(const std::string &target, const std::string &objectPath,
                           std::string &error);

@@ -33,6 +33,18 @@ inline constexpr DeviceApi kDeviceApis[] = {
 /// every later GPU (A100, RTX 30 and 40, H100, H200). docs/gpu.md.
 inline constexpr const char *kDefaultCudaCapability = "cuda_capability_80";
 
+/// The generated functions of ModelDescriptor.h's cnnc_device_optimizer,
+/// by member: a GPU model's optimizer (DeviceOptimizer.cpp).
+struct DeviceKernel {
+  const char *member;   ///< of cnnc_device_optimizer
+  const char *function; ///< the generated function (its argv form adds `_argv`)
+};
+inline constexpr DeviceKernel kDeviceOptimizerKernels[] = {
+    {"sgd", "cnnc_device_sgd"},
+    {"sgd_momentum", "cnnc_device_sgd_momentum"},
+    {"adam", "cnnc_device_adam"},
+};
+
 /// The device API of a canonical Halide target string, or nullptr (CPU).
 inline const DeviceApi *deviceApiOf(const std::string &target) {
   std::string dashed = "-" + target + "-";

@@ -115,6 +115,39 @@ typedef struct cnnc_batch_stats_desc {
   int64_t pixels; /* H x W of the normalized tensor */
 } cnnc_batch_stats_desc;
 
+/* The optimizer's update on the device, for a model compiled for a GPU
+ * (NULL members on the CPU, where the runtime updates the host arrays
+ * itself). Each is an argv pipeline over 1-D buffers of one parameter's n
+ * floats, updating them in place (each output is the input of the same
+ * name), and the parameter's row of CNNC_HYPER_COUNT hyperparameters. */
+typedef struct cnnc_device_optimizer {
+  cnnc_pipeline_fn sgd;          /* (w, g, hyper) -> (w) */
+  cnnc_pipeline_fn sgd_momentum; /* (w, g, momentum_buffer, hyper) -> (w, momentum_buffer) */
+  cnnc_pipeline_fn adam;         /* (w, g, exp_avg, exp_avg_sq, hyper) -> (w, exp_avg, exp_avg_sq) */
+} cnnc_device_optimizer;
+
+/* A row of hyperparameters of cnnc_device_optimizer, by index. SGD:
+ * w -= lr * d, d = g + weight_decay * w, with momentum buf = first ? d :
+ * momentum * buf + (1 - dampening) * d and d = nesterov ? d + momentum *
+ * buf : buf. Adam: d = g + l2 * w; w *= decay; the averages; w -= step_size *
+ * exp_avg / (sqrt(exp_avg_sq) / correction2_sqrt + epsilon). */
+enum {
+  CNNC_HYPER_LR = 0,
+  CNNC_HYPER_WEIGHT_DECAY = 1,
+  CNNC_HYPER_MOMENTUM = 2,
+  CNNC_HYPER_DAMPENING = 3,
+  CNNC_HYPER_NESTEROV = 4, /* 0 or 1 */
+  CNNC_HYPER_FIRST = 5,    /* 1 on the step that creates the momentum buffer */
+  CNNC_HYPER_BETA1 = 6,
+  CNNC_HYPER_BETA2 = 7,
+  CNNC_HYPER_EPSILON = 8,
+  CNNC_HYPER_L2 = 9,
+  CNNC_HYPER_DECAY = 10,
+  CNNC_HYPER_STEP_SIZE = 11,
+  CNNC_HYPER_CORRECTION2_SQRT = 12,
+  CNNC_HYPER_COUNT = 16
+};
+
 typedef struct cnnc_model_desc {
   int32_t version;
   const char *name;
@@ -155,6 +188,7 @@ typedef struct cnnc_model_desc {
    * buffers; the runtime keeps every array on the device (DeviceMemory.h). */
   const char *device;
   const struct halide_device_interface_t *(*device_interface)(void);
+  cnnc_device_optimizer device_optimizer;
 } cnnc_model_desc;
 
 /* Defined by the generated glue of each model. */
