@@ -15,10 +15,7 @@ void check(int status, const char *what) {
   std::string message =
       halideMessage.empty() ? "Halide runtime error " + std::to_string(status) : halideMessage;
   halideMessage.clear();
-  bool memory =
-      status == halide_error_code_out_of_memory || status == halide_error_code_device_malloc_failed;
-  throw Failure(memory ? CNNC_ERROR_MEMORY : CNNC_ERROR_RUNTIME,
-                std::string(what) + ": " + message);
+  throw Failure(statusOfHalide(status), std::string(what) + ": " + message);
 }
 
 } // namespace

@@ -79,6 +79,14 @@ public:
   std::string message;
 };
 
+/// The cnnc status of a failed Halide call: out of (device) memory, or a
+/// runtime error.
+inline cnnc_status statusOfHalide(int rc) {
+  return rc == halide_error_code_out_of_memory || rc == halide_error_code_device_malloc_failed
+             ? CNNC_ERROR_MEMORY
+             : CNNC_ERROR_RUNTIME;
+}
+
 /// A dense Halide buffer over `host` with `dims` (innermost first); with a
 /// `pixelStride`, the innermost dimension (channels) is a slice of that many
 /// (a tensor of a concat written in place).
@@ -374,36 +382,51 @@ struct cnnc_model {
       device->hostWrote(cnnc::rt::Space::Param);
   }
 
-  /// Runs a device kernel (cnnc_device_optimizer) on 1-D ranges of arrays,
-  /// the first `numInputs` read, the rest written.
-  struct KernelArg {
+  /// One argument of a generated function: a buffer over part of array
+  /// (space, index), which starts at `base` and holds `floats`, from float
+  /// `offset` on.
+  struct PipelineArg {
     cnnc::rt::Space space;
     int index;
-    float *host;
-    size_t count, offset, floats;
+    float *base;
+    size_t floats, offset;
+    cnnc::rt::HalideBuffer buffer;
   };
-  void runDeviceKernel(cnnc_pipeline_fn fn, const char *what, const std::vector<KernelArg> &args,
-                       size_t numInputs) {
-    std::vector<cnnc::rt::HalideBuffer> buffers;
-    std::vector<cnnc::rt::DeviceMemory::Range> ranges(args.size());
-    buffers.reserve(args.size());
-    for (size_t a = 0; a < args.size(); ++a) {
-      const KernelArg &k = args[a];
-      int64_t dims[1] = {static_cast<int64_t>(k.floats)};
-      buffers.emplace_back(k.host + k.offset, dims, 1);
-      device->attach(k.space, k.index, k.host, k.count, k.offset, buffers.back().buffer, ranges[a]);
-      if (a >= numInputs)
-        device->deviceWrote(k.space, k.index);
-    }
+  /// Calls `fn` on `args`, the first `numInputs` read, the rest written; on
+  /// a GPU, on the device copies of their arrays. Returns Halide's status.
+  int callPipeline(cnnc_pipeline_fn fn, std::vector<PipelineArg> &args, size_t numInputs) {
+    std::vector<cnnc::rt::DeviceMemory::Range> ranges(device ? args.size() : 0);
     std::vector<void *> argv;
-    for (cnnc::rt::HalideBuffer &b : buffers) {
-      b.buffer.dim = b.dim;
-      argv.push_back(&b.buffer);
+    for (size_t a = 0; a < args.size(); ++a) {
+      PipelineArg &arg = args[a];
+      arg.buffer.buffer.dim = arg.buffer.dim; // the vector may have moved them
+      if (device) {
+        device->attach(arg.space, arg.index, arg.base, arg.floats, arg.offset, arg.buffer.buffer,
+                       ranges[a]);
+        if (a >= numInputs)
+          device->deviceWrote(arg.space, arg.index);
+      }
+      argv.push_back(&arg.buffer.buffer);
     }
     cnnc::rt::halideMessage.clear();
-    if (fn(argv.data()) != 0)
-      throw cnnc::rt::Failure(CNNC_ERROR_RUNTIME, std::string("the device optimizer (") + what +
-                                                      ") failed: " + cnnc::rt::halideMessage);
+    return fn(argv.data());
+  }
+
+  /// A device kernel (cnnc_device_optimizer) on whole 1-D arrays or ranges.
+  void runDeviceKernel(cnnc_pipeline_fn fn, const char *what, std::vector<PipelineArg> args,
+                       size_t numInputs) {
+    int rc = callPipeline(fn, args, numInputs);
+    if (rc != 0)
+      throw cnnc::rt::Failure(cnnc::rt::statusOfHalide(rc),
+                              std::string("the device optimizer (") + what +
+                                  ") failed: " + cnnc::rt::halideMessage);
+  }
+  /// Floats [offset, offset + floats) of array (space, index) at `base` of
+  /// `count`, as a 1-D argument.
+  static PipelineArg vectorArg(cnnc::rt::Space space, int index, float *base, size_t count,
+                               size_t offset = 0, size_t floats = 0) {
+    int64_t dims[1] = {static_cast<int64_t>(floats ? floats : count - offset)};
+    return {space, index, base, count, offset, cnnc::rt::HalideBuffer(base + offset, dims, 1)};
   }
 
   cnnc::rt::Space spaceOf(const cnnc::rt::SlotSet &set) const {
@@ -470,28 +493,19 @@ struct cnnc_model {
       const cnnc_step_desc &step = steps[s];
       if (enabled && !(*enabled)[s])
         continue;
-      std::vector<cnnc::rt::HalideBuffer> buffers;
-      std::vector<cnnc::rt::DeviceMemory::Range> ranges(device ? step.num_inputs + step.num_outputs
-                                                               : 0);
-      buffers.reserve(step.num_inputs + step.num_outputs);
+      std::vector<PipelineArg> args;
+      args.reserve(step.num_inputs + step.num_outputs);
       for (int a = 0; a < step.num_inputs + step.num_outputs; ++a) {
         const cnnc_arg_desc &arg = step.args[a];
-        // The array the argument is part of, for its device copy.
-        cnnc::rt::Space space;
-        int array = arg.index;
-        float *base;
-        size_t floats, offset = 0;
         switch (arg.kind) {
         case CNNC_ARG_TENSOR: {
           const cnnc_tensor_desc &t = d.tensors[arg.index];
           int64_t dims[4] = {t.c, t.w, t.h, batch};
-          buffers.emplace_back(set.data(arg.index), dims, 4,
-                               d.tensors[cnnc::rt::storageOf(arg.index)].c);
-          space = spaceOf(set);
-          array = set.slotOf[arg.index];
-          base = set.slots[array].get();
-          floats = set.slotFloats(arg.index);
-          offset = static_cast<size_t>(t.channel_offset);
+          int slot = set.slotOf[arg.index];
+          args.push_back({spaceOf(set), slot, set.slots[slot].get(), set.slotFloats(arg.index),
+                          static_cast<size_t>(t.channel_offset),
+                          cnnc::rt::HalideBuffer(set.data(arg.index), dims, 4,
+                                                 d.tensors[cnnc::rt::storageOf(arg.index)].c)});
           break;
         }
         case CNNC_ARG_PARAM:
@@ -500,49 +514,33 @@ struct cnnc_model {
           int64_t dims[4];
           for (int i = 0; i < p.rank; ++i)
             dims[i] = p.shape[p.rank - 1 - i];
-          cnnc::rt::FloatVector &v =
-              arg.kind == CNNC_ARG_PARAM ? params[arg.index] : grads[arg.index];
-          buffers.emplace_back(v.data(), dims, p.rank);
-          space = arg.kind == CNNC_ARG_PARAM ? cnnc::rt::Space::Param : cnnc::rt::Space::Grad;
-          base = v.data();
-          floats = v.size();
+          bool param = arg.kind == CNNC_ARG_PARAM;
+          cnnc::rt::FloatVector &v = param ? params[arg.index] : grads[arg.index];
+          args.push_back({param ? cnnc::rt::Space::Param : cnnc::rt::Space::Grad, arg.index,
+                          v.data(), v.size(), 0, cnnc::rt::HalideBuffer(v.data(), dims, p.rank)});
           break;
         }
         default: {
           const cnnc_derived_desc &dd = d.derived[arg.index];
-          buffers.emplace_back(derived[arg.index].get(), dd.dims, dd.rank);
-          space = cnnc::rt::Space::Derived;
-          base = derived[arg.index].get();
-          floats = static_cast<size_t>(cnnc::rt::derivedElements(dd));
+          float *base = derived[arg.index].get();
+          args.push_back({cnnc::rt::Space::Derived, arg.index, base,
+                          static_cast<size_t>(cnnc::rt::derivedElements(dd)), 0,
+                          cnnc::rt::HalideBuffer(base, dd.dims, dd.rank)});
           break;
         }
         }
-        if (device) {
-          device->attach(space, array, base, floats, offset, buffers.back().buffer, ranges[a]);
-          if (a >= step.num_inputs)
-            device->deviceWrote(space, array);
-        }
       }
-      std::vector<void *> argv;
-      for (cnnc::rt::HalideBuffer &b : buffers) {
-        b.buffer.dim = b.dim; // the vector may have moved them
-        argv.push_back(&b.buffer);
-      }
-      cnnc::rt::halideMessage.clear();
       auto start = std::chrono::steady_clock::now();
-      int rc = step.fn(argv.data());
+      int rc = callPipeline(step.fn, args, static_cast<size_t>(step.num_inputs));
       if (times && device && rc == 0)
         device->synchronize();
       if (times)
         (*times)[s] +=
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (rc != 0) {
-        bool memory =
-            rc == halide_error_code_out_of_memory || rc == halide_error_code_device_malloc_failed;
-        throw cnnc::rt::Failure(memory ? CNNC_ERROR_MEMORY : CNNC_ERROR_RUNTIME,
+      if (rc != 0)
+        throw cnnc::rt::Failure(cnnc::rt::statusOfHalide(rc),
                                 std::string("step ") + step.function + " (" + step.layers +
                                     ") failed: " + cnnc::rt::halideMessage);
-      }
     }
   }
 

@@ -293,20 +293,21 @@ void deviceUpdate(cnnc_model *m, const cnnc_hyperparams &h) {
     row[CNNC_HYPER_STEP_SIZE] = static_cast<float>(h.learning_rate / correction1);
     row[CNNC_HYPER_CORRECTION2_SQRT] = static_cast<float>(std::sqrt(correction2));
   }
-  using Arg = cnnc_model::KernelArg;
   for (int p : updated) {
     size_t n = m->params[p].size();
-    Arg w{Space::Param, p, m->params[p].data(), n, 0, n};
-    Arg g{Space::Grad, p, m->grads[p].data(), n, 0, n};
+    auto arg = [&](Space space, FloatVector &v) {
+      return cnnc_model::vectorArg(space, p, v.data(), n);
+    };
     float *row = m->hyperRows.data() + static_cast<size_t>(p) * CNNC_HYPER_COUNT;
     m->device->upload(Space::Hyper, p, row, CNNC_HYPER_COUNT, 0, CNNC_HYPER_COUNT);
-    Arg hyper{Space::Hyper, p, row, CNNC_HYPER_COUNT, 0, CNNC_HYPER_COUNT};
+    auto hyper = cnnc_model::vectorArg(Space::Hyper, p, row, CNNC_HYPER_COUNT);
+    auto w = arg(Space::Param, m->params[p]);
+    auto g = arg(Space::Grad, m->grads[p]);
     if (h.optimizer != CNNC_OPTIMIZER_SGD) {
-      Arg avg{Space::ExpAvg, p, m->expAvg[p].data(), n, 0, n};
-      Arg avgSq{Space::ExpAvgSq, p, m->expAvgSq[p].data(), n, 0, n};
+      auto avg = arg(Space::ExpAvg, m->expAvg[p]), avgSq = arg(Space::ExpAvgSq, m->expAvgSq[p]);
       m->runDeviceKernel(k.adam, "adam", {w, g, avg, avgSq, hyper, w, avg, avgSq}, 5);
     } else if (h.momentum != 0) {
-      Arg buf{Space::Momentum, p, m->momentumBuffer[p].data(), n, 0, n};
+      auto buf = arg(Space::Momentum, m->momentumBuffer[p]);
       m->runDeviceKernel(k.sgd_momentum, "sgd", {w, g, buf, hyper, w, buf}, 4);
     } else {
       m->runDeviceKernel(k.sgd, "sgd", {w, g, hyper, w}, 3);

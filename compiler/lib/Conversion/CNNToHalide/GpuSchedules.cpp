@@ -140,6 +140,35 @@ std::vector<std::string> updatePureVars(const Function &fn, const Definition &u)
   return pure;
 }
 
+/// A reduction to one value per channel (a bias gradient: dy summed over
+/// every pixel of the batch) would be one thread per channel, each summing
+/// N x H x W values: its outer reduction variables become dimensions of a
+/// partial sum computed in parallel (rfactor), which the Func then sums per
+/// channel. Nothing changes where Halide cannot split the reduction.
+void splitChannelReduction(const Function &fn, const plan::Shape &hint) {
+  if (fn.args().size() != 1 || fn.updates().size() != 1)
+    return;
+  const Definition &u = fn.updates()[0];
+  const std::vector<ReductionVariable> &rvars = u.schedule().rvars();
+  if (rvars.size() < 2 || updatePureVars(fn, u) != fn.args())
+    return;
+  Func f(fn);
+  std::vector<std::pair<RVar, Var>> preserved;
+  for (size_t r = 1; r < rvars.size(); ++r)
+    preserved.push_back({RVar(rvars[r].var), Var(fn.name() + "_part" + std::to_string(r))});
+  Func partial;
+  try {
+    partial = f.update().rfactor(preserved);
+  } catch (const Halide::Error &) {
+    return;
+  }
+  partial.compute_root();
+  const Function &pf = partial.function();
+  gpuKernel(partial, pf.args(), hint);
+  for (size_t i = 0; i < pf.updates().size(); ++i)
+    gpuKernel(partial.update(static_cast<int>(i)), updatePureVars(pf, pf.updates()[i]), hint);
+}
+
 } // namespace
 
 void scheduleForGpu(const std::vector<Func> &outputs, const plan::Shape &hint) {
@@ -188,6 +217,7 @@ void scheduleForGpu(const std::vector<Func> &outputs, const plan::Shape &hint) {
   std::map<std::string, RegisterTile> tiles;
   for (const std::string &name : kernels) {
     const Function &fn = env.at(name);
+    splitChannelReduction(fn, hint);
     Func f(fn);
     f.compute_root();
     // A register tile where the reductions run per thread, as far as the
@@ -210,6 +240,7 @@ void scheduleForGpu(const std::vector<Func> &outputs, const plan::Shape &hint) {
   }
   for (auto &[name, consumer] : perThread) {
     const Function &fn = env.at(name);
+    splitChannelReduction(fn, hint);
     Func f(fn);
     auto thread = innermostThread.find(consumer);
     if (thread == innermostThread.end()) {
