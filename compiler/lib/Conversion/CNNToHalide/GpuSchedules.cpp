@@ -140,6 +140,18 @@ std::vector<std::string> updatePureVars(const Function &fn, const Definition &u)
   return pure;
 }
 
+/// `f` computed at the root as kernels: its pure definition, each thread a
+/// `tile`, and each update over its pure variables. Returns the pure
+/// definition's innermost thread variable.
+std::optional<Var> rootKernels(Func f, const plan::Shape &hint, RegisterTile tile = {1, 1}) {
+  Function fn = f.function();
+  f.compute_root();
+  std::optional<Var> thread = gpuKernel(f, fn.args(), hint, tile);
+  for (size_t u = 0; u < fn.updates().size(); ++u)
+    gpuKernel(f.update(static_cast<int>(u)), updatePureVars(fn, fn.updates()[u]), hint);
+  return thread;
+}
+
 /// A reduction to one value per channel (a bias gradient: dy summed over
 /// every pixel of the batch) would be one thread per channel, each summing
 /// N x H x W values: its outer reduction variables become dimensions of a
@@ -162,11 +174,7 @@ void splitChannelReduction(const Function &fn, const plan::Shape &hint) {
   } catch (const Halide::Error &) {
     return;
   }
-  partial.compute_root();
-  const Function &pf = partial.function();
-  gpuKernel(partial, pf.args(), hint);
-  for (size_t i = 0; i < pf.updates().size(); ++i)
-    gpuKernel(partial.update(static_cast<int>(i)), updatePureVars(pf, pf.updates()[i]), hint);
+  rootKernels(partial, hint);
 }
 
 } // namespace
@@ -218,8 +226,6 @@ void scheduleForGpu(const std::vector<Func> &outputs, const plan::Shape &hint) {
   for (const std::string &name : kernels) {
     const Function &fn = env.at(name);
     splitChannelReduction(fn, hint);
-    Func f(fn);
-    f.compute_root();
     // A register tile where the reductions run per thread, as far as the
     // step's channels and rows allow.
     RegisterTile tile{1, 1};
@@ -232,11 +238,8 @@ void scheduleForGpu(const std::vector<Func> &outputs, const plan::Shape &hint) {
         tile.channels = chosen.channels;
     }
     tiles[name] = tile;
-    std::optional<Var> thread = gpuKernel(f, fn.args(), hint, tile);
-    if (thread)
+    if (std::optional<Var> thread = rootKernels(Func(fn), hint, tile))
       innermostThread[name] = *thread;
-    for (size_t u = 0; u < fn.updates().size(); ++u)
-      gpuKernel(f.update(static_cast<int>(u)), updatePureVars(fn, fn.updates()[u]), hint);
   }
   for (auto &[name, consumer] : perThread) {
     const Function &fn = env.at(name);
@@ -244,11 +247,7 @@ void scheduleForGpu(const std::vector<Func> &outputs, const plan::Shape &hint) {
     Func f(fn);
     auto thread = innermostThread.find(consumer);
     if (thread == innermostThread.end()) {
-      // The output runs on one thread: the reduction is a kernel of its own.
-      f.compute_root();
-      gpuKernel(f, fn.args(), hint);
-      for (size_t u = 0; u < fn.updates().size(); ++u)
-        gpuKernel(f.update(static_cast<int>(u)), updatePureVars(fn, fn.updates()[u]), hint);
+      rootKernels(f, hint); // the output runs on one thread: a kernel of its own
       continue;
     }
     f.compute_at(Func(env.at(consumer)), thread->second);
