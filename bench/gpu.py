@@ -19,29 +19,17 @@ machine need not have cnnc. Prints Markdown.
 import argparse
 import os
 import sys
-import time
 
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "test", "conformance"))
+from common import timed  # noqa: E402
 from cnnc_model import SGD, Model, compile_model  # noqa: E402
 
 NETWORKS = ["fashion_cnn", "resnet18", "resnet50", "vgg16", "googlenet", "mobilenet_v2"]
-
-
-def timed(fn, seconds, calls=1):
-    """Median seconds per call over about `seconds` (at least `calls`),
-    after one warm-up call."""
-    fn()
-    times, start = [], time.perf_counter()
-    while time.perf_counter() - start < seconds or len(times) < calls:
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    times.sort()
-    return times[len(times) // 2]
 
 
 def main():
@@ -157,7 +145,8 @@ def main():
             times = {k: [] for k in fns}
             for _ in range(args.rounds):
                 for k, fn in fns.items():
-                    times[k].append(timed(fn, args.seconds))
+                    # One call may take longer than the round: at least one.
+                    times[k].append(timed(fn, args.seconds, calls=1)[0])
             med = {k: sorted(v)[len(v) // 2] * 1e3 for k, v in times.items()}
             best = min(med["torch"], med["torch_cl"])
             host = f"{med['torch_host']:.2f}" if "torch_host" in med else "-"

@@ -123,7 +123,7 @@ typedef struct cnnc_batch_stats_desc {
 typedef struct cnnc_device_optimizer {
   cnnc_pipeline_fn sgd;          /* (w, g, hyper) -> (w) */
   cnnc_pipeline_fn sgd_momentum; /* (w, g, momentum_buffer, hyper) -> (w, momentum_buffer) */
-  cnnc_pipeline_fn adam;         /* (w, g, exp_avg, exp_avg_sq, hyper) -> (w, exp_avg, exp_avg_sq) */
+  cnnc_pipeline_fn adam; /* (w, g, exp_avg, exp_avg_sq, hyper) -> (w, exp_avg, exp_avg_sq) */
 } cnnc_device_optimizer;
 
 /* A row of hyperparameters of cnnc_device_optimizer, by index. SGD:
