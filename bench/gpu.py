@@ -39,7 +39,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=1.0)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--batch", type=int, default=64)
-    ap.add_argument("--work", default="/tmp/cnnc-gpu-bench")
+    ap.add_argument("--work", help="where the libraries go (default: a new temporary folder)")
     ap.add_argument("--tiles", default="",
                     help="register tiles CxP of the GPU schedule to time besides the default "
                          "(CNNC_GPU_TILE, docs/gpu.md), e.g. 4x4,2x4")
@@ -48,6 +48,9 @@ def main():
     ap.add_argument("--compile-only", action="store_true",
                     help="compile (and with CNNC_RECORD record) the models, run nothing")
     args = ap.parse_args()
+    if not args.work:
+        import tempfile
+        args.work = tempfile.mkdtemp(prefix="cnnc-gpu-bench-")
     os.makedirs(args.work, exist_ok=True)
     wanted = args.networks.split(",")
 

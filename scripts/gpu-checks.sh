@@ -31,8 +31,8 @@ run() { # name, seconds, command...: the command's output in OUT/name.log
   echo "   ($name: exit $rc$([ $rc -eq 124 ] && echo ", stopped after $limit s"), $((SECONDS - start)) s)"
   [ $rc -eq 0 ] || status=1
 }
-# Most telling first: a device session may be short (GPU_CHECK_SCALE scales
-# every limit).
+# Most telling first, so that a run cut short still says the most
+# (GPU_CHECK_SCALE scales every limit).
 scale=${GPU_CHECK_SCALE:-1}
 limit() { echo $(($1 * scale)); }
 mkdir -p "$work/ops" "$work/grads" "$work/nets" "$work/steps" "$work/pair"
