@@ -36,10 +36,13 @@ config.environment["CNNC_CACHE_DIR"] = os.path.join(config.cnnc_obj_root, "cnnc-
 if os.path.exists("/etc/OpenCL/vendors/pocl.icd"):
     config.available_features.add("opencl")
     config.environment["HL_OCL_DEVICE_TYPE"] = "cpu"
-for ptxas in ("/usr/local/cuda/bin/ptxas",):
-    if os.access(ptxas, os.X_OK):
+import shutil
+for ptxas in (shutil.which("ptxas"),
+              os.path.join(os.environ.get("CUDA_HOME", "/usr/local/cuda"), "bin", "ptxas")):
+    if ptxas and os.access(ptxas, os.X_OK):
         config.available_features.add("ptxas")
         config.substitutions.append(("%ptxas", ptxas))
+        break
 # A machine with an NVIDIA driver runs CUDA models (no-driver.test expects none).
 try:
     import ctypes
