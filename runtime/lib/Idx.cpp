@@ -3,6 +3,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -67,24 +68,38 @@ bool readIdx(const std::string &path, IdxArray &out, std::string &error) {
     error = "cannot open '" + path + "'";
     return false;
   }
+  // Read as far as the header says and no further: a small compressed file
+  // can expand without bound (a gzip bomb), so memory grows only with data
+  // that the dimensions promise and that actually arrives.
   std::vector<uint8_t> bytes;
-  uint8_t chunk[1 << 16];
-  int got;
-  while ((got = gzread(f, chunk, sizeof chunk)) > 0)
-    bytes.insert(bytes.end(), chunk, chunk + got);
-  int errnum = 0;
-  const char *message = gzerror(f, &errnum);
-  bool failed = got < 0 || (errnum != Z_OK && errnum != Z_STREAM_END);
-  std::string why = failed ? message : "";
-  gzclose(f);
-  if (failed) {
-    error = "cannot read '" + path + "': " + why;
-    return false;
-  }
+  bool readError = false;
+  auto read = [&](uint64_t count) {
+    uint8_t chunk[1 << 16];
+    while (count > 0 && !readError) {
+      int got = gzread(f, chunk, static_cast<unsigned>(std::min<uint64_t>(count, sizeof chunk)));
+      if (got < 0)
+        readError = true;
+      if (got <= 0)
+        break;
+      bytes.insert(bytes.end(), chunk, chunk + got);
+      count -= static_cast<uint64_t>(got);
+    }
+  };
   auto bad = [&](const std::string &what) {
     error = "'" + path + "' is not a valid IDX file: " + what;
+    if (f)
+      gzclose(f);
     return false;
   };
+  auto failedRead = [&] {
+    int errnum = 0;
+    error = "cannot read '" + path + "': " + gzerror(f, &errnum);
+    gzclose(f);
+    return false;
+  };
+  read(4);
+  if (readError)
+    return failedRead();
   if (bytes.size() < 4 || bytes[0] != 0 || bytes[1] != 0)
     return bad("the magic number does not start with two zero bytes");
   uint8_t type = bytes[2];
@@ -92,6 +107,9 @@ bool readIdx(const std::string &path, IdxArray &out, std::string &error) {
   if (!elementSize)
     return bad("unknown element type 0x" + std::to_string(type));
   size_t rank = bytes[3];
+  read(4 * rank);
+  if (readError)
+    return failedRead();
   if (rank == 0 || bytes.size() < 4 + 4 * rank)
     return bad("truncated dimensions");
   out.dims.clear();
@@ -104,6 +122,11 @@ bool readIdx(const std::string &path, IdxArray &out, std::string &error) {
     out.dims.push_back(static_cast<int64_t>(dim));
   }
   size_t offset = 4 + 4 * rank;
+  read(count * elementSize);
+  if (readError)
+    return failedRead();
+  gzclose(f);
+  f = nullptr;
   if (bytes.size() - offset < count * elementSize)
     return bad("the dimensions promise " + std::to_string(count * elementSize) +
                " bytes of data, the file has " + std::to_string(bytes.size() - offset));

@@ -327,7 +327,7 @@ cnnc_status cnnc_load_weights(cnnc_model *model, const char *path, uint32_t flag
       throw Failure(CNNC_ERROR_ARGUMENT, "path is null");
     std::vector<uint8_t> bytes;
     std::string error;
-    if (!cnnc::rt::readFile(path, bytes, error))
+    if (!cnnc::rt::readSafetensorsFile(path, bytes, error))
       throw Failure(CNNC_ERROR_IO, error);
     loadWeights(model, bytes.data(), bytes.size(), flags, path);
   });

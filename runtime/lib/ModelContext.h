@@ -25,6 +25,7 @@
 #include <new>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace cnnc::rt {
@@ -140,7 +141,7 @@ inline bool inLayer(const std::string &name, const std::string &layer) {
 /// Argument checks shared by cnnc_forward and cnnc_train_step: a batch in
 /// [1, 2^30], and a buffer for every input (of a non-null array).
 inline void checkBatch(int64_t batch) {
-  if (batch < 1 || batch > (int64_t(1) << 30))
+  if (batch < 1 || batch > CNNC_MAX_BATCH)
     throw Failure(CNNC_ERROR_ARGUMENT,
                   "batch size " + std::to_string(batch) + " is not in [1, 2^30]");
 }
@@ -465,10 +466,15 @@ struct cnnc_model {
   }
 
   int paramIndex(const std::string &name) const {
-    for (int i = 0; i < cnnc::rt::desc().num_params; ++i)
-      if (name == cnnc::rt::desc().params[i].name)
-        return i;
-    return -1;
+    // Looked up once per tensor of a loaded file, whose size nobody bounds.
+    static const std::unordered_map<std::string, int> index = [] {
+      std::unordered_map<std::string, int> byName;
+      for (int i = 0; i < cnnc::rt::desc().num_params; ++i)
+        byName.emplace(cnnc::rt::desc().params[i].name, i);
+      return byName;
+    }();
+    auto it = index.find(name);
+    return it == index.end() ? -1 : it->second;
   }
 
   /// The parameter `name`, checked against a caller's buffer of `count`.

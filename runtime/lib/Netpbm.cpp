@@ -35,7 +35,7 @@ bool nextInt(const std::vector<uint8_t> &b, size_t &pos, int64_t &value) {
 
 bool readNetpbm(const std::string &path, Image &out, std::string &error) {
   std::vector<uint8_t> b;
-  if (!readFile(path, b, error))
+  if (!readFile(path, b, error, kMaxNetpbmBytes))
     return false;
   auto bad = [&](const std::string &what) {
     error = "'" + path + "' is not a valid PGM/PPM image: " + what;
@@ -50,9 +50,15 @@ bool readNetpbm(const std::string &path, Image &out, std::string &error) {
   if (!nextInt(b, pos, out.width) || !nextInt(b, pos, out.height) || !nextInt(b, pos, maxval))
     return bad("malformed header");
   if (out.width <= 0 || out.height <= 0 || maxval <= 0 || maxval > 65535 ||
-      out.width * out.height > (int64_t(1) << 28))
+      out.width * out.height > kMaxImagePixels)
     return bad("size or maxval out of range");
   int64_t count = out.width * out.height * out.channels;
+  // The pixels must be in the file before room is made for them: binary
+  // samples take 1 or 2 bytes each, ASCII ones a digit and a separator.
+  int bytes = maxval > 255 ? 2 : 1;
+  uint64_t rest = b.size() - std::min(b.size(), pos + (ascii ? 0 : 1));
+  if (rest < static_cast<uint64_t>(ascii ? 2 * count - 1 : count * bytes))
+    return bad("truncated pixel data");
   std::vector<float> interleaved(count);
   if (ascii) {
     for (int64_t i = 0; i < count; ++i) {
@@ -63,9 +69,6 @@ bool readNetpbm(const std::string &path, Image &out, std::string &error) {
     }
   } else {
     ++pos; // the single whitespace after maxval
-    int bytes = maxval > 255 ? 2 : 1;
-    if (pos > b.size() || (b.size() - pos) < static_cast<size_t>(count * bytes))
-      return bad("truncated pixel data");
     for (int64_t i = 0; i < count; ++i) {
       int64_t v = bytes == 1 ? b[pos + i] : (b[pos + 2 * i] << 8 | b[pos + 2 * i + 1]);
       interleaved[i] = static_cast<float>(std::min(v, maxval)) / maxval;

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits>
 #include <set>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace cnnc::rt {
@@ -20,7 +21,56 @@ namespace {
 /// limit is 100 MB as well).
 constexpr uint64_t kMaxHeader = 100u << 20;
 
-struct DuplicateKey {};
+/// A pass over the header that looks only at keys: it refuses a key twice in
+/// one object (JSON parsers keep one of them silently, so a one-byte edit of
+/// a name would drop a tensor) and lists the tensors in the header's order.
+/// A parse callback could do the same, but nlohmann's callback parser scans
+/// the enclosing object at each object's end (quadratic in the tensors), and
+/// ordered_json inserts in linear time: the header itself is parsed into a
+/// map afterwards.
+struct HeaderKeys : nlohmann::json_sax<nlohmann::json> {
+  struct Object {
+    std::string name; ///< the key that holds the object ("" for the header)
+    std::set<std::string> keys;
+  };
+  std::vector<Object> open;
+  std::string lastKey, duplicate, syntaxError;
+  std::vector<std::string> order; ///< the header's keys
+
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t &) override { return true; }
+  bool string(string_t &) override { return true; }
+  bool binary(binary_t &) override { return true; }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool start_object(std::size_t) override {
+    open.push_back({open.empty() ? "" : lastKey, {}});
+    return true;
+  }
+  bool end_object() override {
+    open.pop_back();
+    return true;
+  }
+  bool key(string_t &key) override {
+    lastKey = key;
+    if (!open.back().keys.insert(key).second) {
+      duplicate = open.size() == 1 ? "tensor '" + key + "' appears twice in the header"
+                                   : "'" + open.back().name + "' has two '" + key + "' keys";
+      return false;
+    }
+    if (open.size() == 1)
+      order.push_back(key);
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string &,
+                   const nlohmann::detail::exception &e) override {
+    syntaxError = e.what();
+    return false;
+  }
+};
 
 std::string sysError(const std::string &what, const std::string &path) {
   return what + " '" + path + "': " + std::strerror(errno);
@@ -63,38 +113,18 @@ bool parseSafetensors(const uint8_t *bytes, size_t size, SafetensorsFile &out, s
   }
   const uint8_t *data = bytes + 8 + headerSize;
   size_t dataSize = size - 8 - headerSize;
-  nlohmann::ordered_json header;
-  // JSON parsers keep one of two equal keys: refuse them instead, since a
-  // one-byte edit of a name would otherwise drop a tensor silently.
-  struct Object {
-    std::string name; ///< the key that holds the object ("" for the header)
-    std::set<std::string> keys;
-  };
-  std::vector<Object> open;
-  std::string lastKey, duplicate;
-  using Event = nlohmann::ordered_json::parse_event_t;
-  auto noDuplicateKeys = [&](int, Event event, nlohmann::ordered_json &parsed) {
-    if (event == Event::object_start) {
-      open.push_back({open.empty() ? "" : lastKey, {}});
-    } else if (event == Event::object_end) {
-      open.pop_back();
-    } else if (event == Event::key) {
-      lastKey = parsed.get<std::string>();
-      if (!open.back().keys.insert(lastKey).second) {
-        duplicate = open.size() == 1 ? "tensor '" + lastKey + "' appears twice in the header"
-                                     : "'" + open.back().name + "' has two '" + lastKey + "' keys";
-        throw DuplicateKey{};
-      }
-    }
-    return true;
-  };
+  // Keys first (HeaderKeys), then the header as a map-based object.
+  HeaderKeys keys;
+  if (!nlohmann::json::sax_parse(bytes + 8, bytes + 8 + headerSize, &keys)) {
+    error =
+        !keys.duplicate.empty() ? keys.duplicate : "header is not valid JSON: " + keys.syntaxError;
+    return false;
+  }
+  nlohmann::json header;
   try {
-    header = nlohmann::ordered_json::parse(bytes + 8, bytes + 8 + headerSize, noDuplicateKeys);
+    header = nlohmann::json::parse(bytes + 8, bytes + 8 + headerSize);
   } catch (const nlohmann::json::exception &e) {
     error = std::string("header is not valid JSON: ") + e.what();
-    return false;
-  } catch (const DuplicateKey &) {
-    error = duplicate;
     return false;
   }
   if (!header.is_object()) {
@@ -102,9 +132,8 @@ bool parseSafetensors(const uint8_t *bytes, size_t size, SafetensorsFile &out, s
     return false;
   }
   std::vector<std::pair<size_t, size_t>> ranges;
-  for (auto it = header.begin(); it != header.end(); ++it) {
-    const std::string &name = it.key();
-    const nlohmann::ordered_json &v = it.value();
+  for (const std::string &name : keys.order) {
+    const nlohmann::json &v = header.at(name);
     if (name == "__metadata__") {
       if (!v.is_object()) {
         error = "__metadata__ is not an object";
@@ -169,16 +198,21 @@ bool parseSafetensors(const uint8_t *bytes, size_t size, SafetensorsFile &out, s
 
 std::vector<uint8_t> serializeSafetensors(const std::vector<TensorToWrite> &tensors,
                                           const std::map<std::string, std::string> &metadata) {
-  nlohmann::ordered_json header = nlohmann::ordered_json::object();
+  // The header object written entry by entry, in the tensors' order (a JSON
+  // object built first would insert in linear time, ordered_json's way).
+  std::string text = "{";
+  auto member = [&](const std::string &key, const nlohmann::ordered_json &value) {
+    text += (text.size() > 1 ? "," : "") + nlohmann::json(key).dump() + ":" + value.dump();
+  };
   if (!metadata.empty())
-    header["__metadata__"] = metadata;
+    member("__metadata__", metadata);
   size_t offset = 0;
   for (const TensorToWrite &t : tensors) {
-    header[t.name] = {
-        {"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {offset, offset + t.bytes}}};
+    member(t.name,
+           {{"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {offset, offset + t.bytes}}});
     offset += t.bytes;
   }
-  std::string text = header.dump();
+  text += "}";
   // Pad the header with spaces to keep the data 8-byte aligned.
   while ((text.size() + 8) % 8 != 0)
     text.push_back(' ');
@@ -196,20 +230,109 @@ std::vector<uint8_t> serializeSafetensors(const std::vector<TensorToWrite> &tens
   return bytes;
 }
 
-bool readFile(const std::string &path, std::vector<uint8_t> &out, std::string &error) {
+namespace {
+
+/// Appends up to `count` bytes of `f` to `out`, in chunks (memory grows with
+/// what arrives, not with what a header promised). False on a read error.
+bool append(FILE *f, uint64_t count, std::vector<uint8_t> &out) {
+  uint8_t chunk[1 << 16];
+  while (count > 0) {
+    size_t got = std::fread(chunk, 1, std::min<uint64_t>(count, sizeof chunk), f);
+    out.insert(out.end(), chunk, chunk + got);
+    count -= got;
+    if (got == 0)
+      break;
+  }
+  return !std::ferror(f);
+}
+
+/// `path` opened for reading, and whether it is a regular file of `size` bytes.
+FILE *openForReading(const std::string &path, bool &regular, uint64_t &size, std::string &error) {
   FILE *f = std::fopen(path.c_str(), "rb");
   if (!f) {
     error = sysError("cannot open", path);
+    return nullptr;
+  }
+  struct stat st;
+  regular = ::fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
+  size = regular ? static_cast<uint64_t>(st.st_size) : 0;
+  return f;
+}
+
+/// The end of the data a safetensors header declares (the largest
+/// data_offsets end), 0 when the header is not one.
+uint64_t declaredDataEnd(const std::vector<uint8_t> &bytes) {
+  nlohmann::json header = nlohmann::json::parse(bytes.begin() + 8, bytes.end(), nullptr, false);
+  uint64_t end = 0;
+  if (header.is_object())
+    for (const auto &entry : header)
+      if (entry.is_object() && entry.contains("data_offsets") && entry["data_offsets"].is_array() &&
+          entry["data_offsets"].size() == 2 && entry["data_offsets"][1].is_number_unsigned())
+        end = std::max(end, entry["data_offsets"][1].get<uint64_t>());
+  return end;
+}
+
+} // namespace
+
+bool readFile(const std::string &path, std::vector<uint8_t> &out, std::string &error,
+              uint64_t limit) {
+  bool regular;
+  uint64_t size;
+  FILE *f = openForReading(path, regular, size, error);
+  if (!f)
+    return false;
+  out.clear();
+  if (regular && size > limit) {
+    std::fclose(f);
+    error = "'" + path + "' has " + std::to_string(size) + " bytes, more than the limit of " +
+            std::to_string(limit);
     return false;
   }
-  out.clear();
-  uint8_t chunk[1 << 16];
-  size_t got;
-  while ((got = std::fread(chunk, 1, sizeof chunk, f)) > 0)
-    out.insert(out.end(), chunk, chunk + got);
-  bool failed = std::ferror(f);
+  if (regular)
+    out.reserve(size);
+  // A regular file is read to its end (it may have grown); anything else
+  // (a pipe, a device) one byte past the limit at most.
+  bool ok = append(f, limit == UINT64_MAX ? limit : limit + 1, out);
   std::fclose(f);
-  if (failed) {
+  if (!ok) {
+    error = sysError("cannot read", path);
+    return false;
+  }
+  if (out.size() > limit) {
+    error = "'" + path + "' holds more than the limit of " + std::to_string(limit) + " bytes";
+    out.clear();
+    return false;
+  }
+  return true;
+}
+
+bool readSafetensorsFile(const std::string &path, std::vector<uint8_t> &out, std::string &error) {
+  bool regular;
+  uint64_t size;
+  FILE *f = openForReading(path, regular, size, error);
+  if (!f)
+    return false;
+  out.clear();
+  bool ok;
+  if (regular) {
+    out.reserve(size);
+    ok = append(f, UINT64_MAX, out);
+  } else {
+    // A stream is read as far as its own header says: the length, the
+    // header (if not over the limit), the data it declares. /dev/zero ends
+    // after 8 bytes (an empty header), an endless stream after its data.
+    ok = append(f, 8, out);
+    uint64_t headerSize = 0;
+    for (int i = 7; ok && out.size() == 8 && i >= 0; --i)
+      headerSize = headerSize << 8 | out[i];
+    if (ok && out.size() == 8 && headerSize <= kMaxHeader) {
+      ok = append(f, headerSize, out);
+      if (ok && out.size() == 8 + headerSize)
+        ok = append(f, declaredDataEnd(out), out);
+    }
+  }
+  std::fclose(f);
+  if (!ok) {
     error = sysError("cannot read", path);
     return false;
   }

@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 #include <png.h>
+#include <zlib.h>
 
 #include <cstdio>
 #include <cstring>
@@ -128,10 +129,59 @@ TEST(Safetensors, AtomicWriteLeavesNoTemporary) {
   std::string error;
   ASSERT_TRUE(writeFileAtomically(path, {1, 2, 3}, error)) << error;
   std::vector<uint8_t> back;
-  ASSERT_TRUE(readFile(path, back, error));
+  ASSERT_TRUE(readSafetensorsFile(path, back, error));
   EXPECT_EQ(back, (std::vector<uint8_t>{1, 2, 3}));
   EXPECT_FALSE(writeFileAtomically(tempPath("no/such/dir/x"), {1}, error));
   EXPECT_NE(error.find("cannot create"), std::string::npos);
+}
+
+TEST(Safetensors, ManyTensorsKeepTheirOrderAndDuplicatesAreRefused) {
+  // 100000 tensors: a header parser that is quadratic in them (nlohmann's
+  // callback parser, ordered_json) takes minutes here, a linear one
+  // milliseconds; the suite's time limit is what fails the first.
+  const int n = 100000;
+  std::string json = "{";
+  for (int i = n - 1; i >= 0; --i)
+    json += (i == n - 1 ? "" : ",") + std::string("\"t") + std::to_string(i) +
+            "\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[" + std::to_string(i) + "," +
+            std::to_string(i + 1) + "]}";
+  std::vector<uint8_t> b = withHeader(json + "}", n);
+  SafetensorsFile f;
+  std::string error;
+  ASSERT_TRUE(parseSafetensors(b.data(), b.size(), f, error)) << error;
+  ASSERT_EQ(f.entries.size(), static_cast<size_t>(n));
+  EXPECT_EQ(f.entries.front().name, "t99999") << "the header's order, not the keys' order";
+  EXPECT_EQ(f.entries.back().name, "t0");
+  std::vector<uint8_t> twice = withHeader(json + ",\"t5\":{}}", n);
+  EXPECT_EQ(parseError(twice), "tensor 't5' appears twice in the header");
+  // And the writer is linear too: it writes them back in the given order.
+  std::vector<TensorToWrite> tensors;
+  for (const SafetensorsEntry &e : f.entries)
+    tensors.push_back({e.name, e.dtype, e.shape, e.data, e.bytes});
+  std::vector<uint8_t> again = serializeSafetensors(tensors, {});
+  SafetensorsFile g;
+  ASSERT_TRUE(parseSafetensors(again.data(), again.size(), g, error)) << error;
+  EXPECT_EQ(g.entries[1].name, "t99998");
+}
+
+TEST(Safetensors, StreamsAreReadOnlyAsFarAsTheirHeaderSays) {
+  // /dev/zero: an 8-byte length of 0, then nothing more is read (before,
+  // it was read until memory ran out).
+  std::vector<uint8_t> bytes;
+  std::string error;
+  ASSERT_TRUE(readSafetensorsFile("/dev/zero", bytes, error)) << error;
+  EXPECT_EQ(bytes.size(), 8u);
+  EXPECT_NE(parseError(bytes).find("not valid JSON"), std::string::npos);
+  // The generic reader: a limit for streams, and for regular files before
+  // anything is read.
+  EXPECT_FALSE(readFile("/dev/zero", bytes, error, 1 << 20));
+  EXPECT_NE(error.find("more than the limit of 1048576 bytes"), std::string::npos) << error;
+  std::string path = tempPath("limit.bin");
+  writeBytes(path, std::vector<uint8_t>(100, 7));
+  EXPECT_FALSE(readFile(path, bytes, error, 99));
+  EXPECT_NE(error.find("has 100 bytes, more than the limit of 99"), std::string::npos) << error;
+  ASSERT_TRUE(readFile(path, bytes, error, 100)) << error;
+  EXPECT_EQ(bytes.size(), 100u);
 }
 
 std::vector<uint8_t> idx(uint8_t type, std::vector<uint32_t> dims, std::vector<uint8_t> data) {
@@ -172,6 +222,25 @@ TEST(Idx, RejectsMalformedFiles) {
   EXPECT_FALSE(readIdx(tempPath("none.idx"), a, error));
 }
 
+TEST(Idx, ReadsOnlyWhatTheDimensionsPromise) {
+  // A gzip stream whose first member holds a 2-value IDX file, followed by
+  // bytes that are not gzip at all: the reader must stop after the values
+  // (as it must stop after them in a gzip bomb), never reach the garbage.
+  std::string path = tempPath("short.idx.gz");
+  gzFile g = gzopen(path.c_str(), "wb");
+  std::vector<uint8_t> b = idx(0x08, {2}, {3, 4});
+  b.resize(b.size() + (1 << 20), 0); // a megabyte more than promised
+  gzwrite(g, b.data(), static_cast<unsigned>(b.size()));
+  gzclose(g);
+  FILE *f = std::fopen(path.c_str(), "ab");
+  std::fputs("\x1f\x8b not a gzip member", f);
+  std::fclose(f);
+  IdxArray a;
+  std::string error;
+  ASSERT_TRUE(readIdx(path, a, error)) << error;
+  EXPECT_EQ(a.values, (std::vector<float>{3, 4}));
+}
+
 TEST(Netpbm, ReadsGrayAndColorToPlanes) {
   std::string path = tempPath("a.ppm");
   std::string text = "P6\n# comment\n2 1\n255\n";
@@ -201,6 +270,16 @@ TEST(Netpbm, RejectsMalformedImages) {
     EXPECT_FALSE(readNetpbm(path, img, error)) << text;
     EXPECT_NE(error.find("not a valid PGM/PPM"), std::string::npos) << error;
   }
+  // A header promising 2^28 pixels over a few bytes: refused as truncated
+  // (before anything is allocated for them, which the lit test
+  // Driver/cnnrun-limits.test checks under a memory limit).
+  for (std::string text : {"P6 16384 16384 255\nabc", "P3 16384 16384 255\n1 2 3"}) {
+    writeBytes(path, std::vector<uint8_t>(text.begin(), text.end()));
+    EXPECT_FALSE(readNetpbm(path, img, error)) << text;
+    EXPECT_NE(error.find("truncated pixel data"), std::string::npos) << error;
+  }
+  EXPECT_FALSE(readImage("/dev/zero", img, error));
+  EXPECT_NE(error.find("neither a PNG nor a PGM/PPM image"), std::string::npos) << error;
 }
 
 TEST(Png, ReadsGrayAndColorAndRejectsGarbage) {
@@ -225,6 +304,42 @@ TEST(Png, ReadsGrayAndColorAndRejectsGarbage) {
   writeBytes(path, garbage);
   EXPECT_FALSE(readImage(path, img, error));
   EXPECT_NE(error.find("not a readable PNG image"), std::string::npos) << error;
+}
+
+TEST(Png, SixteenBitAndPaletteSamplesAreTheStoredValues) {
+  // 16 bits: the simplified writer stores linear data with a gAMA of 1.0;
+  // the sample is its stored value / 65535 (as PIL and torchvision read it),
+  // not converted to 8-bit sRGB.
+  std::string path = tempPath("deep.png");
+  png_image image;
+  std::memset(&image, 0, sizeof image);
+  image.version = PNG_IMAGE_VERSION;
+  image.width = 3;
+  image.height = 1;
+  image.format = PNG_FORMAT_LINEAR_Y;
+  const uint16_t gray[3] = {0, 32768, 65535};
+  ASSERT_TRUE(png_image_write_to_file(&image, path.c_str(), 0, gray, 0, nullptr));
+  Image img;
+  std::string error;
+  ASSERT_TRUE(readImage(path, img, error)) << error;
+  ASSERT_EQ(img.pixels.size(), 3u);
+  EXPECT_EQ(img.channels, 1);
+  EXPECT_FLOAT_EQ(img.pixels[1], 32768.0f / 65535.0f);
+  EXPECT_FLOAT_EQ(img.pixels[2], 1.0f);
+  // A palette image: RGB from the palette.
+  std::memset(&image, 0, sizeof image);
+  image.version = PNG_IMAGE_VERSION;
+  image.width = 2;
+  image.height = 1;
+  image.format = PNG_FORMAT_RGB_COLORMAP;
+  image.colormap_entries = 2;
+  const uint8_t colormap[6] = {10, 20, 30, 200, 100, 50};
+  const uint8_t indices[2] = {1, 0};
+  ASSERT_TRUE(png_image_write_to_file(&image, path.c_str(), 0, indices, 0, colormap));
+  ASSERT_TRUE(readImage(path, img, error)) << error;
+  EXPECT_EQ(img.channels, 3);
+  EXPECT_EQ(img.pixels, (std::vector<float>{200 / 255.0f, 10 / 255.0f, 100 / 255.0f, 20 / 255.0f,
+                                            50 / 255.0f, 30 / 255.0f}));
 }
 
 TEST(Random, SeedsAndStreamsAreReproducibleAndDistinct) {

@@ -52,8 +52,16 @@ struct TensorToWrite {
 std::vector<uint8_t> serializeSafetensors(const std::vector<TensorToWrite> &tensors,
                                           const std::map<std::string, std::string> &metadata);
 
-/// Reads a whole file.
-bool readFile(const std::string &path, std::vector<uint8_t> &out, std::string &error);
+/// Reads a whole file of at most `limit` bytes: a regular file larger than
+/// that is refused before reading, a pipe or a device is read until its end
+/// or until it passes the limit (so /dev/zero fails, bounded).
+bool readFile(const std::string &path, std::vector<uint8_t> &out, std::string &error,
+              uint64_t limit);
+
+/// Reads a safetensors file: a regular file whole (its size bounds it), a
+/// pipe or a device only as far as its header declares (the length, at most
+/// 100 MB of header, the data its offsets reach). parseSafetensors checks it.
+bool readSafetensorsFile(const std::string &path, std::vector<uint8_t> &out, std::string &error);
 
 /// Writes `bytes` to `path` atomically: `path`.tmp-PID, fsync, rename.
 bool writeFileAtomically(const std::string &path, const std::vector<uint8_t> &bytes,

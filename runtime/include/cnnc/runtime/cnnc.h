@@ -123,6 +123,10 @@ CNNC_API cnnc_status cnnc_get_param(cnnc_model *model, const char *name, float *
 CNNC_API cnnc_status cnnc_set_param(cnnc_model *model, const char *name, const float *data,
                                     size_t count);
 
+/* The largest batch one call takes (larger ones fail with
+ * CNNC_ERROR_ARGUMENT); cnnc_forward runs large batches in chunks. */
+#define CNNC_MAX_BATCH (INT64_C(1) << 30)
+
 /* Runs the network (inference: batchnorm uses running statistics, dropout is
  * the identity) on `batch` samples. inputs[i] holds batch x input i's dims,
  * outputs[i] receives batch x output i's dims. */
