@@ -42,6 +42,10 @@
 
 namespace cnnrun {
 
+/// False (and why) when `path` is shorter than its ELF headers say, which
+/// dlopen would map and die on (LibraryFile.cpp).
+bool checkLibraryFile(const std::string &path, std::string &error);
+
 /// The C interface, resolved from the library.
 struct Api {
   void *handle = nullptr;
@@ -51,6 +55,8 @@ struct Api {
 
   bool open(const std::string &path, std::string &error) {
     std::string p = path.find('/') == std::string::npos ? "./" + path : path;
+    if (!checkLibraryFile(p, error))
+      return false;
     handle = dlopen(p.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
       error = dlerror();
@@ -89,6 +95,16 @@ inline std::string dimsText(const cnnc_tensor_info &info) {
   return s;
 }
 
+/// Zeroed room for `batch` samples of `perSample` values of `what`, or a
+/// Failed that says how much a too large batch would need (never a bare
+/// std::bad_alloc, never an overflowed size).
+std::vector<float> batchBuffer(int64_t batch, int64_t perSample, const std::string &what);
+
+/// The whole number `text` of option `option`, in [low, high], or a Failed
+/// naming the option (not std::stoll's "stoll").
+int64_t parseWholeNumber(const std::string &text, const std::string &option, int64_t low,
+                         int64_t high);
+
 /// A model context that loads or initializes its weights.
 struct Session {
   Api &api;
@@ -100,12 +116,19 @@ struct Session {
       : api(api) {
     if (api.cnnc_create(&model) != CNNC_OK)
       throw Failed{std::string("cannot create the model: ") + api.cnnc_last_error(nullptr)};
-    if (!weights.empty())
-      check(api.cnnc_load_weights(model, weights.c_str(), CNNC_LOAD_STRICT));
-    else if (seed)
-      check(api.cnnc_init_params_with(model, *seed, scheme));
+    try {
+      if (!weights.empty())
+        check(api.cnnc_load_weights(model, weights.c_str(), CNNC_LOAD_STRICT));
+      else if (seed)
+        check(api.cnnc_init_params_with(model, *seed, scheme));
+    } catch (...) {
+      api.cnnc_destroy(model); // no destructor runs for a constructor that throws
+      throw;
+    }
   }
   ~Session() { api.cnnc_destroy(model); }
+  Session(const Session &) = delete;
+  Session &operator=(const Session &) = delete;
 
   void check(cnnc_status s) {
     if (s != CNNC_OK)
@@ -135,7 +158,7 @@ struct Session {
     for (int i = 0; i < api.cnnc_num_outputs(); ++i) {
       cnnc_tensor_info info;
       api.cnnc_output_info(i, &info);
-      outs[i].resize(elements(info) * batch);
+      outs[i] = batchBuffer(batch, elements(info), info.name);
       outPtrs.push_back(outs[i].data());
     }
     const float *in[] = {data};
@@ -151,7 +174,8 @@ struct TrainOptions {
   int64_t batch = 64;
   int64_t limit = -1;
   std::string optimizer = "sgd";
-  float learningRate = -1, momentum = 0.9f, weightDecay = 0, labelSmoothing = 0;
+  bool learningRateGiven = false; ///< else the optimizer's default
+  float learningRate = 0, momentum = 0.9f, weightDecay = 0, labelSmoothing = 0;
   bool nesterov = false;
   float mean = 0, stdev = 1;
   uint64_t seed = 0;

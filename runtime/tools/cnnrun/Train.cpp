@@ -15,9 +15,11 @@
 #include "cnnc/runtime/Random.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <numeric>
@@ -140,6 +142,39 @@ std::string describe(const cnnc_augmentation &a) {
   return s.empty() ? "none" : s;
 }
 
+const char *const kLogHeader =
+    "epoch,train_loss,train_accuracy,test_loss,test_accuracy,images_per_second,seconds";
+
+/// Rewrites the log `path` (atomically) with its header and the lines of
+/// epochs 1..`epochs` only: the lines a resumed run would write again (a run
+/// killed after logging an epoch, or a checkpoint older than the log).
+void keepLoggedEpochs(const std::string &path, int epochs) {
+  std::ifstream in(path);
+  std::string line, kept;
+  if (!std::getline(in, line) || line != kLogHeader)
+    throw Failed{"'" + path + "' is not a log of cnnrun train (its first line is not the header)"};
+  kept = line + "\n";
+  while (std::getline(in, line)) {
+    char *end = nullptr;
+    long epoch = std::strtol(line.c_str(), &end, 10);
+    if (end != line.c_str() && *end == ',' && epoch >= 1 && epoch <= epochs)
+      kept += line + "\n";
+  }
+  std::string tmp = path + ".tmp-" + std::to_string(getpid());
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << kept;
+    if (!out.flush()) {
+      std::remove(tmp.c_str());
+      throw Failed{"cannot write the log '" + path + "': " + std::strerror(errno)};
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw Failed{"cannot replace the log '" + path + "': " + std::strerror(errno)};
+  }
+}
+
 } // namespace
 
 int train(Api &api, Session &session, const TrainOptions &o) {
@@ -160,7 +195,8 @@ int train(Api &api, Session &session, const TrainOptions &o) {
   } else {
     h.optimizer = o.optimizer == "adam" ? CNNC_OPTIMIZER_ADAM : CNNC_OPTIMIZER_ADAMW;
   }
-  h.learning_rate = o.learningRate >= 0 ? o.learningRate : (o.optimizer == "sgd" ? 0.05f : 1e-3f);
+  // A given rate goes to the step as it is (which refuses a negative or NaN).
+  h.learning_rate = o.learningRateGiven ? o.learningRate : (o.optimizer == "sgd" ? 0.05f : 1e-3f);
   h.weight_decay = o.weightDecay;
   h.label_smoothing = o.labelSmoothing;
   h.seed = o.seed;
@@ -178,7 +214,9 @@ int train(Api &api, Session &session, const TrainOptions &o) {
   for (const std::string &layer : o.freeze)
     session.check(api.cnnc_set_trainable(session.model, layer.c_str(), 0));
 
-  int64_t stepsPerEpoch = (trainSet.count + o.batch - 1) / o.batch;
+  // A batch larger than the training set is the whole set (allocated as such).
+  const int64_t batch = std::min(o.batch, trainSet.count);
+  int64_t stepsPerEpoch = (trainSet.count + batch - 1) / batch;
   int firstEpoch = 0;
   bool fresh = !(o.resume && access(o.checkpoint.c_str(), R_OK) == 0);
   if (o.resume && o.checkpoint.empty())
@@ -193,19 +231,20 @@ int train(Api &api, Session &session, const TrainOptions &o) {
   std::ofstream csv;
   if (!o.log.empty()) {
     bool exists = access(o.log.c_str(), R_OK) == 0;
+    if (!fresh && exists)
+      keepLoggedEpochs(o.log, firstEpoch);
     csv.open(o.log, fresh ? std::ios::trunc : std::ios::app);
     if (!csv)
       throw Failed{"cannot write the log '" + o.log + "'"};
     if (fresh || !exists)
-      csv << "epoch,train_loss,train_accuracy,test_loss,test_accuracy,images_per_second,"
-             "seconds\n";
+      csv << kLogHeader << "\n";
   }
 
   bool tty = isatty(2);
   double bestAccuracy = -1;
   int sinceBest = 0;
-  std::vector<float> batchImages(o.batch * sampleSize);
-  std::vector<int32_t> batchLabels(o.batch);
+  std::vector<float> batchImages = batchBuffer(batch, sampleSize, "the batch's images");
+  std::vector<int32_t> batchLabels(batch);
   for (int epoch = firstEpoch; epoch < o.epochs; ++epoch) {
     std::vector<int64_t> order(trainSet.count);
     std::iota(order.begin(), order.end(), 0);
@@ -216,9 +255,9 @@ int train(Api &api, Session &session, const TrainOptions &o) {
     double lossSum = 0;
     int64_t correct = 0, seen = 0;
     for (int64_t step = 0; step < stepsPerEpoch; ++step) {
-      int64_t b = std::min(o.batch, trainSet.count - step * o.batch);
+      int64_t b = std::min(batch, trainSet.count - step * batch);
       for (int64_t i = 0; i < b; ++i) {
-        int64_t src = order[step * o.batch + i];
+        int64_t src = order[step * batch + i];
         std::copy_n(trainSet.images.data() + src * sampleSize, sampleSize,
                     batchImages.data() + i * sampleSize);
         batchLabels[i] = trainSet.labels[src];
@@ -247,14 +286,19 @@ int train(Api &api, Session &session, const TrainOptions &o) {
                 "%%; %.0f images/s, %.1f s\n",
                 epoch + 1, o.epochs, lossSum / seen, 100.0 * correct / seen, testLoss,
                 100.0 * testAccuracy, seen / seconds, seconds);
-    std::fflush(stdout);
+    // Logged before the checkpoint is saved: a run killed between the two
+    // logged an epoch its checkpoint lacks, and the resume drops that line
+    // (keepLoggedEpochs) and runs the epoch again.
     if (csv.is_open()) {
       csv << epoch + 1 << "," << lossSum / seen << "," << static_cast<double>(correct) / seen << ","
           << testLoss << "," << testAccuracy << "," << seen / seconds << "," << seconds << "\n";
-      csv.flush();
+      if (!csv.flush())
+        throw Failed{"cannot write the log '" + o.log + "': " + std::strerror(errno)};
     }
     if (!o.checkpoint.empty())
       session.check(api.cnnc_save_checkpoint(session.model, o.checkpoint.c_str()));
+    if (std::fflush(stdout) != 0 || std::ferror(stdout))
+      throw Failed{std::string("cannot write the standard output: ") + std::strerror(errno)};
     if (testAccuracy > bestAccuracy) {
       bestAccuracy = testAccuracy;
       sinceBest = 0;

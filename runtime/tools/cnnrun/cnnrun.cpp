@@ -20,9 +20,11 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <dlfcn.h>
 #include <iostream>
 #include <map>
@@ -59,13 +61,40 @@ int info(Api &api) {
   return 0;
 }
 
-std::vector<int64_t> parseList(const std::string &s) {
+/// The batch sizes of `--batch 1,64`.
+std::vector<int64_t> parseBatches(const std::string &s) {
   std::vector<int64_t> out;
   std::stringstream in(s);
   std::string item;
   while (std::getline(in, item, ','))
-    out.push_back(std::stoll(item));
+    out.push_back(parseWholeNumber(item, "--batch", 1, CNNC_MAX_BATCH));
+  if (out.empty())
+    throw Failed{"--batch: no batch sizes given"};
   return out;
+}
+
+/// Mean and standard deviation of the input normalization.
+void checkNormalization(float mean, float stdev) {
+  char text[32];
+  if (!std::isfinite(mean)) {
+    std::snprintf(text, sizeof text, "%g", static_cast<double>(mean));
+    throw Failed{std::string("--mean: ") + text + " is not a finite number"};
+  }
+  if (!std::isfinite(stdev) || stdev == 0) {
+    std::snprintf(text, sizeof text, "%g", static_cast<double>(stdev));
+    throw Failed{std::string("--std: ") + text + " is not a finite, nonzero number"};
+  }
+}
+
+/// Output that did not reach its file (a full disk, a closed pipe) fails the
+/// command: a script must not take a truncated report for a whole one.
+int checkStandardOutput(int status) {
+  std::cout.flush();
+  if (std::cout && std::fflush(stdout) == 0 && !std::ferror(stdout))
+    return status;
+  std::fprintf(stderr, "cnnrun: error: cannot write the standard output: %s\n",
+               std::strerror(errno));
+  return 1;
 }
 
 int run(int argc, char **argv) {
@@ -122,7 +151,8 @@ int run(int argc, char **argv) {
   trainCmd->add_option("--limit", t.limit, "train on the first N samples only");
   trainCmd->add_option("--optimizer", t.optimizer, "sgd, adam or adamw")
       ->check(CLI::IsMember({"sgd", "adam", "adamw"}));
-  trainCmd->add_option("--lr", t.learningRate, "learning rate (default: sgd 0.05, adam 0.001)");
+  CLI::Option *learningRate =
+      trainCmd->add_option("--lr", t.learningRate, "learning rate (default: sgd 0.05, adam 0.001)");
   trainCmd->add_option("--momentum", t.momentum, "SGD momentum");
   trainCmd->add_flag("--nesterov", t.nesterov, "SGD with Nesterov momentum");
   trainCmd->add_option("--weight-decay", t.weightDecay, "weight decay");
@@ -176,6 +206,8 @@ int run(int argc, char **argv) {
     Session session(api, weights, seeded ? &seed : nullptr, scheme);
     if (trainCmd->parsed()) {
       t.seed = seed;
+      t.learningRateGiven = learningRate->count() > 0;
+      checkNormalization(t.mean, t.stdev);
       return train(api, session, t);
     }
     if (initCmd->parsed()) {
@@ -188,6 +220,7 @@ int run(int argc, char **argv) {
     cnnc_tensor_info in = session.input();
     int64_t sampleSize = elements(in);
     if (predict->parsed()) {
+      checkNormalization(mean, stdev);
       std::vector<float> data;
       std::vector<std::string> names;
       if (!idx.empty()) {
@@ -249,10 +282,8 @@ int run(int argc, char **argv) {
       return 0;
     }
     // bench
-    for (int64_t b : parseList(batches)) {
-      if (b < 1)
-        throw Failed{"batch sizes must be positive"};
-      std::vector<float> data(b * sampleSize);
+    for (int64_t b : parseBatches(batches)) {
+      std::vector<float> data = batchBuffer(b, sampleSize, std::string("input ") + in.name);
       for (size_t i = 0; i < data.size(); ++i)
         data[i] = static_cast<float>((i * 2654435761u) % 1000) / 1000.0f;
       session.forward(data.data(), b); // warm up: allocation, packing
@@ -284,4 +315,4 @@ int run(int argc, char **argv) {
 } // namespace
 } // namespace cnnrun
 
-int main(int argc, char **argv) { return cnnrun::run(argc, argv); }
+int main(int argc, char **argv) { return cnnrun::checkStandardOutput(cnnrun::run(argc, argv)); }

@@ -1,0 +1,50 @@
+//===- Arguments.cpp - cnnrun's checks of what the command line asks for --===//
+//
+// Option values are checked where they are read, with the option's name in
+// the message: a value that is not a number, is out of range, or asks for
+// more memory than the machine has stops the command before any work.
+//
+//===----------------------------------------------------------------------===//
+#include "Api.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <new>
+
+namespace cnnrun {
+
+int64_t parseWholeNumber(const std::string &text, const std::string &option, int64_t low,
+                         int64_t high) {
+  auto fail = [&] {
+    return Failed{option + ": '" + text + "' is not a whole number in [" + std::to_string(low) +
+                  ", " + std::to_string(high) + "]"};
+  };
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
+    throw fail();
+  errno = 0;
+  char *end = nullptr;
+  long long value = std::strtoll(text.c_str(), &end, 10);
+  if (errno == ERANGE || *end || value < low || value > high)
+    throw fail();
+  return value;
+}
+
+std::vector<float> batchBuffer(int64_t batch, int64_t perSample, const std::string &what) {
+  int64_t count = 0;
+  bool overflow = __builtin_mul_overflow(batch, perSample, &count) ||
+                  static_cast<uint64_t>(count) > SIZE_MAX / sizeof(float);
+  try {
+    if (!overflow)
+      return std::vector<float>(static_cast<size_t>(count));
+  } catch (const std::bad_alloc &) {
+  }
+  char size[32];
+  std::snprintf(size, sizeof size, "%.3g GiB",
+                static_cast<double>(batch) * static_cast<double>(perSample) * sizeof(float) /
+                    (1024.0 * 1024.0 * 1024.0));
+  throw Failed{"out of memory: a batch of " + std::to_string(batch) + " needs " + size + " for " +
+               what + ": choose a smaller batch"};
+}
+
+} // namespace cnnrun
