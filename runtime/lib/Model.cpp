@@ -276,7 +276,6 @@ cnnc_status cnnc_create(cnnc_model **model) {
     return CNNC_ERROR_ARGUMENT;
   *model = nullptr;
   createError.clear();
-  halide_set_error_handler(captureHalideError);
   cnnc_model *m = nullptr;
   try {
     m = new cnnc_model;

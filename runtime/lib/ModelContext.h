@@ -32,13 +32,13 @@ namespace cnnc::rt {
 
 inline const cnnc_model_desc &desc() { return cnnc_model_descriptor; }
 
-/// Messages of halide_error() for the pipeline call on this thread.
+/// Messages of halide_error() for the pipeline call on this thread
+/// (HalideErrors.cpp).
 inline thread_local std::string halideMessage;
 
 /// Why the last cnnc_create on this thread failed.
 inline thread_local std::string createError;
 
-inline void captureHalideError(void *, const char *message) { halideMessage += message; }
 
 struct FreeDeleter {
   void operator()(float *p) const { std::free(p); }

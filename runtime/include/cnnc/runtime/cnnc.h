@@ -28,7 +28,17 @@ extern "C" {
 
 typedef struct cnnc_model cnnc_model;
 
-typedef enum cnnc_status {
+/* The enums are ints. In C++ they say so (a fixed underlying type), so that
+ * the library may receive any int a C caller passes (an unknown value is an
+ * error, CNNC_ERROR_ARGUMENT, not undefined behavior). */
+#ifdef __cplusplus
+#define CNNC_ENUM(name) enum name : int
+#else
+#define CNNC_ENUM(name) enum name
+#endif
+
+/* clang-format off */
+typedef CNNC_ENUM(cnnc_status) {
   CNNC_OK = 0,
   CNNC_ERROR_ARGUMENT = 1,   /* a null pointer, a bad index or batch size */
   CNNC_ERROR_SHAPE = 2,      /* a tensor has the wrong shape or size */
@@ -40,6 +50,7 @@ typedef enum cnnc_status {
   CNNC_ERROR_RUNTIME = 8,    /* a generated pipeline reported an error */
   CNNC_ERROR_RELEASED = 9    /* the context's parameters were released (inference only) */
 } cnnc_status;
+/* clang-format on */
 
 /* Flags of cnnc_load_weights. */
 #define CNNC_LOAD_STRICT 0u        /* every parameter present, nothing else */
@@ -99,13 +110,15 @@ CNNC_API cnnc_status cnnc_init_params(cnnc_model *model, uint64_t seed);
  *  CNNC_INIT_XAVIER_UNIFORM  U(-b, b), b = sqrt(6 / (fan_in + fan_out));
  *  CNNC_INIT_XAVIER_NORMAL   N(0, 2 / (fan_in + fan_out)).
  * CNNC_INIT_PYTORCH_DEFAULT is cnnc_init_params. */
-typedef enum cnnc_init_scheme {
+/* clang-format off */
+typedef CNNC_ENUM(cnnc_init_scheme) {
   CNNC_INIT_PYTORCH_DEFAULT = 0,
   CNNC_INIT_KAIMING_NORMAL = 1,
   CNNC_INIT_KAIMING_UNIFORM = 2,
   CNNC_INIT_XAVIER_UNIFORM = 3,
   CNNC_INIT_XAVIER_NORMAL = 4
 } cnnc_init_scheme;
+/* clang-format on */
 CNNC_API cnnc_status cnnc_init_params_with(cnnc_model *model, uint64_t seed,
                                            cnnc_init_scheme scheme);
 
@@ -146,11 +159,13 @@ CNNC_API cnnc_status cnnc_release_params(cnnc_model *model);
 
 /* ---- Training (docs/training.md) ---------------------------------------- */
 
-typedef enum cnnc_optimizer {
+/* clang-format off */
+typedef CNNC_ENUM(cnnc_optimizer) {
   CNNC_OPTIMIZER_SGD = 0,  /* torch.optim.SGD: momentum, dampening, nesterov, weight_decay */
   CNNC_OPTIMIZER_ADAM = 1, /* torch.optim.Adam: weight_decay added to the gradient (L2) */
   CNNC_OPTIMIZER_ADAMW = 2 /* torch.optim.AdamW: decoupled weight decay */
 } cnnc_optimizer;
+/* clang-format on */
 
 /* Random data augmentation of an image input in training: each sample is
  * warped by an affine map about the image center (shift, rotation, shear,
