@@ -6,6 +6,9 @@ namespace cnnc {
 namespace {
 /// Deep enough for any real network; small enough to keep the stack safe.
 constexpr unsigned kMaxNesting = 200;
+/// The same for an expression's tree, which a flat chain `1 + 1 + ...`
+/// makes as deep as it is long without any nesting in the source.
+constexpr unsigned kMaxExpressionHeight = 1000;
 
 struct DepthGuard {
   unsigned &depth;
@@ -397,6 +400,18 @@ bool Parser::parseArgs(std::vector<Arg> &args) {
   return expect(TokenKind::RParen, "to close the argument list");
 }
 
+/// `e` with its height set, or null (and an error at it) past the limit.
+ExprPtr Parser::boundedHeight(ExprPtr e) {
+  e->setHeightFromOperands();
+  if (e->height <= kMaxExpressionHeight)
+    return e;
+  diags.error(e->range, "expression is too long: its operators are more than " +
+                            std::to_string(kMaxExpressionHeight) +
+                            " levels deep (split it into `const` values)");
+  failed = true;
+  return nullptr;
+}
+
 ExprPtr Parser::parseExpr() {
   DepthGuard guard(depth);
   if (depth > kMaxNesting) {
@@ -419,7 +434,7 @@ ExprPtr Parser::parseExpr() {
   e->operands.push_back(std::move(cond));
   e->operands.push_back(std::move(thenE));
   e->operands.push_back(std::move(elseE));
-  return e;
+  return boundedHeight(std::move(e));
 }
 
 static int precedence(TokenKind k) {
@@ -464,7 +479,7 @@ ExprPtr Parser::parseBinary(int minPrecedence) {
     e->range = {lhs->range.begin, rhs->range.end};
     e->operands.push_back(std::move(lhs));
     e->operands.push_back(std::move(rhs));
-    lhs = std::move(e);
+    lhs = boundedHeight(std::move(e));
   }
   return lhs;
 }
@@ -485,7 +500,7 @@ ExprPtr Parser::parseUnary() {
     e->text = op.text;
     e->range = {op.range.begin, operand->range.end};
     e->operands.push_back(std::move(operand));
-    return e;
+    return boundedHeight(std::move(e));
   }
   return parsePrimary();
 }
@@ -541,7 +556,7 @@ ExprPtr Parser::parsePrimary() {
     e->range.end = tok().range.end;
     if (!expect(TokenKind::RBracket, "to close the list"))
       return nullptr;
-    return e;
+    return boundedHeight(std::move(e));
   }
   default: {
     std::string found = at(TokenKind::Eof) ? "end of file" : "`" + tok().text + "`";

@@ -70,6 +70,30 @@ TEST(LayerArithmetic, WindowLargerThanInput) {
 TEST(LayerArithmetic, PaddingForOutputSize) {
   EXPECT_EQ(paddingForOutputSize(56, win(3, 2, 0, 0), 28), 1);
   EXPECT_FALSE(paddingForOutputSize(56, win(3, 2, 0, 0), 56).has_value());
+  // The bisection finds what a scan of every padding finds: the smallest
+  // one that gives the target, floor and ceil mode, dilated or not.
+  for (int64_t n = 1; n <= 12; ++n)
+    for (int64_t k = 1; k <= 5; ++k)
+      for (int64_t s = 1; s <= 3; ++s)
+        for (int64_t d = 1; d <= 2; ++d)
+          for (bool ceil : {false, true})
+            for (int64_t target = 1; target <= 14; ++target) {
+              Window w = win(k, s, 0, 0);
+              w.dilation = d;
+              w.ceilMode = ceil;
+              std::optional<int64_t> scanned;
+              for (int64_t p = 0; p <= effectiveKernel(k, d) && !scanned; ++p) {
+                Window t = w;
+                t.padBegin = t.padEnd = p;
+                if (windowOutputSize(n, t) == target)
+                  scanned = p;
+              }
+              EXPECT_EQ(paddingForOutputSize(n, w, target), scanned)
+                  << "n " << n << " k " << k << " s " << s << " d " << d << " ceil " << ceil
+                  << " target " << target;
+            }
+  // A kernel of 10^12 (the scan took hours): 3 + 2 * 5 * 10^11 - 10^12 + 1 = 4.
+  EXPECT_EQ(paddingForOutputSize(3, win(1000000000000, 1, 0, 0), 4), 500000000000);
 }
 
 TEST(LayerArithmetic, Counts) {

@@ -30,13 +30,27 @@ std::pair<int64_t, int64_t> samePadding(int64_t n, int64_t kernel, int64_t strid
 }
 
 std::optional<int64_t> paddingForOutputSize(int64_t n, Window w, int64_t target) {
+  // The output size does not decrease as the padding grows: the smallest
+  // padding in [0, kernel] that reaches `target` is found by bisection, in
+  // time logarithmic in the kernel (a loop over paddings took hours for
+  // `kernel: 1e12`).
   int64_t keff = effectiveKernel(w.kernel, w.dilation);
-  for (int64_t p = 0; p <= keff; ++p) {
+  auto outputAt = [&](int64_t p) {
     w.padBegin = w.padEnd = p;
-    std::optional<int64_t> out = windowOutputSize(n, w);
-    if (out && *out == target)
-      return p;
+    return windowOutputSize(n, w);
+  };
+  int64_t low = 0, high = keff + 1; // the answer is in [low, high), high: none
+  while (low < high) {
+    int64_t mid = low + (high - low) / 2;
+    std::optional<int64_t> out = outputAt(mid);
+    if (out && *out >= target)
+      high = mid;
+    else
+      low = mid + 1;
   }
+  std::optional<int64_t> out = low <= keff ? outputAt(low) : std::nullopt;
+  if (out && *out == target)
+    return low;
   return std::nullopt;
 }
 

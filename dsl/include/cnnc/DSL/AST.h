@@ -23,6 +23,7 @@
 
 #include "cnnc/DSL/Diagnostics.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <ostream>
@@ -43,6 +44,13 @@ struct Expr {
   std::string text;                            // Ident, String, operator spelling
   std::vector<int64_t> dims;                   // Dims
   std::vector<std::unique_ptr<Expr>> operands; // List elements, Unary/Binary/Cond
+  /// Levels of the tree from here down (a leaf is 1). The parser bounds it,
+  /// so that every recursive walk of an expression has a bounded stack.
+  unsigned height = 1;
+  void setHeightFromOperands() {
+    for (const auto &o : operands)
+      height = std::max(height, o->height + 1);
+  }
 };
 using ExprPtr = std::unique_ptr<Expr>;
 

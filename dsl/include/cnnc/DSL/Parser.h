@@ -45,6 +45,7 @@ private:
   ItemPtr parseGroup(Item::Kind kind, SourceLoc begin);
   bool parseArgs(std::vector<Arg> &args);
   ExprPtr parseExpr();
+  ExprPtr boundedHeight(ExprPtr e);
   ExprPtr parseBinary(int minPrecedence);
   ExprPtr parseUnary();
   ExprPtr parsePrimary();
