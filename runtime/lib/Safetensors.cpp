@@ -1,5 +1,6 @@
 //===- Safetensors.cpp - Reading and writing safetensors files ------------===//
 #include "cnnc/runtime/Safetensors.h"
+#include "cnnc/runtime/StaleFiles.h"
 
 #include <nlohmann/json.hpp>
 
@@ -341,6 +342,7 @@ bool readSafetensorsFile(const std::string &path, std::vector<uint8_t> &out, std
 
 bool writeFileAtomically(const std::string &path, const std::vector<uint8_t> &bytes,
                          std::string &error) {
+  removeStaleTemporaries(path); // of writers killed before their rename
   std::string tmp = path + ".tmp-" + std::to_string(getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) {

@@ -10,6 +10,8 @@
 #include "cnnc/runtime/Random.h"
 #include "cnnc/runtime/Safetensors.h"
 
+#include "TestFiles.h"
+
 #include <gtest/gtest.h>
 #include <png.h>
 #include <zlib.h>
@@ -127,10 +129,15 @@ TEST(Safetensors, RejectsDuplicateKeys) {
 TEST(Safetensors, AtomicWriteLeavesNoTemporary) {
   std::string path = tempPath("atomic.bin");
   std::string error;
+  // What a writer killed before its rename left is removed by the next one.
+  std::string killed = path + ".tmp-" + std::to_string(cnnc::test_files::deadPid());
+  writeBytes(killed, {9});
+  ASSERT_TRUE(cnnc::test_files::exists(killed));
   ASSERT_TRUE(writeFileAtomically(path, {1, 2, 3}, error)) << error;
   std::vector<uint8_t> back;
   ASSERT_TRUE(readSafetensorsFile(path, back, error));
   EXPECT_EQ(back, (std::vector<uint8_t>{1, 2, 3}));
+  EXPECT_FALSE(cnnc::test_files::exists(killed));
   EXPECT_FALSE(writeFileAtomically(tempPath("no/such/dir/x"), {1}, error));
   EXPECT_NE(error.find("cannot create"), std::string::npos);
 }

@@ -1,8 +1,9 @@
 //===- TestFiles.h - Real files for the unit tests ------------*- C++ -*-===//
 //
 // Helpers of the tests that work on real files (publishing, the object
-// cache): a fresh directory under the test's temporary directory, and
-// whole-file reads and writes.
+// cache, stale temporaries): a fresh directory under the test's temporary
+// directory, whole-file reads and writes, and the PID of a process that is
+// gone.
 //
 //===----------------------------------------------------------------------===//
 #ifndef CNNC_TEST_UNIT_TESTFILES_H
@@ -15,6 +16,7 @@
 #include <sstream>
 #include <string>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace cnnc::test_files {
@@ -44,6 +46,17 @@ inline std::string readFile(const std::string &path) {
 inline bool exists(const std::string &path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0;
+}
+
+/// The PID of a child that has exited and been reaped: a process that is
+/// gone (until the PID is reused, which takes the kernel's whole PID range).
+inline long deadPid() {
+  pid_t child = ::fork();
+  if (child == 0)
+    ::_exit(0);
+  int status;
+  ::waitpid(child, &status, 0);
+  return child;
 }
 
 } // namespace cnnc::test_files

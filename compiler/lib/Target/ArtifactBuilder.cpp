@@ -6,6 +6,7 @@
 #include "cnnc/Target/GlueWriter.h"
 #include "cnnc/Target/ObjectCache.h"
 #include "cnnc/Target/Publish.h"
+#include "cnnc/Target/WorkDir.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -40,13 +41,6 @@ bool writeText(const std::string &path, const std::string &text, std::string &er
     return false;
   }
   return true;
-}
-
-/// Removes a directory tree made by this builder (flat: files only).
-void removeWorkDir(const std::string &dir, const std::vector<std::string> &files) {
-  for (const std::string &f : files)
-    std::remove((dir + "/" + f).c_str());
-  ::rmdir(dir.c_str());
 }
 
 /// Runs a program (no shell), its stderr captured for the error message.
@@ -126,17 +120,14 @@ int cost(const plan::ModelPlan &plan, const plan::Step &s) {
 bool functionObjects(const plan::ModelPlan &plan, const ArtifactOptions &o,
                      const ObjectCache &cache, const std::string &workDir, bool withStmt,
                      std::vector<std::string> &objects, std::vector<std::string> &stmts,
-                     std::vector<std::string> &files, int &cached, std::string &error) {
+                     int &cached, std::string &error) {
   std::vector<const plan::Step *> functions = plan.uniqueFunctions();
   std::vector<std::string> keys;
   std::vector<size_t> misses;
   for (size_t i = 0; i < functions.size(); ++i) {
     const std::string &name = functions[i]->function;
     objects.push_back(workDir + "/" + name + ".o");
-    files.push_back(name + ".o");
     stmts.push_back(withStmt ? workDir + "/" + name + ".stmt" : "");
-    if (withStmt)
-      files.push_back(name + ".stmt");
     keys.push_back(ObjectCache::keyText(o.target, plan::functionSignature(plan, *functions[i])));
     if (!withStmt && cache.fetch(keys.back(), objects.back()))
       ++cached;
@@ -170,7 +161,6 @@ bool functionObjects(const plan::ModelPlan &plan, const ArtifactOptions &o,
   std::vector<pid_t> pids;
   for (int j = 0; j < jobs; ++j) {
     std::string errorFile = "job" + std::to_string(j) + ".err";
-    files.push_back(errorFile);
     std::fflush(nullptr);
     pid_t pid = fork();
     if (pid < 0) {
@@ -294,20 +284,12 @@ bool buildArtifact(const plan::ModelPlan &plan, const ArtifactOptions &o, std::o
             o.resourceDir + "'; set CNNC_RESOURCE_DIR";
     return false;
   }
-  char pattern[] = "/tmp/cnnc-XXXXXX";
   const char *tmpRoot = std::getenv("TMPDIR");
-  std::string templ = tmpRoot ? std::string(tmpRoot) + "/cnnc-XXXXXX" : pattern;
-  std::vector<char> dirBuf(templ.begin(), templ.end());
-  dirBuf.push_back('\0');
-  if (!mkdtemp(dirBuf.data())) {
-    error = std::string("cannot create a temporary directory: ") + std::strerror(errno);
+  std::string work = makeWorkDir(tmpRoot ? tmpRoot : "", error);
+  if (work.empty())
     return false;
-  }
-  std::string work = dirBuf.data();
-  std::vector<std::string> files;
   bool ok = [&] {
     if (o.kind == ArtifactKind::Header) {
-      files.push_back("model.h");
       return writeText(work + "/model.h", writeModelHeader(plan, o.target, apiHeader), error) &&
              moveInto(work + "/model.h", o.output, error);
     }
@@ -316,8 +298,7 @@ bool buildArtifact(const plan::ModelPlan &plan, const ArtifactOptions &o, std::o
     bool withStmt = o.kind == ArtifactKind::Stmt;
     ObjectCache cache(o.cacheDir);
     int cached = 0;
-    bool compiled =
-        functionObjects(plan, o, cache, work, withStmt, objects, stmts, files, cached, error);
+    bool compiled = functionObjects(plan, o, cache, work, withStmt, objects, stmts, cached, error);
     cache.prune(); // also after a failure: what was stored stays bounded
     if (!compiled)
       return false;
@@ -332,19 +313,16 @@ bool buildArtifact(const plan::ModelPlan &plan, const ArtifactOptions &o, std::o
         readFileText(s, part);
         all += part;
       }
-      files.push_back("model.stmt");
       return writeText(work + "/model.stmt", all, error) &&
              moveInto(work + "/model.stmt", o.output, error);
     }
     auto t1 = Clock::now();
     std::string runtimeObject = work + "/halide_runtime.o";
-    files.push_back("halide_runtime.o");
     if (!halideRuntime(o.target, cache, runtimeObject, error))
       return false;
     if (deviceApiOf(o.target))
       for (const DeviceKernel &k : kDeviceOptimizerKernels) {
         std::string object = work + "/" + k.function + ".o";
-        files.push_back(std::string(k.function) + ".o");
         if (!deviceKernel(o.target, k, cache, object, error))
           return false;
         objects.push_back(object);
@@ -365,9 +343,6 @@ bool buildArtifact(const plan::ModelPlan &plan, const ArtifactOptions &o, std::o
         return false;
       }
     }
-    files.push_back("glue.c");
-    files.push_back("glue.o");
-    files.push_back("tool.log");
     if (!writeText(work + "/glue.c", writeGlueSource(plan, o.target, embed, embedSize), error) ||
         !runTool({o.cc, "-c", "-fPIC", "-O1", "-I" + includeDir, work + "/glue.c", "-o",
                   work + "/glue.o"},
@@ -378,20 +353,15 @@ bool buildArtifact(const plan::ModelPlan &plan, const ArtifactOptions &o, std::o
     link.insert(link.end(), objects.begin(), objects.end());
     link.insert(link.end(),
                 {runtimeObject, "-Wl,--whole-archive", runtimeLib, "-Wl,--no-whole-archive"});
-    files.push_back("model.o");
     if (!runTool(link, work + "/tool.log", error))
       return false;
     if (o.kind == ArtifactKind::Object)
       return moveInto(work + "/model.o", o.output, error);
     if (o.kind == ArtifactKind::StaticLibrary) {
-      files.push_back("model.a");
       return runTool({"ar", "rcs", work + "/model.a", work + "/model.o"}, work + "/tool.log",
                      error) &&
              moveInto(work + "/model.a", o.output, error);
     }
-    files.push_back("exports.map");
-    files.push_back("model.so");
-    files.push_back("model.h");
     if (!writeText(work + "/exports.map", exportsMap(apiHeader), error) ||
         !runTool({o.cxx, "-shared", "-o", work + "/model.so", work + "/model.o",
                   "-Wl,--version-script=" + work + "/exports.map", "-Wl,-z,defs", "-lpthread",
@@ -410,7 +380,7 @@ bool buildArtifact(const plan::ModelPlan &plan, const ArtifactOptions &o, std::o
                          {work + "/model.h", replaceExtension(o.output, ".h")}},
                         error);
   }();
-  removeWorkDir(work, files);
+  removeWorkDir(work);
   return ok;
 }
 

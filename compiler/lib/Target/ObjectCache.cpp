@@ -1,6 +1,8 @@
 //===- ObjectCache.cpp - Compiled functions reused across runs ------------===//
 #include "cnnc/Target/ObjectCache.h"
+
 #include "cnnc/Target/FileText.h"
+#include "cnnc/runtime/StaleFiles.h"
 
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/SHA256.h"
@@ -35,9 +37,13 @@ bool copyAtomically(const std::string &from, const std::string &to) {
   std::string tmp = to + ".tmp-" + std::to_string(::getpid());
   {
     std::ifstream in(from, std::ios::binary);
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!in || !out)
+    if (!in)
       return false;
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) {
+      std::remove(tmp.c_str());
+      return false;
+    }
     out << in.rdbuf();
     out.close();
     if (!out) {
@@ -220,6 +226,10 @@ void ObjectCache::prune(uint64_t maxBytes) const {
       continue;
     while (dirent *f = ::readdir(inner)) {
       std::string name = f->d_name;
+      if (cnnc::rt::isStaleTemporary(name)) { // a store killed before its rename
+        ::unlinkat(::dirfd(inner), name.c_str(), 0);
+        continue;
+      }
       if (name.size() < 3 || name.compare(name.size() - 2, 2, ".o") != 0)
         continue;
       struct stat st;

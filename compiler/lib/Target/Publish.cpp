@@ -1,6 +1,8 @@
 //===- Publish.cpp - Putting generated files in place together ------------===//
 #include "cnnc/Target/Publish.h"
 
+#include "cnnc/runtime/StaleFiles.h"
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -57,6 +59,8 @@ bool publishFiles(const std::vector<std::pair<std::string, std::string>> &files,
       if (!b.empty())
         std::remove(b.c_str());
   };
+  for (const auto &file : files)
+    cnnc::rt::removeStaleTemporaries(file.second); // of runs killed while publishing
   // 1. Stage every file beside its destination.
   for (const auto &[from, to] : files) {
     struct stat st;
