@@ -1,5 +1,6 @@
 //===- Elaborator.cpp - AST to layer graph --------------------------------===//
 #include "cnnc/DSL/Elaborator.h"
+#include "cnnc/DSL/Limits.h"
 
 #include "cnnc/DSL/Suggest.h"
 
@@ -239,12 +240,19 @@ bool Elaborator::item(const Item &it, Ctx &ctx, int &current) {
                                   std::to_string(dims.size()));
       dims = given->second;
       for (int64_t d : dims)
-        if (d <= 0)
-          return fail(it.range, option + ": input dimensions must be positive");
+        if (d <= 0 || d > kMaxSize)
+          return fail(it.range, option + ": input dimensions must be in [1, " +
+                                    std::to_string(kMaxSize) + "]");
     }
-    for (int64_t d : dims)
-      if (d <= 0)
-        return fail(it.range, "input dimensions must be positive");
+    int64_t values = 1;
+    for (int64_t d : dims) {
+      if (d <= 0 || d > kMaxSize)
+        return fail(it.range, "input dimensions must be in [1, " + std::to_string(kMaxSize) + "]");
+      if (__builtin_mul_overflow(values, d, &values) || values > kMaxSize)
+        return fail(it.range, "the input holds more than " + std::to_string(kMaxSize) +
+                                  " values per sample (generated code indexes with 32-bit "
+                                  "integers)");
+    }
     if (ctx.body->tensors.count(it.name))
       return fail(it.nameRange, "duplicate tensor name `" + it.name + "`");
     Layer l;

@@ -1,5 +1,6 @@
 //===- LayerSpec.cpp - The built-in layers and their parameters -----------===//
 #include "cnnc/DSL/LayerSpec.h"
+#include "cnnc/DSL/Limits.h"
 #include "cnnc/DSL/PadMode.h"
 
 #include <cstdlib>
@@ -401,8 +402,6 @@ std::string describeBounds(const Bounds &b) {
 
 std::optional<std::string> boundsViolation(const ParamSpec &p, const Value &v) {
   const Bounds &b = p.bounds;
-  if (b.unbounded() && !b.ordered)
-    return std::nullopt;
   auto fail = [&](const std::string &got) { return describeBounds(b) + ", got " + got; };
   switch (p.type) {
   case ParamType::Int:
@@ -418,16 +417,26 @@ std::optional<std::string> boundsViolation(const ParamSpec &p, const Value &v) {
       for (const Value &e : v.list)
         for (int64_t x : e.isInt() ? std::vector<int64_t>{e.i} : e.asInts())
           ints.push_back(x);
-    for (int64_t x : ints)
+    for (int64_t x : ints) {
+      // Every integer of every layer, whatever its own bounds (Limits.h).
+      if (x > kMaxSize || x < -kMaxSize)
+        return "must be at most " + std::to_string(kMaxSize) +
+               " in magnitude (generated code indexes with 32-bit integers), got " +
+               std::to_string(x);
       if (!b.contains(static_cast<double>(x)))
         return fail(std::to_string(x));
+    }
     return std::nullopt;
   }
   case ParamType::Float:
+    if (b.unbounded())
+      return std::nullopt;
     if (!b.contains(v.asDouble()))
       return fail(v.str());
     return std::nullopt;
   case ParamType::FloatPair: {
+    if (b.unbounded() && !b.ordered)
+      return std::nullopt;
     bool ok = true;
     for (const Value &e : v.list)
       ok &= b.contains(e.asDouble());

@@ -21,7 +21,7 @@ TEST(LayerArithmetic, BriefWorkedExample) {
   // 5-wide input, conv k=3 p=1 s=2: n=3, r=3, j=2, start=0.5.
   Window w = win(3, 2, 1, 1);
   EXPECT_EQ(windowOutputSize(5, w), 3);
-  ReceptiveField rf = receptiveFieldThrough(ReceptiveField{}, w);
+  ReceptiveField rf = *receptiveFieldThrough(ReceptiveField{}, w);
   EXPECT_EQ(rf.size, 3);
   EXPECT_EQ(rf.jump, 2);
   EXPECT_DOUBLE_EQ(rf.start, 0.5);
@@ -41,14 +41,14 @@ TEST(LayerArithmetic, FloorAndCeilMode) {
 TEST(LayerArithmetic, Dilation) {
   EXPECT_EQ(effectiveKernel(3, 2), 5);
   EXPECT_EQ(windowOutputSize(10, win(3, 1, 0, 0, 2)), 6);
-  ReceptiveField rf = receptiveFieldThrough(ReceptiveField{}, win(3, 1, 0, 0, 2));
+  ReceptiveField rf = *receptiveFieldThrough(ReceptiveField{}, win(3, 1, 0, 0, 2));
   EXPECT_EQ(rf.size, 5);
   EXPECT_DOUBLE_EQ(rf.start, 2.5);
 }
 
 TEST(LayerArithmetic, AsymmetricPadding) {
   EXPECT_EQ(windowOutputSize(8, win(3, 1, 0, 2)), 8);
-  ReceptiveField rf = receptiveFieldThrough(ReceptiveField{}, win(3, 1, 0, 2));
+  ReceptiveField rf = *receptiveFieldThrough(ReceptiveField{}, win(3, 1, 0, 2));
   EXPECT_DOUBLE_EQ(rf.start, 1.5); // only the leading padding moves the centre
 }
 

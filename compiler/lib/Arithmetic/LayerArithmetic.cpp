@@ -54,11 +54,15 @@ std::optional<int64_t> paddingForOutputSize(int64_t n, Window w, int64_t target)
   return std::nullopt;
 }
 
-ReceptiveField receptiveFieldThrough(const ReceptiveField &in, const Window &w) {
+std::optional<ReceptiveField> receptiveFieldThrough(const ReceptiveField &in, const Window &w) {
   int64_t keff = effectiveKernel(w.kernel, w.dilation);
-  ReceptiveField out;
-  out.jump = in.jump * w.stride;
-  out.size = in.size + (keff - 1) * in.jump;
+  ReceptiveField out, grown;
+  // Strides multiply along a chain: checked (2^31 - 1 three times is past
+  // 64 bits, although every layer is within the limits).
+  if (__builtin_mul_overflow(in.jump, w.stride, &out.jump) ||
+      __builtin_mul_overflow(keff - 1, in.jump, &grown.size) ||
+      __builtin_add_overflow(in.size, grown.size, &out.size))
+    return std::nullopt;
   out.start = in.start +
               ((keff - 1) / 2.0 - static_cast<double>(w.padBegin)) * static_cast<double>(in.jump);
   return out;

@@ -133,12 +133,12 @@ Field mergeFields(llvm::ArrayRef<Field> ins, LayerReport &row) {
 /// step it is that window pooling (kernel = stride = n / m where m divides
 /// n); otherwise the field shown takes the largest window and step (the
 /// start is the first window's), with a note saying so.
-Field adaptivePoolField(Operation *op, Field in, LayerReport &row) {
+std::optional<Field> adaptivePoolField(Operation *op, Field in, LayerReport &row) {
   auto inDims = dimsOf(op->getOperand(0)), outDims = dimsOf(op->getResult(0));
   for (int axis = 0; axis < 2; ++axis) {
     int64_t n = inDims[1 + axis], m = outDims[1 + axis];
     ReceptiveField rf{in.f.jump[axis], in.f.size[axis], in.f.start[axis]};
-    ReceptiveField out;
+    std::optional<ReceptiveField> out;
     if (std::optional<Window> w = adaptiveRegularWindow(n, m)) {
       out = receptiveFieldThrough(rf, *w);
     } else {
@@ -147,18 +147,30 @@ Field adaptivePoolField(Operation *op, Field in, LayerReport &row) {
       first.kernel = adaptiveEnd<int64_t>(0, n, m);
       largest.stride = first.stride = adaptiveLargestStep(n, m);
       out = receptiveFieldThrough(rf, largest);
-      out.start = receptiveFieldThrough(rf, first).start;
+      std::optional<ReceptiveField> firstField = receptiveFieldThrough(rf, first);
+      if (!out || !firstField)
+        return std::nullopt;
+      out->start = firstField->start;
       row.notes.push_back(std::string("adaptive windows along ") + (axis == 0 ? "H" : "W") + " (" +
                           std::to_string(n) + " pixels to " + std::to_string(m) +
                           ") differ in size or step: the field shown is the largest window's (" +
                           std::to_string(largest.kernel) + " pixels) at the largest step (" +
                           std::to_string(largest.stride) + "), the start the first window's");
     }
-    in.f.jump[axis] = out.jump;
-    in.f.size[axis] = out.size;
-    in.f.start[axis] = out.start;
+    if (!out)
+      return std::nullopt;
+    in.f.jump[axis] = out->jump;
+    in.f.size[axis] = out->size;
+    in.f.start[axis] = out->start;
   }
   return in;
+}
+
+/// The receptive field passes 64 bits at `op` (strides multiply).
+LogicalResult fieldOverflow(Operation *op) {
+  return op->emitError("`") << cnn::layerName(op)
+                            << "`: its receptive field's jump or size passes 2^63 pixels "
+                               "(the strides before it multiply past 64 bits)";
 }
 
 } // namespace
@@ -210,8 +222,12 @@ FailureOr<NetworkReport> buildReport(FuncOp func) {
     if (kind && layerFamily(*kind) == LayerFamily::Merge) {
       field = mergeFields(ins, row);
     } else if (kind && layerFamily(*kind) == LayerFamily::AdaptivePool) {
-      if (!field.global)
-        field = adaptivePoolField(op, field, row);
+      if (!field.global) {
+        std::optional<Field> pooled = adaptivePoolField(op, field, row);
+        if (!pooled)
+          return fieldOverflow(op);
+        field = *pooled;
+      }
     } else if (isa<cnn::GlobalAvgPool2DOp>(op) ||
                (isa<cnn::DenseOp>(op) && dimsOf(op->getOperand(0)).size() == 1)) {
       field.global = true;
@@ -220,10 +236,12 @@ FailureOr<NetworkReport> buildReport(FuncOp func) {
       if (wh && ww) {
         for (int axis = 0; axis < 2; ++axis) {
           ReceptiveField rf{field.f.jump[axis], field.f.size[axis], field.f.start[axis]};
-          ReceptiveField out = receptiveFieldThrough(rf, axis == 0 ? *wh : *ww);
-          field.f.jump[axis] = out.jump;
-          field.f.size[axis] = out.size;
-          field.f.start[axis] = out.start;
+          std::optional<ReceptiveField> out = receptiveFieldThrough(rf, axis == 0 ? *wh : *ww);
+          if (!out)
+            return fieldOverflow(op);
+          field.f.jump[axis] = out->jump;
+          field.f.size[axis] = out->size;
+          field.f.start[axis] = out->start;
         }
       }
     }
@@ -232,11 +250,15 @@ FailureOr<NetworkReport> buildReport(FuncOp func) {
     fields[result] = field;
     names[result] = row.name;
 
-    report.totalParams += row.params;
-    report.trainableParams += row.trainableParams;
-    report.buffers += row.buffers;
-    report.macs += row.macs;
-    report.activationBytes += 4 * elements(row.shape);
+    // Each row is within 64 bits (Limits.h); the sums are checked.
+    if (__builtin_add_overflow(report.totalParams, row.params, &report.totalParams) ||
+        __builtin_add_overflow(report.trainableParams, row.trainableParams,
+                               &report.trainableParams) ||
+        __builtin_add_overflow(report.buffers, row.buffers, &report.buffers) ||
+        __builtin_add_overflow(report.macs, row.macs, &report.macs) ||
+        __builtin_add_overflow(report.activationBytes, 4 * elements(row.shape),
+                               &report.activationBytes))
+      return (op->emitError("`") << row.name << "`: the network's totals pass 2^63", failure());
     report.layers.push_back(std::move(row));
   }
   return report;

@@ -8,8 +8,11 @@
 // types are set from `cnn.return`.
 //
 //===----------------------------------------------------------------------===//
+#include "cnnc/DSL/Limits.h"
 #include "cnnc/Dialect/CNN/CNNDialect.h"
 #include "cnnc/Transforms/Passes.h"
+
+#include <optional>
 
 using namespace mlir;
 
@@ -18,6 +21,40 @@ namespace cnnc {
 #include "cnnc/Transforms/Passes.h.inc"
 
 namespace {
+
+/// The values of `type` (per sample when its first dimension is the
+/// dynamic batch), or nullopt past kMaxSize (Limits.h).
+std::optional<int64_t> valuesWithinLimit(Type type) {
+  auto ranked = type.dyn_cast<RankedTensorType>();
+  if (!ranked)
+    return 0;
+  int64_t n = 1;
+  for (int64_t d : ranked.getShape())
+    if (!ShapedType::isDynamic(d) && (__builtin_mul_overflow(n, d, &n) || n > kMaxSize))
+      return std::nullopt;
+  return n;
+}
+
+/// Checked where every shape is first known, so that the error points at
+/// the layer (not at Halide's constant folding, much later).
+LogicalResult checkSizes(Operation *op) {
+  auto tooLarge = [&](Value v, const std::string &what) {
+    std::string dims;
+    for (int64_t d : v.getType().cast<RankedTensorType>().getShape())
+      dims += (dims.empty() ? "" : "x") + (ShapedType::isDynamic(d) ? "N" : std::to_string(d));
+    op->emitError("`") << cnn::layerName(op) << "`: " << what << " " << dims << " holds more than "
+                       << kMaxSize << " values (generated code indexes with 32-bit integers)";
+    return failure();
+  };
+  for (Value r : op->getResults())
+    if (!valuesWithinLimit(r.getType()))
+      return tooLarge(r, "its output");
+  for (Value v : op->getOperands())
+    if (auto param = v.getDefiningOp<cnn::ParamOp>())
+      if (!valuesWithinLimit(v.getType()))
+        return tooLarge(v, "its parameter `" + param.name().str() + "`");
+  return success();
+}
 
 struct ShapeInferencePass : public ShapeInferenceBase<ShapeInferencePass> {
   void runOnOperation() override {
@@ -32,7 +69,7 @@ struct ShapeInferencePass : public ShapeInferenceBase<ShapeInferencePass> {
               << cnn::layerName(operation) << "`: an input has no known shape";
           return WalkResult::interrupt();
         }
-      if (failed(op.inferShapes()))
+      if (failed(op.inferShapes()) || failed(checkSizes(operation)))
         return WalkResult::interrupt();
       return WalkResult::advance();
     });

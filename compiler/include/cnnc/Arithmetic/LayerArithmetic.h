@@ -61,8 +61,9 @@ struct ReceptiveField {
   double start = 0.5;
 };
 
-/// The receptive field after applying `w` to units with field `in`.
-ReceptiveField receptiveFieldThrough(const ReceptiveField &in, const Window &w);
+/// The receptive field after applying `w` to units with field `in`;
+/// nullopt when its jump or size passes 64 bits.
+std::optional<ReceptiveField> receptiveFieldThrough(const ReceptiveField &in, const Window &w);
 
 /// Multiply-accumulates of a convolution for batch 1.
 int64_t convMacs(int64_t outChannels, int64_t outH, int64_t outW, int64_t inChannels,
