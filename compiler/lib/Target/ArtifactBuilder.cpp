@@ -17,6 +17,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <fstream>
+#include <functional>
 #include <limits.h>
 #include <spawn.h>
 #include <sstream>
@@ -80,6 +81,57 @@ bool fileExists(const std::string &p) {
   return ::stat(p.c_str(), &st) == 0;
 }
 
+/// Runs each task in a child process of its own, at the same time, and
+/// waits for all: false with the first failure's message. LLVM and Halide
+/// abort the process on some errors (an object that cannot be written to a
+/// full disk is "LLVM ERROR: IO failure on output stream"); in a child, that
+/// is an error of this one, which then cleans up and returns, never an
+/// abort of cnnc. Children are forked before any Halide work in this process,
+/// so each starts from a clean Halide state.
+bool runInChildren(const std::vector<std::function<bool(std::string &)>> &tasks,
+                   const std::string &workDir, std::string &error) {
+  std::vector<pid_t> pids;
+  for (size_t j = 0; j < tasks.size(); ++j) {
+    std::string errorFile = workDir + "/job" + std::to_string(j) + ".err";
+    std::fflush(nullptr);
+    pid_t pid = fork();
+    if (pid < 0) {
+      error = std::string("cannot fork: ") + std::strerror(errno);
+      break;
+    }
+    if (pid == 0) {
+      std::string childError;
+      bool ok = tasks[j](childError);
+      if (!ok) {
+        std::string unused;
+        writeText(errorFile, childError, unused);
+      }
+      std::fflush(nullptr);
+      _exit(ok ? 0 : 1);
+    }
+    pids.push_back(pid);
+  }
+  bool ok = error.empty();
+  for (size_t j = 0; j < pids.size(); ++j) {
+    int status = 0;
+    while (waitpid(pids[j], &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      continue;
+    std::string message;
+    if (!readFileText(workDir + "/job" + std::to_string(j) + ".err", message) || message.empty())
+      message = WIFSIGNALED(status)
+                    ? std::string("code generation stopped with signal ") +
+                          std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) +
+                          "): LLVM's or Halide's message is above"
+                    : "a compile job terminated abnormally";
+    if (ok)
+      error = message;
+    ok = false;
+  }
+  return ok;
+}
+
 /// The Halide runtime for `target`: from the object cache, or compiled into
 /// the work directory (and then stored).
 bool halideRuntime(const std::string &target, const ObjectCache &cache, const std::string &path,
@@ -87,7 +139,9 @@ bool halideRuntime(const std::string &target, const ObjectCache &cache, const st
   std::string key = ObjectCache::keyText(target, "the Halide runtime\n");
   if (cache.fetch(key, path))
     return true;
-  if (!compileHalideRuntime(target, path, error))
+  std::string dir = path.substr(0, path.find_last_of('/'));
+  if (!runInChildren({[&](std::string &e) { return compileHalideRuntime(target, path, e); }}, dir,
+                     error))
     return false;
   cache.store(key, path);
   return true;
@@ -100,7 +154,9 @@ bool deviceKernel(const std::string &target, const DeviceKernel &kernel, const O
       ObjectCache::keyText(target, std::string("the device optimizer kernel ") + kernel.function);
   if (cache.fetch(key, path))
     return true;
-  if (!compileDeviceKernel(target, kernel, path, error))
+  std::string dir = path.substr(0, path.find_last_of('/'));
+  if (!runInChildren({[&](std::string &e) { return compileDeviceKernel(target, kernel, path, e); }},
+                     dir, error))
     return false;
   cache.store(key, path);
   return true;
@@ -114,9 +170,8 @@ int cost(const plan::ModelPlan &plan, const plan::Step &s) {
 
 /// The plan's functions as objects in the work directory, one per function
 /// (`<function>.o`, and `.stmt` with `withStmt`): each taken from the cache
-/// or compiled, the misses by `jobs` child processes, and stored. Children
-/// are forked before any Halide work in this process, so each starts from a
-/// clean Halide state. The loop-nest dump always compiles (it is not cached).
+/// or compiled, the misses by `jobs` child processes (runInChildren), and
+/// stored. The loop-nest dump always compiles (it is not cached).
 bool functionObjects(const plan::ModelPlan &plan, const ArtifactOptions &o,
                      const ObjectCache &cache, const std::string &workDir, bool withStmt,
                      std::vector<std::string> &objects, std::vector<std::string> &stmts,
@@ -156,43 +211,10 @@ bool functionObjects(const plan::ModelPlan &plan, const ArtifactOptions &o,
     }
     return true;
   };
-  if (jobs == 1)
-    return compilePart(parts[0], error);
-  std::vector<pid_t> pids;
-  for (int j = 0; j < jobs; ++j) {
-    std::string errorFile = "job" + std::to_string(j) + ".err";
-    std::fflush(nullptr);
-    pid_t pid = fork();
-    if (pid < 0) {
-      error = std::string("cannot fork: ") + std::strerror(errno);
-      break;
-    }
-    if (pid == 0) {
-      std::string childError;
-      bool ok = compilePart(parts[j], childError);
-      if (!ok) {
-        std::string unused;
-        writeText(workDir + "/" + errorFile, childError, unused);
-      }
-      _exit(ok ? 0 : 1);
-    }
-    pids.push_back(pid);
-  }
-  bool ok = error.empty();
-  for (size_t j = 0; j < pids.size(); ++j) {
-    int status = 0;
-    while (waitpid(pids[j], &status, 0) < 0 && errno == EINTR) {
-    }
-    if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-      std::string message;
-      if (!readFileText(workDir + "/job" + std::to_string(j) + ".err", message) || message.empty())
-        message = "a compile job terminated abnormally";
-      if (ok)
-        error = message;
-      ok = false;
-    }
-  }
-  return ok;
+  std::vector<std::function<bool(std::string &)>> tasks;
+  for (const std::vector<size_t> &part : parts)
+    tasks.push_back([&, part](std::string &partError) { return compilePart(part, partError); });
+  return runInChildren(tasks, workDir, error);
 }
 
 std::string replaceExtension(const std::string &path, const std::string &ext) {
