@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Fuzzes the .cnn frontend (lexer, parser, elaborator) for SECONDS and the
-# safetensors reader of the runtime for SECONDS / 2, with libFuzzer under
+# Fuzzes the .cnn frontend (lexer, parser, elaborator) for SECONDS, the
+# safetensors reader of the runtime for SECONDS / 2 and the data readers
+# (IDX plain and gzip, PGM/PPM, PNG) for SECONDS / 2, with libFuzzer under
 # AddressSanitizer (leaks included) and UBSan, seeded with the examples and
 # test/fuzz/seeds. Usage: scripts/fuzz.sh [SECONDS]. Fails on any crash, leak
 # or hang; a reproducer is left in build/fuzz/.
@@ -16,8 +17,13 @@ clang++-14 -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined \
 clang++-14 -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined \
   -fno-sanitize-recover=undefined -Iruntime/include \
   test/fuzz/SafetensorsFuzzer.cpp runtime/lib/Safetensors.cpp -o "$out/cnnc-safetensors-fuzzer"
-mkdir -p "$out/weights-corpus"
+clang++-14 -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined \
+  -fno-sanitize-recover=undefined -Iruntime/include \
+  test/fuzz/DataReadersFuzzer.cpp runtime/lib/Idx.cpp runtime/lib/Netpbm.cpp \
+  runtime/lib/Png.cpp runtime/lib/Safetensors.cpp -lpng -lz -o "$out/cnnc-data-fuzzer"
+mkdir -p "$out/weights-corpus" "$out/data-corpus"
 cp test/fuzz/seeds/*.safetensors "$out/weights-corpus/"
+cp test/fuzz/seeds/*.data "$out/data-corpus/"
 cd "$out"
 run() { # fuzzer corpus seconds max_len
   "./$1" -max_total_time="$3" -timeout=10 -rss_limit_mb=2048 -max_len="$4" \
@@ -30,4 +36,5 @@ run() { # fuzzer corpus seconds max_len
 }
 run cnnc-parser-fuzzer corpus "$seconds" 4096
 run cnnc-safetensors-fuzzer weights-corpus "$((seconds / 2 + 1))" 8192
+run cnnc-data-fuzzer data-corpus "$((seconds / 2 + 1))" 8192
 echo "fuzz: no crash, leak or hang"

@@ -81,6 +81,20 @@ bool fileExists(const std::string &p) {
   return ::stat(p.c_str(), &st) == 0;
 }
 
+/// The words of `lib/cnnc_model_runtime.link` beside the runtime library:
+/// what its build needs at a model's link (the sanitizer runtimes of an
+/// instrumented build); none when the file is absent (an older install).
+std::vector<std::string> runtimeLinkFlags(const std::string &resourceDir) {
+  std::string text;
+  std::vector<std::string> flags;
+  if (!readFileText(resourceDir + "/lib/cnnc_model_runtime.link", text))
+    return flags;
+  std::istringstream words(text);
+  for (std::string w; words >> w;)
+    flags.push_back(w);
+  return flags;
+}
+
 /// Runs each task in a child process of its own, at the same time, and
 /// waits for all: false with the first failure's message. LLVM and Halide
 /// abort the process on some errors (an object that cannot be written to a
@@ -384,11 +398,13 @@ bool buildArtifact(const plan::ModelPlan &plan, const ArtifactOptions &o, std::o
                      error) &&
              moveInto(work + "/model.a", o.output, error);
     }
+    std::vector<std::string> linkShared = {
+        o.cxx, "-shared", "-o", work + "/model.so", work + "/model.o",
+        "-Wl,--version-script=" + work + "/exports.map", "-Wl,-z,defs", "-lpthread", "-ldl", "-lm"};
+    for (const std::string &flag : runtimeLinkFlags(o.resourceDir))
+      linkShared.push_back(flag);
     if (!writeText(work + "/exports.map", exportsMap(apiHeader), error) ||
-        !runTool({o.cxx, "-shared", "-o", work + "/model.so", work + "/model.o",
-                  "-Wl,--version-script=" + work + "/exports.map", "-Wl,-z,defs", "-lpthread",
-                  "-ldl", "-lm"},
-                 work + "/tool.log", error))
+        !runTool(linkShared, work + "/tool.log", error))
       return false;
     if (!checkSharedLibrary(work + "/model.so", !o.embedWeights.empty(), error)) {
       if (!o.embedWeights.empty())
