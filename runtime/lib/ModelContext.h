@@ -39,7 +39,6 @@ inline thread_local std::string halideMessage;
 /// Why the last cnnc_create on this thread failed.
 inline thread_local std::string createError;
 
-
 struct FreeDeleter {
   void operator()(float *p) const { std::free(p); }
 };

@@ -13,6 +13,7 @@
 #include "Api.h"
 #include "Dataset.h"
 #include "cnnc/runtime/Random.h"
+#include "cnnc/runtime/StaleFiles.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -160,6 +161,7 @@ void keepLoggedEpochs(const std::string &path, int epochs) {
     if (end != line.c_str() && *end == ',' && epoch >= 1 && epoch <= epochs)
       kept += line + "\n";
   }
+  cnnc::rt::removeStaleTemporaries(path); // of a run killed while rewriting it
   std::string tmp = path + ".tmp-" + std::to_string(getpid());
   {
     std::ofstream out(tmp, std::ios::trunc);
