@@ -3,8 +3,11 @@
 # safetensors reader of the runtime for SECONDS / 2 and the data readers
 # (IDX plain and gzip, PGM/PPM, PNG) for SECONDS / 2, with libFuzzer under
 # AddressSanitizer (leaks included) and UBSan, seeded with the examples and
-# test/fuzz/seeds. Usage: scripts/fuzz.sh [SECONDS]. Fails on any crash, leak
-# or hang; a reproducer is left in build/fuzz/.
+# test/fuzz/seeds; then the whole compiler (build/bin/cnnc: shape inference,
+# report, plan) on mutated .cnn files for SECONDS / 2 (mutate_cnn.py).
+# Usage: scripts/fuzz.sh [SECONDS] (CNNC_FUZZ_SEED: the mutation seed, 1 by
+# default, so that CI is reproducible). Fails on any crash, leak, hang or
+# unlocated error; a reproducer is left in build/fuzz/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
@@ -37,4 +40,8 @@ run() { # fuzzer corpus seconds max_len
 run cnnc-parser-fuzzer corpus "$seconds" 4096
 run cnnc-safetensors-fuzzer weights-corpus "$((seconds / 2 + 1))" 8192
 run cnnc-data-fuzzer data-corpus "$((seconds / 2 + 1))" 8192
+cd "$OLDPWD"
+/usr/bin/python3 test/fuzz/mutate_cnn.py build/bin/cnnc "$((seconds / 2 + 1))" "$out/mutate" \
+  "${CNNC_FUZZ_SEED:-1}" ||
+  { echo "fuzz: mutate_cnn FAILED (inputs in build/fuzz/mutate/failures/)"; exit 1; }
 echo "fuzz: no crash, leak or hang"
