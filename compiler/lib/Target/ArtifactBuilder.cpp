@@ -398,9 +398,16 @@ bool buildArtifact(const plan::ModelPlan &plan, const ArtifactOptions &o, std::o
                      error) &&
              moveInto(work + "/model.a", o.output, error);
     }
-    std::vector<std::string> linkShared = {
-        o.cxx, "-shared", "-o", work + "/model.so", work + "/model.o",
-        "-Wl,--version-script=" + work + "/exports.map", "-Wl,-z,defs", "-lpthread", "-ldl", "-lm"};
+    std::vector<std::string> linkShared = {o.cxx,
+                                           "-shared",
+                                           "-o",
+                                           work + "/model.so",
+                                           work + "/model.o",
+                                           "-Wl,--version-script=" + work + "/exports.map",
+                                           "-Wl,-z,defs",
+                                           "-lpthread",
+                                           "-ldl",
+                                           "-lm"};
     for (const std::string &flag : runtimeLinkFlags(o.resourceDir))
       linkShared.push_back(flag);
     if (!writeText(work + "/exports.map", exportsMap(apiHeader), error) ||
