@@ -577,7 +577,8 @@ struct OptimizerStaging {
 bool stageOptimizerEntry(cnnc_model *m, const SafetensorsEntry &e, const std::string &source,
                          OptimizerStaging &staging);
 /// The staged state as a whole: each parameter's Adam state complete
-/// (exp_avg, exp_avg_sq, step >= 1) or absent, the step count not negative.
+/// (exp_avg, exp_avg_sq >= 0, 1 <= step <= 2^62) or absent, the step count
+/// in [0, 2^62].
 /// Throws a Failure naming the tensors; nothing has changed yet.
 void checkOptimizerState(const OptimizerStaging &staging, const std::string &source);
 void applyOptimizerState(cnnc_model *m, const OptimizerStaging &staging);

@@ -16,6 +16,8 @@
 
 #include <array>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 
 using namespace cnnc::rt;
 
@@ -429,6 +431,9 @@ void trainStep(cnnc_model *m, int64_t batch, const float *const *inputs, const i
 
 const char *const kStateKinds[] = {"momentum_buffer", "exp_avg", "exp_avg_sq"};
 
+// The largest step count a checkpoint may hold.
+constexpr int64_t kMaxStepCount = int64_t(1) << 62;
+
 FloatVector &stateOf(cnnc_model *m, int kind, int p) {
   return kind == 0 ? m->momentumBuffer[p] : kind == 1 ? m->expAvg[p] : m->expAvgSq[p];
 }
@@ -504,14 +509,40 @@ bool stageOptimizerEntry(cnnc_model *m, const SafetensorsEntry &e, const std::st
 
 void checkOptimizerState(const OptimizerStaging &staging, const std::string &source) {
   const cnnc_model_desc &d = desc();
+  const std::string limit = " (at most 2^62: no run takes more steps, and the next step's count "
+                            "must not overflow)";
   if (staging.trainSteps && *staging.trainSteps < 0)
     throw Failure(CNNC_ERROR_FORMAT, source + ": optimizer.train_steps is negative (" +
                                          std::to_string(*staging.trainSteps) + ")");
-  for (const auto &s : staging.steps)
+  if (staging.trainSteps && *staging.trainSteps > kMaxStepCount)
+    throw Failure(CNNC_ERROR_FORMAT, source + ": optimizer.train_steps is " +
+                                         std::to_string(*staging.trainSteps) + limit);
+  for (const auto &s : staging.steps) {
+    std::string what =
+        source + ": optimizer." + d.params[s.first].name + ".step is " + std::to_string(s.second);
     if (s.second < 1)
-      throw Failure(CNNC_ERROR_FORMAT, source + ": optimizer." + d.params[s.first].name +
-                                           ".step is " + std::to_string(s.second) +
-                                           ", an Adam step count starts at 1");
+      throw Failure(CNNC_ERROR_FORMAT, what + ", an Adam step count starts at 1");
+    if (s.second > kMaxStepCount)
+      throw Failure(CNNC_ERROR_FORMAT, what + limit);
+  }
+  // Adam's second moment is a running mean of squares: a negative or NaN
+  // value cannot come from training and turns the update into NaN.
+  for (const auto &t : staging.tensors) {
+    if (t.kind != 2)
+      continue;
+    size_t count = t.entry->bytes / sizeof(float);
+    for (size_t i = 0; i < count; ++i) {
+      float v;
+      std::memcpy(&v, t.entry->data + i * sizeof(float), sizeof v);
+      if (v >= 0.0f)
+        continue;
+      char value[32];
+      std::snprintf(value, sizeof value, "%g", static_cast<double>(v));
+      throw Failure(CNNC_ERROR_FORMAT, source + ": " + t.entry->name + " has " + value + " at " +
+                                           std::to_string(i) +
+                                           ", a second moment is never negative or NaN");
+    }
+  }
   // Which of Adam's exp_avg, exp_avg_sq and step each parameter has: all
   // of them, or none (a parameter never updated, e.g. frozen, has none).
   const std::string adam[] = {kStateKinds[1], kStateKinds[2], "step"};

@@ -10,8 +10,9 @@
 #    others change; a re-initialized head changes, the body does not;
 #  - resume: a checkpoint (weights + optimizer state) loaded into a fresh
 #    context gives the same next-step loss as not stopping; an inconsistent
-#    checkpoint (incomplete Adam state, a bad step count, state for a
-#    buffer, a name twice) is refused and the context trains on unchanged;
+#    checkpoint (incomplete Adam state, a step count out of range, a
+#    negative or NaN second moment, state for a buffer, a name twice) is
+#    refused and the context trains on unchanged;
 #  - dropout: a new mask each step, reproducible from the seed;
 #  - a short run lowers the loss.
 #
@@ -169,8 +170,8 @@ report(not any(k.startswith("optimizer.") for k in read_safetensors(weights_only
        "cnnc_save_weights writes no optimizer state (torch loads it strictly)")
 
 # A checkpoint is checked as a whole before anything changes: each
-# parameter's Adam state (exp_avg, exp_avg_sq, step >= 1) complete or
-# absent, no state for buffers, no name twice. A refused file leaves the
+# parameter's Adam state (exp_avg, exp_avg_sq >= 0, 1 <= step <= 2^62)
+# complete or absent, no state for buffers, no name twice. A refused file leaves the
 # context as it was: its next step equals the uninterrupted run's.
 state = read_safetensors(checkpoint)
 MISSING, FORMAT, UNEXPECTED = 5, 4, 6
@@ -202,6 +203,20 @@ refused("Adam state without its step", MISSING, "optimizer.fc1.weight.step",
         without("optimizer.fc1.weight.step"))
 refused("Adam step 0", FORMAT, "optimizer.fc1.bias.step is 0",
         dict(state, **{"optimizer.fc1.bias.step": np.array(0, np.int64)}))
+# Step counts beyond 2^62 cannot come from training and would overflow
+# the next step's count; a negative second moment cannot come from Adam and
+# makes its update NaN.
+refused("a step count past the limit", FORMAT, "optimizer.fc1.bias.step is 9223372036854775807",
+        dict(state, **{"optimizer.fc1.bias.step": np.array(2**63 - 1, np.int64)}))
+refused("train_steps past the limit", FORMAT, "optimizer.train_steps is 4611686018427387905",
+        dict(state, **{"optimizer.train_steps": np.array(2**62 + 1, np.int64)}))
+negative = state["optimizer.conv2.weight.exp_avg_sq"].copy()
+negative.flat[3] = -1e-3
+refused("a negative exp_avg_sq", FORMAT, "optimizer.conv2.weight.exp_avg_sq has -0.001 at 3",
+        dict(state, **{"optimizer.conv2.weight.exp_avg_sq": negative}))
+negative.flat[3] = np.nan
+refused("a NaN exp_avg_sq", FORMAT, "optimizer.conv2.weight.exp_avg_sq has nan at 3",
+        dict(state, **{"optimizer.conv2.weight.exp_avg_sq": negative}))
 refused("state for a buffer", UNEXPECTED, "bn1.running_mean, a buffer",
         dict(state, **{"optimizer.bn1.running_mean.exp_avg": state["bn1.running_mean"]}))
 raw = open(checkpoint, "rb").read()
