@@ -340,8 +340,21 @@ bool readSafetensorsFile(const std::string &path, std::vector<uint8_t> &out, std
   return true;
 }
 
+bool checkReplaceable(const std::string &path, std::string &error) {
+  // The rename would replace a device, a pipe or a directory's entry by a
+  // regular file (as root, /dev/null itself): refused, as cnnc -o does.
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    error = "cannot write '" + path + "': it exists and is not a regular file";
+    return false;
+  }
+  return true;
+}
+
 bool writeFileAtomically(const std::string &path, const std::vector<uint8_t> &bytes,
                          std::string &error) {
+  if (!checkReplaceable(path, error))
+    return false;
   removeStaleTemporaries(path); // of writers killed before their rename
   std::string tmp = path + ".tmp-" + std::to_string(getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);

@@ -13,6 +13,7 @@
 #include "Api.h"
 #include "Dataset.h"
 #include "cnnc/runtime/Random.h"
+#include "cnnc/runtime/Safetensors.h"
 #include "cnnc/runtime/StaleFiles.h"
 
 #include <algorithm>
@@ -223,6 +224,11 @@ int train(Api &api, Session &session, const TrainOptions &o) {
   bool fresh = !(o.resume && access(o.checkpoint.c_str(), R_OK) == 0);
   if (o.resume && o.checkpoint.empty())
     throw Failed{"--resume needs --checkpoint"};
+  // Before the first epoch, not after it.
+  std::string error;
+  for (const std::string *path : {&o.checkpoint, &o.output})
+    if (!path->empty() && !cnnc::rt::checkReplaceable(*path, error))
+      throw Failed{error};
   if (!fresh) {
     // Checkpoints are written at the end of epochs: the step count they
     // carry says which epoch comes next.

@@ -63,7 +63,12 @@ bool readFile(const std::string &path, std::vector<uint8_t> &out, std::string &e
 /// 100 MB of header, the data its offsets reach). parseSafetensors checks it.
 bool readSafetensorsFile(const std::string &path, std::vector<uint8_t> &out, std::string &error);
 
-/// Writes `bytes` to `path` atomically: `path`.tmp-PID, fsync, rename.
+/// Whether writeFileAtomically may replace `path`: absent or a regular file
+/// (false and why for a device, a pipe, a directory).
+bool checkReplaceable(const std::string &path, std::string &error);
+
+/// Writes `bytes` to `path` atomically: `path`.tmp-PID, fsync, rename
+/// (checkReplaceable first).
 bool writeFileAtomically(const std::string &path, const std::vector<uint8_t> &bytes,
                          std::string &error);
 

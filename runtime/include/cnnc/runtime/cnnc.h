@@ -124,7 +124,9 @@ CNNC_API cnnc_status cnnc_init_params_with(cnnc_model *model, uint64_t seed,
 
 /* safetensors files with state_dict names, float32. Loading validates the
  * whole file before changing anything; `num_batches_tracked` entries are
- * accepted. Saving writes a temporary file and renames it over `path`. */
+ * accepted. Saving writes a temporary file and renames it over `path`; a
+ * `path` that exists and is not a regular file (a device, a pipe, a
+ * directory) is refused with CNNC_ERROR_IO. */
 CNNC_API cnnc_status cnnc_load_weights(cnnc_model *model, const char *path, uint32_t flags);
 CNNC_API cnnc_status cnnc_load_weights_from_memory(cnnc_model *model, const void *data, size_t size,
                                                    uint32_t flags);
