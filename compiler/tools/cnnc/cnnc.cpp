@@ -126,10 +126,14 @@ int run(int argc, char **argv) {
   app.add_option("--input-shape", inputShapeArgs,
                  "NAME=CxHxW: compile for another input size than the file declares "
                  "(repeatable, one per input)");
+  // A bad command line is a usage error: the tool's error prefix, exit 2.
+  app.failure_message([](const CLI::App *, const CLI::Error &e) {
+    return std::string("cnnc: error: ") + e.what() + "\nRun with --help for more information.\n";
+  });
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
-    return app.exit(e);
+    return app.exit(e) == 0 ? 0 : 2; // --help exits 0
   }
   if (app.count("--report-format"))
     report = true;

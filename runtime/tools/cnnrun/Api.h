@@ -40,6 +40,10 @@
   X(cnnc_train_steps)                                                                              \
   X(cnnc_declared_augmentation)
 
+namespace CLI {
+class Validator;
+}
+
 namespace cnnrun {
 
 /// False (and why) when `path` is shorter than its ELF headers say, which
@@ -104,6 +108,12 @@ std::vector<float> batchBuffer(int64_t batch, int64_t perSample, const std::stri
 /// naming the option (not std::stoll's "stoll").
 int64_t parseWholeNumber(const std::string &text, const std::string &option, int64_t low,
                          int64_t high);
+
+/// Checks of an option's value for the option parser, whose messages name
+/// the value and the range (CLI11 prefixes the option's name); the value
+/// is converted only once it passed.
+CLI::Validator wholeNumberIn(int64_t low, int64_t high);
+CLI::Validator finiteAtLeast(double low);
 
 /// A model context that loads or initializes its weights.
 struct Session {

@@ -7,7 +7,9 @@
 //===----------------------------------------------------------------------===//
 #include "Api.h"
 
+#include <CLI/CLI.hpp>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <new>
@@ -28,6 +30,35 @@ int64_t parseWholeNumber(const std::string &text, const std::string &option, int
   if (errno == ERANGE || *end || value < low || value > high)
     throw fail();
   return value;
+}
+
+CLI::Validator wholeNumberIn(int64_t low, int64_t high) {
+  return CLI::Validator(
+      [low, high](std::string &text) -> std::string {
+        try {
+          parseWholeNumber(text, "", low, high);
+        } catch (const Failed &) {
+          return "'" + text + "' is not a whole number in [" + std::to_string(low) + ", " +
+                 std::to_string(high) + "]";
+        }
+        return "";
+      },
+      "INT in [" + std::to_string(low) + ", " + std::to_string(high) + "]");
+}
+
+CLI::Validator finiteAtLeast(double low) {
+  char bound[32];
+  std::snprintf(bound, sizeof bound, "%g", low);
+  return CLI::Validator(
+      [low, bound = std::string(bound)](std::string &text) -> std::string {
+        errno = 0;
+        char *end = nullptr;
+        double value = std::strtod(text.c_str(), &end);
+        if (text.empty() || *end || errno == ERANGE || !std::isfinite(value) || value < low)
+          return "'" + text + "' is not a finite number >= " + bound;
+        return "";
+      },
+      std::string("NUMBER >= ") + bound);
 }
 
 std::vector<float> batchBuffer(int64_t batch, int64_t perSample, const std::string &what) {

@@ -124,7 +124,8 @@ int run(int argc, char **argv) {
                                       {"xavier_uniform", CNNC_INIT_XAVIER_UNIFORM},
                                       {"xavier_normal", CNNC_INIT_XAVIER_NORMAL}},
                                   CLI::ignore_case)));
-    cmd->add_option("--threads", threads, "worker threads (default: one per core)");
+    cmd->add_option("--threads", threads, "worker threads (default: one per core)")
+        ->check(wholeNumberIn(1, 256));
   };
   CLI::App *infoCmd = app.add_subcommand("info", "list inputs, outputs and parameters");
   infoCmd->add_option("model", library, "the model.so")->required();
@@ -135,8 +136,10 @@ int run(int argc, char **argv) {
   addCommon(predict);
   predict->add_option("--idx", idx, "an IDX file of images (N x H x W or N x C x H x W)");
   predict->add_option("--labels", labels, "an IDX file of labels: print the accuracy");
-  predict->add_option("--limit", limit, "classify only the first N images");
-  predict->add_option("--batch", batchSize, "images per forward call")->check(CLI::PositiveNumber);
+  predict->add_option("--limit", limit, "classify only the first N images")
+      ->check(wholeNumberIn(1, INT64_MAX));
+  predict->add_option("--batch", batchSize, "images per forward call")
+      ->check(wholeNumberIn(1, INT64_MAX));
   predict->add_option("--mean", mean, "subtracted after scaling to [0, 1]");
   predict->add_option("--std", stdev, "divided by after subtracting the mean");
   predict->add_option("--top", top, "classes to print per image")->check(CLI::Range(1, 100));
@@ -146,9 +149,10 @@ int run(int argc, char **argv) {
   addCommon(trainCmd);
   trainCmd->add_option("--data", t.data,
                        "directory of {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]");
-  trainCmd->add_option("--epochs", t.epochs, "epochs")->check(CLI::PositiveNumber);
-  trainCmd->add_option("--batch", t.batch, "samples per step")->check(CLI::PositiveNumber);
-  trainCmd->add_option("--limit", t.limit, "train on the first N samples only");
+  trainCmd->add_option("--epochs", t.epochs, "epochs")->check(wholeNumberIn(1, INT32_MAX));
+  trainCmd->add_option("--batch", t.batch, "samples per step")->check(wholeNumberIn(1, INT64_MAX));
+  trainCmd->add_option("--limit", t.limit, "train on the first N samples only")
+      ->check(wholeNumberIn(1, INT64_MAX));
   trainCmd->add_option("--optimizer", t.optimizer, "sgd, adam or adamw")
       ->check(CLI::IsMember({"sgd", "adam", "adamw"}));
   CLI::Option *learningRate =
@@ -165,8 +169,10 @@ int run(int argc, char **argv) {
   trainCmd->add_flag("--resume", t.resume, "continue from --checkpoint if it exists");
   trainCmd->add_option("--freeze", t.freeze, "layers not to train (repeatable)");
   trainCmd->add_option("--reinit", t.reinit, "layers to re-initialize first (a new head)");
-  trainCmd->add_option("--early-stop", t.earlyStop,
-                       "stop after N epochs without a better test accuracy");
+  trainCmd
+      ->add_option("--early-stop", t.earlyStop,
+                   "stop after N epochs without a better test accuracy (0: never)")
+      ->check(wholeNumberIn(0, INT32_MAX));
   trainCmd
       ->add_option("--translate", t.translate,
                    "augment: largest shift, fraction of the size (T or TX,TY)")
@@ -183,11 +189,15 @@ int run(int argc, char **argv) {
   CLI::App *bench = app.add_subcommand("bench", "latency and throughput");
   addCommon(bench);
   bench->add_option("--batch", batches, "comma-separated batch sizes");
-  bench->add_option("--seconds", secondsPerBatch, "time per batch size");
+  bench->add_option("--seconds", secondsPerBatch, "time per batch size")->check(finiteAtLeast(0));
+  // A bad command line is a usage error: the tool's error prefix, exit 2.
+  app.failure_message([](const CLI::App *, const CLI::Error &e) {
+    return std::string("cnnrun: error: ") + e.what() + "\nRun with --help for more information.\n";
+  });
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
-    return app.exit(e);
+    return app.exit(e) == 0 ? 0 : 2; // --help exits 0
   }
 
   Api api;
