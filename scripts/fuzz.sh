@@ -7,9 +7,12 @@
 # included) and UBSan, seeded with the examples, test/fuzz/seeds and the
 # model's own weights and checkpoints (make_model_seeds.py); then the whole
 # compiler (build/bin/cnnc: shape inference, report, plan) on mutated .cnn
-# files for SECONDS / 2 (mutate_cnn.py).
+# files for SECONDS / 2 (mutate_cnn.py), and cnnrun under ASan and UBSan
+# (build-sanitize/) on mutated command lines for SECONDS / 2
+# (mutate_cnnrun.py).
 # Usage: scripts/fuzz.sh [SECONDS] (CNNC_FUZZ_SEED: the mutation seed, 1 by
-# default, so that CI is reproducible). Needs build/ (scripts/build.sh).
+# default, so that CI is reproducible). Needs build/ (scripts/build.sh) and
+# build-sanitize/ (scripts/sanitize.sh).
 # Fails on any crash, leak, hang or unlocated error; a reproducer is left in
 # build/fuzz/.
 set -euo pipefail
@@ -63,4 +66,11 @@ cd "$OLDPWD"
 /usr/bin/python3 test/fuzz/mutate_cnn.py build/bin/cnnc "$((seconds / 2 + 1))" "$out/mutate" \
   "${CNNC_FUZZ_SEED:-1}" ||
   { echo "fuzz: mutate_cnn FAILED (inputs in build/fuzz/mutate/failures/)"; exit 1; }
+[ -d build-sanitize ] || { echo "fuzz: run scripts/sanitize.sh first"; exit 1; }
+cmake --build build-sanitize -j "${CNNC_JOBS:-2}" --target cnnrun cnnc_model_runtime >/dev/null
+ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0 CNNC_RESOURCE_DIR=build-sanitize \
+  build/bin/cnnc test/fuzz/model.cnn -o "$out/cli-model.so"
+/usr/bin/python3 test/fuzz/mutate_cnnrun.py build-sanitize/bin/cnnrun "$out/cli-model.so" \
+  "$((seconds / 2 + 1))" "$out/mutate-cnnrun" "${CNNC_FUZZ_SEED:-1}" ||
+  { echo "fuzz: mutate_cnnrun FAILED (command lines in build/fuzz/mutate-cnnrun/failures/)"; exit 1; }
 echo "fuzz: no crash, leak or hang"
