@@ -2,8 +2,9 @@
 # Sets everything up and runs the whole test suite: GoogleTest units, the lit
 # suite (FileCheck tests of every compiler output and diagnostic, PyTorch
 # conformance of every example), the runtime under ASan and UBSan
-# (scripts/sanitize.sh) and a bounded fuzzing run of the parser and the
-# readers.
+# (scripts/sanitize.sh) and a bounded fuzzing run (scripts/fuzz.sh: the
+# parser, the readers, weights into a model, the whole compiler, cnnrun's
+# command line).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -13,4 +14,4 @@ bash scripts/build.sh
 cmake --build build -j "${CNNC_JOBS:-2}" --target cnnc-conv-timing cnnc-adjoint-timing
 (cd build && ctest --output-on-failure -j 2)
 bash scripts/sanitize.sh
-bash scripts/fuzz.sh "${CNNC_FUZZ_SECONDS:-60}"
+bash scripts/fuzz.sh "${CNNC_FUZZ_SECONDS:-40}"
