@@ -11,7 +11,11 @@
 #include "cnnc/Codegen/PlanBuilder.h"
 #include "cnnc/Dialect/CNN/CNNDialect.h"
 
+#include "cnnc/DSL/Limits.h"
+
 #include "llvm/ADT/DenseMap.h"
+
+#include <map>
 
 namespace cnnc {
 namespace {
@@ -40,6 +44,8 @@ public:
         return mlir::failure();
     plan::formSteps(result);
     plan::formTrainingSteps(result);
+    if (mlir::failed(checkDerivedSizes()))
+      return mlir::failure();
     if (options.concatsInPlace)
       plan::placeConcatsInPlace(result);
     return std::move(result);
@@ -49,6 +55,32 @@ private:
   mlir::FuncOp func;
   PlanOptions options;
   ModelPlan result;
+  std::map<std::string, mlir::Location> layerLocations;
+
+  /// Derived buffers (packed and transposed weights) are padded beyond their
+  /// parameter, which shape inference bounded: they must fit Halide's 32-bit
+  /// indexing too (kMaxSize values), or code generation fails unlocated.
+  mlir::LogicalResult checkDerivedSizes() {
+    for (const Derived &d : result.derived) {
+      int64_t values = 1;
+      bool overflow = false;
+      std::string dims;
+      for (int64_t n : d.dims) {
+        overflow |= __builtin_mul_overflow(values, n, &values);
+        dims += (dims.empty() ? "" : "x") + std::to_string(n);
+      }
+      if (!overflow && values <= kMaxSize)
+        continue;
+      std::string layer = d.name.substr(0, d.name.rfind('.'));
+      auto at = layerLocations.find(layer);
+      mlir::Location loc = at != layerLocations.end() ? at->second : func.getLoc();
+      return mlir::emitError(loc)
+             << "`" << layer << "`: the buffer `" << d.name << "` its generated code needs ("
+             << dims << ", innermost first: channels padded to whole vectors) holds more than "
+             << kMaxSize << " values (generated code indexes with 32-bit integers)";
+    }
+    return mlir::success();
+  }
   llvm::DenseMap<mlir::Value, int> tensors;
   llvm::DenseMap<mlir::Value, int> params;
 
@@ -203,6 +235,7 @@ private:
 
     Op op;
     op.layer = cnn::layerName(operation).str();
+    layerLocations.emplace(op.layer, operation->getLoc());
     for (mlir::Value v : operation->getOperands())
       if (!cnn::isParam(v))
         op.inputs.push_back(tensorOf(v));
